@@ -1,0 +1,107 @@
+"""The carecoord error tree.
+
+Every error carecoord raises derives from :class:`CareCoordError`. Messages name
+fields, states and identifiers, never values that could be protected health
+information (names, contact details, birth dates, free text).
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "AccessDeniedError",
+    "CareCoordError",
+    "ConflictError",
+    "InvalidTransitionError",
+    "NaiveDatetimeError",
+    "NotFoundError",
+    "ReasonRequiredError",
+    "StorageError",
+    "StructureError",
+    "ValidationError",
+]
+
+
+class CareCoordError(Exception):
+    """Root of every error raised by carecoord."""
+
+
+class ValidationError(CareCoordError, ValueError):
+    """A value does not satisfy the model's rules.
+
+    ``field`` names the offending attribute (for example ``"due"``); the value
+    itself is never included in the message.
+    """
+
+    def __init__(self, message: str, *, field: str | None = None) -> None:
+        super().__init__(message)
+        self.field = field
+
+
+class NaiveDatetimeError(ValidationError):
+    """A datetime without a time zone was given where an aware one is required."""
+
+
+class InvalidTransitionError(CareCoordError):
+    """A state machine was asked for a transition it does not allow.
+
+    ``machine`` names the state machine, ``from_state`` and ``to_state`` the two
+    states (FHIR codes).
+    """
+
+    def __init__(self, machine: str, from_state: str, to_state: str) -> None:
+        super().__init__(f"{machine}: illegal transition from '{from_state}' to '{to_state}'")
+        self.machine = machine
+        self.from_state = from_state
+        self.to_state = to_state
+
+
+class ReasonRequiredError(ValidationError):
+    """A transition that needs a reason (cancel, fail, reject, ...) was given none."""
+
+
+class NotFoundError(CareCoordError, LookupError):
+    """A referenced entity does not exist (by identifier)."""
+
+
+class StructureError(ValidationError):
+    """A serialized payload could not be turned back into model objects.
+
+    ``paths`` lists every offending location as a JSONPath-like string such as
+    ``$.goals[0].targets[0].due``. Values are never echoed.
+    """
+
+    def __init__(self, message: str, *, paths: tuple[str, ...] = ()) -> None:
+        super().__init__(message)
+        self.paths = paths
+
+
+class ConflictError(CareCoordError):
+    """A write was based on a stale version of a record (optimistic concurrency).
+
+    Nothing of the unit of work that raised it was written. ``kind`` and
+    ``record_id`` name the record; ``expected`` is the version the writer saw
+    (0 for "must not exist yet").
+    """
+
+    def __init__(self, kind: str, record_id: str, expected: int) -> None:
+        what = "already exists" if expected == 0 else f"is no longer at version {expected}"
+        super().__init__(f"{kind} {record_id} {what}; reload and retry")
+        self.kind = kind
+        self.record_id = record_id
+        self.expected = expected
+
+
+class StorageError(CareCoordError):
+    """The storage backend failed (I/O error, locked database, lost connection, ...).
+
+    The backend's own exception is chained as ``__cause__``; whether the unit of
+    work was written is stated by ``written`` (``False`` means nothing was).
+    """
+
+    def __init__(self, message: str, *, written: bool = False) -> None:
+        super().__init__(message)
+        self.written = written
+
+
+class AccessDeniedError(CareCoordError, PermissionError):
+    """The acting staff member may not do this to this patient's records."""
