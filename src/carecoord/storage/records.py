@@ -1,0 +1,249 @@
+"""Which model classes are stored as records, and the index rows each one yields.
+
+Pure: imports only the model. The index rows are what worklist queries run on,
+so "what is due for X" never loads every plan.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, time, timedelta
+from typing import Any
+
+from ..model import (
+    Appointment,
+    AppointmentStatus,
+    Assessment,
+    Barrier,
+    CarePlan,
+    CarePlanStatus,
+    CareTeam,
+    Consent,
+    GoalLifecycleStatus,
+    GoalPriority,
+    Note,
+    Patient,
+    PatientDecision,
+    Referral,
+    Review,
+    StaffMember,
+    ValidationError,
+)
+from ..model.access import EmergencyAccess
+from ..model.audit import AuditEntry, AuditHead
+from ..model.outbox import DeliveryStatus, Notification, TimedEventMarker
+from .port import IndexRow
+
+__all__ = ["RECORD_TYPES", "index_rows", "kind_of", "patient_id_of"]
+
+RECORD_TYPES: dict[str, type[Any]] = {
+    cls.__name__: cls
+    for cls in (
+        Patient,
+        StaffMember,
+        CareTeam,
+        Assessment,
+        CarePlan,
+        Referral,
+        Appointment,
+        Barrier,
+        Review,
+        Note,
+        PatientDecision,
+        Consent,
+        EmergencyAccess,
+        AuditEntry,
+        AuditHead,
+        Notification,
+        TimedEventMarker,
+    )
+}
+"""Record kind (the class name, also the payload ``type``) to model class."""
+
+_OPEN_GOAL = {
+    GoalLifecycleStatus.PROPOSED,
+    GoalLifecycleStatus.PLANNED,
+    GoalLifecycleStatus.ACCEPTED,
+    GoalLifecycleStatus.ACTIVE,
+    GoalLifecycleStatus.ON_HOLD,
+}
+_GOAL_RANK = {GoalPriority.HIGH: 2, GoalPriority.MEDIUM: 1, GoalPriority.LOW: 0}
+_OPEN_APPOINTMENT = {
+    AppointmentStatus.PROPOSED,
+    AppointmentStatus.PENDING,
+    AppointmentStatus.WAITLIST,
+    AppointmentStatus.BOOKED,
+    AppointmentStatus.CHECKED_IN,
+    AppointmentStatus.ARRIVED,
+}
+
+
+def kind_of(record: object) -> str:
+    """The record kind of a model object; ValidationError for a non-record."""
+    kind = type(record).__name__
+    if RECORD_TYPES.get(kind) is not type(record):
+        raise ValidationError(f"{kind} is not a stored record type")
+    return kind
+
+
+def patient_id_of(record: object) -> str | None:
+    """The patient a record belongs to (a Patient belongs to itself)."""
+    if isinstance(record, Patient):
+        return str(record.id)
+    value = getattr(record, "patient_id", None)
+    return None if value is None else str(value)
+
+
+def _day_end(day: Any) -> datetime:
+    # A target date is met "by" that day: it is past due from the next UTC midnight.
+    return datetime.combine(day, time.min, UTC) + timedelta(days=1)
+
+
+def index_rows(record: object) -> tuple[IndexRow, ...]:
+    """The worklist index rows of ``record`` (empty for kinds without any)."""
+    match record:
+        case CarePlan():
+            return _plan_rows(record)
+        case Referral():
+            return (
+                IndexRow(
+                    category="referral",
+                    item_id=str(record.id),
+                    patient_id=str(record.patient_id),
+                    owner_id=str(record.requested_by),
+                    status=record.status.value,
+                    is_open=not record.is_closed,
+                    priority=record.priority.rank,
+                    changed_at=record.last_changed_at,
+                ),
+            )
+        case Barrier():
+            resolution = record.resolution
+            return (
+                IndexRow(
+                    category="barrier",
+                    item_id=str(record.id),
+                    patient_id=str(record.patient_id),
+                    owner_id=str(record.identified_by),
+                    status="resolved" if resolution else "open",
+                    is_open=resolution is None,
+                    changed_at=resolution.at if resolution else record.identified_at,
+                    detail=record.kind.value,
+                ),
+            )
+        case Appointment():
+            return (
+                IndexRow(
+                    category="appointment",
+                    item_id=str(record.id),
+                    patient_id=str(record.patient_id),
+                    owner_id=None if record.booked_by is None else str(record.booked_by),
+                    status=record.status.value,
+                    is_open=record.status in _OPEN_APPOINTMENT,
+                    due_at=record.start,
+                    detail="transport" if record.transport_needed else None,
+                ),
+            )
+        case Note():
+            return (
+                IndexRow(
+                    category="contact",
+                    item_id=str(record.id),
+                    patient_id=str(record.patient_id),
+                    owner_id=str(record.author_id),
+                    status=record.status.value,
+                    is_open=False,
+                    changed_at=record.at,
+                    detail=record.party.value,
+                ),
+            )
+        case Notification():
+            return (
+                IndexRow(
+                    category="outbox",
+                    item_id=record.id,
+                    patient_id=record.patient_id,
+                    owner_id=record.recipient_id,
+                    status=record.status.value,
+                    is_open=record.status is DeliveryStatus.PENDING,
+                    due_at=record.next_attempt_at,
+                    changed_at=record.delivered_at,
+                    detail=record.event,
+                ),
+            )
+        case AuditEntry():
+            return (
+                IndexRow(
+                    category="audit",
+                    item_id=record.id,
+                    patient_id=record.patient_id,
+                    owner_id=record.actor,
+                    status=record.outcome.value,
+                    is_open=False,
+                    due_at=record.at,
+                    changed_at=record.at,
+                    detail=record.action.value,
+                ),
+            )
+        case EmergencyAccess():
+            return (
+                IndexRow(
+                    category="emergency",
+                    item_id=record.id,
+                    patient_id=str(record.patient_id),
+                    owner_id=str(record.staff_id),
+                    status="granted",
+                    is_open=True,
+                    due_at=record.expires_at,
+                    changed_at=record.granted_at,
+                ),
+            )
+        case _:
+            return ()
+
+
+def _plan_rows(plan: CarePlan) -> tuple[IndexRow, ...]:
+    active = plan.status is CarePlanStatus.ACTIVE
+    patient = str(plan.patient_id)
+    rows = [
+        IndexRow(
+            category="review",
+            item_id=str(plan.id),
+            patient_id=patient,
+            owner_id=str(plan.author_id),
+            status=plan.status.value,
+            is_open=active and plan.next_review_at is not None,
+            due_at=plan.next_review_at,
+        )
+    ]
+    for item in plan.interventions:
+        rows.append(
+            IndexRow(
+                category="intervention",
+                item_id=str(item.id),
+                patient_id=patient,
+                owner_id=None if item.assignee_id is None else str(item.assignee_id),
+                status=item.status.value,
+                is_open=active and item.is_open,
+                priority=item.priority.rank,
+                due_at=item.due_at,
+                changed_at=item.history[-1].at if item.history else item.created_at,
+                detail=item.kind.value,
+            )
+        )
+    for goal in plan.goals:
+        due = goal.due
+        rows.append(
+            IndexRow(
+                category="goal",
+                item_id=str(goal.id),
+                patient_id=patient,
+                owner_id=str(plan.author_id),
+                status=goal.lifecycle_status.value,
+                is_open=active and goal.lifecycle_status in _OPEN_GOAL,
+                priority=_GOAL_RANK[goal.priority],
+                due_at=None if due is None else _day_end(due),
+                changed_at=goal.readings[-1].at if goal.readings else None,
+                detail=None if goal.achievement_status is None else goal.achievement_status.value,
+            )
+        )
+    return tuple(rows)

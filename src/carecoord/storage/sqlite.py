@@ -1,0 +1,351 @@
+"""SQLiteStore: the embedded default store, one file, stdlib :mod:`sqlite3` only.
+
+* WAL journal with ``synchronous=NORMAL``: an application crash never loses or
+  corrupts a commit (a power cut may lose the last commits, never corrupt).
+* One writer at a time: each unit of work commits inside ``BEGIN IMMEDIATE``;
+  other writers wait up to ``timeout`` seconds, then get a StorageError.
+* Safe to share between the threads of one process (one connection per
+  thread). Single host only: do not put the file on a network file system, and
+  do not open it from several machines; use the PostgreSQL store for that.
+* Worklist data (owner, status, due time, priority) lives in indexed columns,
+  so "what is due for X" never scans every plan.
+* The schema is versioned (table ``carecoord_schema``); forward migrations run
+  when the store is opened.
+* Parameterised SQL only. sqlite3 errors surface as
+  :class:`~carecoord.StorageError` or :class:`~carecoord.ConflictError`.
+"""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import threading
+import uuid
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+
+from ..model import ConflictError, StorageError
+from .port import (
+    IndexHit,
+    IndexRow,
+    RecordWrite,
+    StoredRecord,
+    WorkQuery,
+    from_micros,
+    to_micros,
+)
+
+__all__ = ["MIGRATIONS", "SQLiteStore"]
+
+MIGRATIONS: tuple[tuple[int, tuple[str, ...]], ...] = (
+    (
+        1,
+        (
+            """CREATE TABLE records (
+                kind TEXT NOT NULL,
+                id TEXT NOT NULL,
+                version INTEGER NOT NULL CHECK (version >= 1),
+                patient_id TEXT,
+                payload TEXT NOT NULL,
+                PRIMARY KEY (kind, id)
+            ) WITHOUT ROWID""",
+            "CREATE INDEX records_by_patient ON records (kind, patient_id, id)",
+            """CREATE TABLE work_index (
+                kind TEXT NOT NULL,
+                record_id TEXT NOT NULL,
+                category TEXT NOT NULL,
+                item_id TEXT NOT NULL,
+                patient_id TEXT,
+                owner_id TEXT,
+                status TEXT NOT NULL,
+                is_open INTEGER NOT NULL,
+                priority INTEGER NOT NULL,
+                due_at INTEGER,
+                changed_at INTEGER,
+                detail TEXT
+            )""",
+            "CREATE INDEX work_by_owner ON work_index (category, owner_id, is_open, due_at)",
+            "CREATE INDEX work_by_patient ON work_index (category, patient_id, is_open)",
+            "CREATE INDEX work_by_due ON work_index (category, is_open, due_at)",
+            "CREATE INDEX work_by_record ON work_index (kind, record_id)",
+        ),
+    ),
+)
+"""Forward migrations: (schema version, statements). Never edit a released entry."""
+
+LATEST_SCHEMA = MIGRATIONS[-1][0]
+
+_ROW_COLUMNS = (
+    "category, item_id, patient_id, owner_id, status, is_open, priority, due_at, changed_at, detail"
+)
+
+_SELECT_ROW = ", ".join("w." + column.strip() for column in _ROW_COLUMNS.split(","))
+
+
+class SQLiteStore:
+    """A store in one SQLite file (``":memory:"`` for a private in-memory database).
+
+    ``timeout`` is how long a writer waits for another writer before giving up
+    with :class:`~carecoord.StorageError`.
+    """
+
+    def __init__(self, path: str | os.PathLike[str] = ":memory:", *, timeout: float = 30.0) -> None:
+        self._timeout = float(timeout)
+        self._memory = str(path) == ":memory:"
+        self._target = (
+            f"file:carecoord-{uuid.uuid4().hex}?mode=memory&cache=shared"
+            if self._memory
+            else os.fspath(path)
+        )
+        self._local = threading.local()
+        self._connections: list[sqlite3.Connection] = []
+        self._lock = threading.RLock()
+        # In memory, one connection serves every thread (shared-cache locks do
+        # not honour busy timeouts); a file gets one connection per thread.
+        self._serial = threading.RLock() if self._memory else None
+        self._closed = False
+        with self._guard("open the database") as conn:
+            self._migrate(conn)
+
+    # ------------------------------------------------------------ connections
+    def _new_connection(self) -> sqlite3.Connection:
+        conn = sqlite3.connect(
+            self._target,
+            timeout=self._timeout,
+            isolation_level=None,
+            check_same_thread=False,
+            uri=self._memory,
+        )
+        conn.execute(f"PRAGMA busy_timeout = {int(self._timeout * 1000)}")
+        if not self._memory:
+            conn.execute("PRAGMA journal_mode = WAL")
+        conn.execute("PRAGMA synchronous = NORMAL")
+        with self._lock:
+            self._connections.append(conn)
+        return conn
+
+    def _connection(self) -> sqlite3.Connection:
+        if self._closed:
+            raise StorageError("the store is closed")
+        if self._memory:
+            with self._lock:
+                if not self._connections:
+                    return self._new_connection()
+                return self._connections[0]
+        conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
+        if conn is None:
+            conn = self._new_connection()
+            self._local.conn = conn
+        return conn
+
+    @contextmanager
+    def _guard(self, action: str) -> Iterator[sqlite3.Connection]:
+        """Yield a connection; translate sqlite3 errors into StorageError."""
+        if self._serial is not None:
+            self._serial.acquire()
+        try:
+            conn = self._connection()
+            try:
+                yield conn
+            except sqlite3.OperationalError as exc:
+                busy = "locked" in str(exc) or "busy" in str(exc)
+                reason = "the database is busy (another writer held it too long)" if busy else None
+                raise StorageError(
+                    f"SQLite could not {action}: {reason or 'operational error'}"
+                ) from exc
+            except sqlite3.Error as exc:
+                raise StorageError(f"SQLite could not {action}: {type(exc).__name__}") from exc
+        finally:
+            if self._serial is not None:
+                self._serial.release()
+
+    # ------------------------------------------------------------- migrations
+    def _migrate(self, conn: sqlite3.Connection) -> None:
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            conn.execute("CREATE TABLE IF NOT EXISTS carecoord_schema (version INTEGER NOT NULL)")
+            row = conn.execute("SELECT MAX(version) FROM carecoord_schema").fetchone()
+            current = row[0] or 0
+            if current > LATEST_SCHEMA:
+                raise StorageError(
+                    f"the database has schema version {current}, newer than this carecoord "
+                    f"understands ({LATEST_SCHEMA}); upgrade carecoord"
+                )
+            for version, statements in MIGRATIONS:
+                if version > current:
+                    for statement in statements:
+                        conn.execute(statement)
+                    conn.execute("INSERT INTO carecoord_schema (version) VALUES (?)", (version,))
+            conn.execute("COMMIT")
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+
+    @property
+    def schema_version(self) -> int:
+        """The schema version of the open database."""
+        with self._guard("read the schema version") as conn:
+            row = conn.execute("SELECT MAX(version) FROM carecoord_schema").fetchone()
+        return int(row[0] or 0)
+
+    # ------------------------------------------------------------------ reads
+    def read(self, kind: str, record_id: str) -> StoredRecord | None:
+        """The latest committed version of a record, or ``None``."""
+        with self._guard("read a record") as conn:
+            row = conn.execute(
+                "SELECT version, payload, patient_id FROM records WHERE kind = ? AND id = ?",
+                (kind, record_id),
+            ).fetchone()
+        if row is None:
+            return None
+        return StoredRecord(
+            kind=kind, id=record_id, version=row[0], payload=row[1], patient_id=row[2]
+        )
+
+    def read_all(self, kind: str, *, patient_id: str | None = None) -> Sequence[StoredRecord]:
+        """Every record of ``kind`` (of one patient when given), ordered by id."""
+        sql = "SELECT id, version, payload, patient_id FROM records WHERE kind = ?"
+        params: list[object] = [kind]
+        if patient_id is not None:
+            sql += " AND patient_id = ?"
+            params.append(patient_id)
+        with self._guard("read records") as conn:
+            rows = conn.execute(sql + " ORDER BY id", params).fetchall()
+        return [
+            StoredRecord(kind=kind, id=r[0], version=r[1], payload=r[2], patient_id=r[3])
+            for r in rows
+        ]
+
+    def query(self, query: WorkQuery) -> Sequence[IndexHit]:
+        """Index rows matching ``query``, ordered by the indexed columns."""
+        where = ["w.category = ?"]
+        params: list[object] = [query.category]
+        if query.open_only:
+            where.append("w.is_open = 1")
+        for column, values in (
+            ("owner_id", query.owner_ids),
+            ("patient_id", query.patient_ids),
+            ("status", query.statuses),
+        ):
+            if values is not None:
+                if not values:
+                    return []
+                where.append(f"w.{column} IN ({', '.join('?' * len(values))})")
+                params.extend(values)
+        if query.due_before is not None:
+            where.append("w.due_at < ?")
+            params.append(to_micros(query.due_before))
+        if query.due_from is not None:
+            where.append("w.due_at >= ?")
+            params.append(to_micros(query.due_from))
+        if query.changed_before is not None:
+            where.append("w.changed_at < ?")
+            params.append(to_micros(query.changed_before))
+        sql = (
+            f"SELECT w.kind, w.record_id, r.version, {_SELECT_ROW} "
+            "FROM work_index AS w JOIN records AS r ON r.kind = w.kind AND r.id = w.record_id "
+            f"WHERE {' AND '.join(where)} "
+            "ORDER BY w.priority DESC, w.due_at IS NULL, w.due_at, w.patient_id, w.item_id"
+        )
+        if query.limit is not None:
+            sql += " LIMIT ?"
+            params.append(max(query.limit, 0))
+        with self._guard("run a worklist query") as conn:
+            rows = conn.execute(sql, params).fetchall()
+        return [
+            IndexHit(
+                kind=r[0],
+                record_id=r[1],
+                version=r[2],
+                row=IndexRow(
+                    category=r[3],
+                    item_id=r[4],
+                    patient_id=r[5],
+                    owner_id=r[6],
+                    status=r[7],
+                    is_open=bool(r[8]),
+                    priority=r[9],
+                    due_at=None if r[10] is None else from_micros(r[10]),
+                    changed_at=None if r[11] is None else from_micros(r[11]),
+                    detail=r[12],
+                ),
+            )
+            for r in rows
+        ]
+
+    # ----------------------------------------------------------------- writes
+    def write(self, batch: Sequence[RecordWrite]) -> None:
+        """Apply ``batch`` atomically in one ``BEGIN IMMEDIATE`` transaction."""
+        if len({(w.kind, w.id) for w in batch}) != len(batch):
+            raise StorageError("a batch must not write one record twice")
+        with self._guard("write a unit of work") as conn:
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                for w in batch:
+                    self._write_one(conn, w)
+                conn.execute("COMMIT")
+            except BaseException:
+                conn.execute("ROLLBACK")
+                raise
+
+    @staticmethod
+    def _write_one(conn: sqlite3.Connection, w: RecordWrite) -> None:
+        if w.expected_version == 0:
+            try:
+                conn.execute(
+                    "INSERT INTO records (kind, id, version, patient_id, payload) "
+                    "VALUES (?, ?, 1, ?, ?)",
+                    (w.kind, w.id, w.patient_id, w.payload),
+                )
+            except sqlite3.IntegrityError:
+                raise ConflictError(w.kind, w.id, 0) from None
+        else:
+            cursor = conn.execute(
+                "UPDATE records SET version = version + 1, patient_id = ?, payload = ? "
+                "WHERE kind = ? AND id = ? AND version = ?",
+                (w.patient_id, w.payload, w.kind, w.id, w.expected_version),
+            )
+            if cursor.rowcount != 1:
+                raise ConflictError(w.kind, w.id, w.expected_version)
+            conn.execute("DELETE FROM work_index WHERE kind = ? AND record_id = ?", (w.kind, w.id))
+        if w.index:
+            conn.executemany(
+                f"INSERT INTO work_index (kind, record_id, {_ROW_COLUMNS}) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                [
+                    (
+                        w.kind,
+                        w.id,
+                        row.category,
+                        row.item_id,
+                        row.patient_id,
+                        row.owner_id,
+                        row.status,
+                        int(row.is_open),
+                        row.priority,
+                        None if row.due_at is None else to_micros(row.due_at),
+                        None if row.changed_at is None else to_micros(row.changed_at),
+                        row.detail,
+                    )
+                    for row in w.index
+                ],
+            )
+
+    # ------------------------------------------------------------------ close
+    def close(self) -> None:
+        """Close every connection; later use raises StorageError."""
+        with self._lock:
+            self._closed = True
+            for conn in self._connections:
+                conn.close()
+            self._connections.clear()
+
+    def integrity_check(self) -> bool:
+        """Run ``PRAGMA integrity_check``; True when the database is sound."""
+        with self._guard("check integrity") as conn:
+            row = conn.execute("PRAGMA integrity_check").fetchone()
+        return bool(row and row[0] == "ok")
+
+    def __repr__(self) -> str:
+        where = "memory" if self._memory else "file"
+        return f"SQLiteStore({where}, schema={LATEST_SCHEMA})"

@@ -1,0 +1,213 @@
+"""The unit of work: typed reads, buffered writes, one atomic commit, collected events."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from types import TracebackType
+from typing import Any, Self, TypeVar
+
+import cattrs
+
+from ..model import CareCoordError, NotFoundError, StorageError, StructureError, ValidationError
+from ..serialization import from_payload, to_payload
+from .port import IndexHit, RecordWrite, Store, StoredRecord, WorkQuery
+from .records import RECORD_TYPES, index_rows, kind_of, patient_id_of
+
+__all__ = ["UnitOfWork"]
+
+R = TypeVar("R")
+
+
+class UnitOfWork:
+    """One atomic piece of work against a :class:`~carecoord.storage.Store`.
+
+    Reads go to the store (and see this unit's own pending writes); writes are
+    buffered and applied by :meth:`commit` in one atomic, version-checked
+    batch. Leaving the ``with`` block normally commits; leaving it with an
+    exception discards everything. A record read here is saved against the
+    version that was read, so a concurrent change raises
+    :class:`~carecoord.ConflictError` and nothing is written.
+
+    Domain events recorded with :meth:`collect` are available in
+    :attr:`events` once the unit has committed; they are dropped on rollback.
+    """
+
+    def __init__(self, store: Store, *, converter: cattrs.Converter | None = None) -> None:
+        self._store = store
+        self._converter = converter
+        self._versions: dict[tuple[str, str], int] = {}
+        self._pending: dict[tuple[str, str], tuple[int, Any]] = {}
+        self._events: list[object] = []
+        self._state = "open"
+        self.committed_versions: dict[tuple[str, str], int] = {}
+        """After commit: the new version of every record written."""
+
+    # ---------------------------------------------------------------- context
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        if exc_type is not None:
+            self.rollback()
+        elif self._state == "open":
+            self.commit()
+
+    def _check_open(self) -> None:
+        if self._state != "open":
+            raise ValidationError(f"this unit of work is already {self._state}")
+
+    # ------------------------------------------------------------------ reads
+    def _decode(self, stored: StoredRecord, cls: type[R]) -> R:
+        try:
+            payload = json.loads(stored.payload)
+            return from_payload(payload, cls, converter=self._converter)
+        except (StructureError, json.JSONDecodeError) as exc:
+            raise StorageError(
+                f"stored {stored.kind} {stored.id} at version {stored.version} cannot be read"
+            ) from exc
+
+    def find(self, cls: type[R], record_id: str) -> R | None:
+        """The record of type ``cls`` with ``record_id``, or ``None``."""
+        self._check_open()
+        kind = _kind_for(cls)
+        key = (kind, str(record_id))
+        if key in self._pending:
+            record: R = self._pending[key][1]
+            return record
+        stored = self._store.read(kind, str(record_id))
+        if stored is None:
+            return None
+        # Keep the first version seen: a save is checked against what this unit
+        # based its work on, even if the record was read again since.
+        self._versions.setdefault(key, stored.version)
+        return self._decode(stored, cls)
+
+    def get(self, cls: type[R], record_id: str) -> R:
+        """Like :meth:`find`, but a missing record raises :class:`NotFoundError`."""
+        record = self.find(cls, record_id)
+        if record is None:
+            raise NotFoundError(f"{cls.__name__} {record_id} not found")
+        return record
+
+    def version_of(self, cls: type[Any], record_id: str) -> int:
+        """The version this unit read (0 when it has not read the record or it is new)."""
+        return self._versions.get((_kind_for(cls), str(record_id)), 0)
+
+    def all(self, cls: type[R], *, patient_id: str | None = None) -> list[R]:
+        """Every record of type ``cls`` (of one patient), ordered by id, with pending writes."""
+        self._check_open()
+        kind = _kind_for(cls)
+        found: dict[str, R] = {}
+        for stored in self._store.read_all(kind, patient_id=patient_id):
+            self._versions.setdefault((kind, stored.id), stored.version)
+            found[stored.id] = self._decode(stored, cls)
+        for (pkind, pid), (_, record) in self._pending.items():
+            if pkind == kind and (patient_id is None or patient_id_of(record) == patient_id):
+                found[pid] = record
+        return [found[k] for k in sorted(found)]
+
+    def query(self, query: WorkQuery) -> Sequence[IndexHit]:
+        """Run a worklist query on committed data (pending writes are not indexed yet)."""
+        self._check_open()
+        return self._store.query(query)
+
+    # ----------------------------------------------------------------- writes
+    def add(self, record: object) -> None:
+        """Create ``record``; the commit fails with ConflictError if its id exists."""
+        self._check_open()
+        kind = kind_of(record)
+        key = (kind, str(record.id))  # type: ignore[attr-defined]
+        if key in self._pending or self._versions.get(key, 0) > 0:
+            raise ValidationError(f"{kind} {key[1]} already exists; use save()")
+        self._pending[key] = (0, record)
+
+    def save(self, record: object, *, expected_version: int | None = None) -> None:
+        """Update ``record``, based on the version read in this unit (or ``expected_version``)."""
+        self._check_open()
+        kind = kind_of(record)
+        key = (kind, str(record.id))  # type: ignore[attr-defined]
+        if expected_version is not None:
+            if isinstance(expected_version, bool) or not isinstance(expected_version, int):
+                raise ValidationError("expected_version must be an int")
+            base = expected_version
+        elif key in self._pending:
+            base = self._pending[key][0]
+        elif key in self._versions:
+            base = self._versions[key]
+        else:
+            raise ValidationError(
+                f"{kind} {key[1]} was not read in this unit of work: get() it first "
+                "or pass expected_version"
+            )
+        self._pending[key] = (base, record)
+
+    def collect(self, event: object) -> None:
+        """Record a domain event, handed on only if the unit commits."""
+        self._check_open()
+        self._events.append(event)
+
+    @property
+    def pending_events(self) -> tuple[object, ...]:
+        """Events collected so far in this still-open unit."""
+        return tuple(self._events)
+
+    def has_pending(self, record: object) -> bool:
+        """Whether ``record`` (by kind and id) is already pending in this unit."""
+        return (kind_of(record), str(record.id)) in self._pending  # type: ignore[attr-defined]
+
+    @property
+    def events(self) -> tuple[object, ...]:
+        """Events collected, available once committed (empty otherwise)."""
+        return tuple(self._events) if self._state == "committed" else ()
+
+    def commit(self) -> None:
+        """Write every pending change atomically; on any error nothing is written."""
+        self._check_open()
+        batch = []
+        for (kind, record_id), (expected, record) in self._pending.items():
+            batch.append(
+                RecordWrite(
+                    kind=kind,
+                    id=record_id,
+                    expected_version=expected,
+                    payload=json.dumps(
+                        to_payload(record, converter=self._converter),
+                        separators=(",", ":"),
+                        sort_keys=True,
+                    ),
+                    patient_id=patient_id_of(record),
+                    index=index_rows(record),
+                )
+            )
+        try:
+            if batch:
+                self._store.write(batch)
+        except CareCoordError:
+            self._state = "failed"
+            raise
+        except Exception as exc:  # an adapter that leaked a driver error
+            self._state = "failed"
+            raise StorageError("the store failed to write the unit of work") from exc
+        self.committed_versions = {(w.kind, w.id): w.expected_version + 1 for w in batch}
+        self._pending.clear()
+        self._state = "committed"
+
+    def rollback(self) -> None:
+        """Discard every pending change and collected event."""
+        self._pending.clear()
+        self._events.clear()
+        if self._state == "open":
+            self._state = "rolled back"
+
+
+def _kind_for(cls: type[Any]) -> str:
+    kind = getattr(cls, "__name__", "")
+    if RECORD_TYPES.get(kind) is not cls:
+        raise ValidationError(f"{kind or cls!r} is not a stored record type")
+    return kind

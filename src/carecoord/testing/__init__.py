@@ -1,0 +1,140 @@
+"""Public test helpers for hosts and for carecoord's own tests.
+
+* :class:`FixedClock` — a clock you set and advance by hand.
+* :class:`RecordingEventSink` — keeps every domain event handed to it.
+* :class:`RecordingNotifier` — a notifier that keeps every message it was given.
+* :class:`FlakyNotifier` — fails a set fraction of deliveries, reproducibly.
+* :class:`AllowAllPolicy` — an access policy that allows everything (tests only).
+* :mod:`carecoord.testing.store` — :class:`~carecoord.testing.store.StoreContract`,
+  the conformance suite every store must pass (needs pytest and hypothesis:
+  ``pip install carecoord[testing]``).
+"""
+
+from __future__ import annotations
+
+import random
+import threading
+from datetime import datetime, timedelta
+
+from ..access import AccessDecision, AccessRequest
+from ..model._base import ensure_aware
+from ..notify.port import DeliveryResult, OutgoingMessage
+
+__all__ = [
+    "AllowAllPolicy",
+    "FixedClock",
+    "FlakyNotifier",
+    "RecordingEventSink",
+    "RecordingNotifier",
+]
+
+
+class FixedClock:
+    """A clock that stands still until told otherwise (thread-safe)."""
+
+    def __init__(self, now: datetime) -> None:
+        self._now = ensure_aware(now, "now")
+        self._lock = threading.Lock()
+
+    def now(self) -> datetime:
+        """The current (fixed) time."""
+        with self._lock:
+            return self._now
+
+    def set(self, now: datetime) -> None:
+        """Jump to ``now`` (aware)."""
+        with self._lock:
+            self._now = ensure_aware(now, "now")
+
+    def advance(self, delta: timedelta) -> datetime:
+        """Move forward by ``delta`` and return the new time."""
+        with self._lock:
+            self._now = self._now + delta
+            return self._now
+
+    def __repr__(self) -> str:
+        return f"FixedClock({self._now.isoformat()})"
+
+
+class RecordingEventSink:
+    """An event handler that records every event it receives, in order."""
+
+    def __init__(self) -> None:
+        self.events: list[object] = []
+        self._lock = threading.Lock()
+
+    def __call__(self, event: object) -> None:
+        with self._lock:
+            self.events.append(event)
+
+    def of_type(self, cls: type[object]) -> list[object]:
+        """The recorded events that are instances of ``cls``."""
+        return [e for e in self.events if isinstance(e, cls)]
+
+    def clear(self) -> None:
+        """Forget everything recorded."""
+        with self._lock:
+            self.events.clear()
+
+
+class RecordingNotifier:
+    """A notifier that records every message and always succeeds."""
+
+    def __init__(self) -> None:
+        self.messages: list[OutgoingMessage] = []
+        self._lock = threading.Lock()
+
+    def deliver(self, message: OutgoingMessage) -> DeliveryResult:
+        """Record ``message``; report success."""
+        with self._lock:
+            self.messages.append(message)
+        return DeliveryResult.success()
+
+    @property
+    def keys(self) -> list[str]:
+        """The idempotency keys delivered, in order (repeats show duplicates)."""
+        return [m.idempotency_key for m in self.messages]
+
+
+class FlakyNotifier:
+    """Fails ``failure_rate`` of calls (0.0-1.0), reproducibly from ``seed``.
+
+    Successful messages are kept in :attr:`delivered`. ``mode`` chooses how a
+    failure looks: ``"result"`` (a failed DeliveryResult), ``"raise"`` (an
+    exception) or ``"lost-ack"`` (the message *is* delivered but failure is
+    reported, the case that makes redelivery and idempotency keys necessary).
+    """
+
+    def __init__(self, failure_rate: float, *, seed: int = 0, mode: str = "result") -> None:
+        if not 0.0 <= failure_rate <= 1.0:
+            raise ValueError("failure_rate must be between 0 and 1")
+        if mode not in {"result", "raise", "lost-ack"}:
+            raise ValueError("mode must be 'result', 'raise' or 'lost-ack'")
+        self.failure_rate = failure_rate
+        self.mode = mode
+        self.delivered: list[OutgoingMessage] = []
+        self.calls = 0
+        self._random = random.Random(seed)
+        self._lock = threading.Lock()
+
+    def deliver(self, message: OutgoingMessage) -> DeliveryResult:
+        """Deliver, or fail as configured."""
+        with self._lock:
+            self.calls += 1
+            fail = self._random.random() < self.failure_rate
+            if not fail:
+                self.delivered.append(message)
+                return DeliveryResult.success()
+            if self.mode == "lost-ack":
+                self.delivered.append(message)
+        if self.mode == "raise":
+            raise ConnectionError("simulated delivery failure")
+        return DeliveryResult.failure("simulated")
+
+
+class AllowAllPolicy:
+    """Allows every access. For tests that are not about access control."""
+
+    def decide(self, request: AccessRequest) -> AccessDecision:
+        """Always allow, purpose TREAT."""
+        return AccessDecision(True, reason="allow-all")
