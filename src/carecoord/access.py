@@ -1,0 +1,260 @@
+"""Access control: who may do what to which patient's records. Pure rules over the model.
+
+The default :class:`CareTeamPolicy` follows "minimum necessary":
+
+* patient records are open only to active members of one of the patient's
+  care teams (team status proposed or active), with what their roles on that
+  team allow (:data:`ROLE_PERMISSIONS`) — a medical assistant, for example,
+  does not change a plan's goals;
+* a supervisor may *read* the records of patients their direct or indirect
+  reports care for;
+* staff-wide operations (enrolling a patient, forming a team, registering
+  staff) depend on the actor's own roles (:data:`STAFF_PERMISSIONS`);
+* an emergency grant (break the glass, purpose ETREAT) lets its holder read
+  and document until it expires; every such access is marked ETREAT in the audit.
+
+Hosts replace the policy by passing any object with a ``decide`` method.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime
+from enum import StrEnum
+from typing import Protocol, runtime_checkable
+
+import attrs
+
+from .model import (
+    CareTeam,
+    CareTeamRole,
+    CareTeamStatus,
+    PatientId,
+    StaffId,
+    StaffMember,
+    supervision_chain,
+)
+from .model.access import EmergencyAccess
+from .model.audit import PurposeOfUse
+
+__all__ = [
+    "EMERGENCY_PERMISSIONS",
+    "ROLE_PERMISSIONS",
+    "STAFF_PERMISSIONS",
+    "AccessDecision",
+    "AccessPolicy",
+    "AccessRequest",
+    "CareTeamPolicy",
+    "Permission",
+]
+
+
+class Permission(StrEnum):
+    """What an operation needs."""
+
+    READ = "read"
+    EDIT_PATIENT = "edit-patient"
+    MANAGE_TEAM = "manage-team"
+    RECORD_ASSESSMENT = "record-assessment"
+    EDIT_PLAN = "edit-plan"
+    EDIT_GOALS = "edit-goals"
+    UPDATE_INTERVENTION = "update-intervention"
+    RECORD_PROGRESS = "record-progress"
+    REVIEW_PLAN = "review-plan"
+    MANAGE_REFERRALS = "manage-referrals"
+    MANAGE_APPOINTMENTS = "manage-appointments"
+    RECORD_BARRIER = "record-barrier"
+    DOCUMENT = "document"
+    RECORD_CONSENT = "record-consent"
+    READ_AUDIT = "read-audit"
+    # staff-wide
+    ENROL = "enrol"
+    FORM_TEAM = "form-team"
+    MANAGE_STAFF = "manage-staff"
+    VIEW_CASELOADS = "view-caseloads"
+
+
+_P = Permission
+_ALL_PATIENT = frozenset(
+    {
+        _P.READ,
+        _P.EDIT_PATIENT,
+        _P.MANAGE_TEAM,
+        _P.RECORD_ASSESSMENT,
+        _P.EDIT_PLAN,
+        _P.EDIT_GOALS,
+        _P.UPDATE_INTERVENTION,
+        _P.RECORD_PROGRESS,
+        _P.REVIEW_PLAN,
+        _P.MANAGE_REFERRALS,
+        _P.MANAGE_APPOINTMENTS,
+        _P.RECORD_BARRIER,
+        _P.DOCUMENT,
+        _P.RECORD_CONSENT,
+        _P.READ_AUDIT,
+    }
+)
+_CLINICAL = _ALL_PATIENT - {_P.MANAGE_TEAM, _P.READ_AUDIT}
+
+ROLE_PERMISSIONS: Mapping[CareTeamRole, frozenset[Permission]] = {
+    CareTeamRole.CARE_COORDINATOR: _ALL_PATIENT,
+    CareTeamRole.CASE_MANAGER: _ALL_PATIENT,
+    CareTeamRole.PRIMARY_CARE_PROVIDER: _CLINICAL,
+    CareTeamRole.NURSE: _CLINICAL - {_P.EDIT_PATIENT},
+    CareTeamRole.SOCIAL_WORKER: frozenset(
+        {
+            _P.READ,
+            _P.RECORD_ASSESSMENT,
+            _P.EDIT_PLAN,
+            _P.UPDATE_INTERVENTION,
+            _P.RECORD_PROGRESS,
+            _P.MANAGE_REFERRALS,
+            _P.RECORD_BARRIER,
+            _P.DOCUMENT,
+            _P.RECORD_CONSENT,
+        }
+    ),
+    CareTeamRole.LEAD_MEDICAL_ASSISTANT: frozenset(
+        {
+            _P.READ,
+            _P.EDIT_PATIENT,
+            _P.RECORD_ASSESSMENT,
+            _P.UPDATE_INTERVENTION,
+            _P.RECORD_PROGRESS,
+            _P.MANAGE_REFERRALS,
+            _P.MANAGE_APPOINTMENTS,
+            _P.RECORD_BARRIER,
+            _P.DOCUMENT,
+        }
+    ),
+    CareTeamRole.MEDICAL_ASSISTANT: frozenset(
+        {
+            _P.READ,
+            _P.UPDATE_INTERVENTION,
+            _P.RECORD_PROGRESS,
+            _P.MANAGE_APPOINTMENTS,
+            _P.RECORD_BARRIER,
+            _P.DOCUMENT,
+        }
+    ),
+    CareTeamRole.COMMUNITY_HEALTH_WORKER: frozenset(
+        {_P.READ, _P.UPDATE_INTERVENTION, _P.MANAGE_APPOINTMENTS, _P.RECORD_BARRIER, _P.DOCUMENT}
+    ),
+    CareTeamRole.SPECIALIST: frozenset(
+        {_P.READ, _P.UPDATE_INTERVENTION, _P.RECORD_PROGRESS, _P.DOCUMENT}
+    ),
+    CareTeamRole.PHARMACIST: frozenset(
+        {_P.READ, _P.UPDATE_INTERVENTION, _P.RECORD_PROGRESS, _P.DOCUMENT}
+    ),
+    CareTeamRole.FAMILY_CAREGIVER: frozenset({_P.READ}),
+}
+"""What each care-team role allows on the patients of that team."""
+
+STAFF_PERMISSIONS: Mapping[CareTeamRole, frozenset[Permission]] = {
+    CareTeamRole.CARE_COORDINATOR: frozenset(
+        {_P.ENROL, _P.FORM_TEAM, _P.MANAGE_STAFF, _P.VIEW_CASELOADS}
+    ),
+    CareTeamRole.CASE_MANAGER: frozenset(
+        {_P.ENROL, _P.FORM_TEAM, _P.MANAGE_STAFF, _P.VIEW_CASELOADS}
+    ),
+    CareTeamRole.LEAD_MEDICAL_ASSISTANT: frozenset({_P.ENROL, _P.MANAGE_STAFF}),
+    CareTeamRole.PRIMARY_CARE_PROVIDER: frozenset({_P.ENROL}),
+    CareTeamRole.NURSE: frozenset({_P.ENROL}),
+    CareTeamRole.SOCIAL_WORKER: frozenset({_P.ENROL}),
+}
+"""What a staff member's own roles allow, independent of any patient."""
+
+EMERGENCY_PERMISSIONS = frozenset({_P.READ, _P.DOCUMENT})
+"""What an active emergency grant allows."""
+
+_TEAM_OPEN = {CareTeamStatus.PROPOSED, CareTeamStatus.ACTIVE}
+
+
+@attrs.frozen
+class AccessRequest:
+    """Everything a policy needs to decide one access.
+
+    ``teams`` are the patient's care teams (empty for staff-wide operations),
+    ``staff`` the staff directory entries the service loaded (the actor, the
+    members of those teams and their supervisors), ``emergency`` the actor's
+    emergency grants for this patient.
+    """
+
+    actor: StaffMember
+    permission: Permission
+    at: datetime
+    patient_id: PatientId | None = None
+    teams: tuple[CareTeam, ...] = ()
+    staff: Mapping[StaffId, StaffMember] = attrs.field(factory=dict)
+    emergency: tuple[EmergencyAccess, ...] = ()
+
+
+@attrs.frozen
+class AccessDecision:
+    """A policy's answer: allowed or not, the purpose of use to audit, and why (a code)."""
+
+    allowed: bool
+    purpose: PurposeOfUse = PurposeOfUse.TREAT
+    reason: str = ""
+
+
+@runtime_checkable
+class AccessPolicy(Protocol):
+    """Decides whether an access is allowed. Must be pure and fast."""
+
+    def decide(self, request: AccessRequest) -> AccessDecision:
+        """Allow or deny ``request``."""
+        ...
+
+
+class CareTeamPolicy:
+    """The default policy (see the module documentation)."""
+
+    def decide(self, request: AccessRequest) -> AccessDecision:
+        """Allow or deny ``request``."""
+        actor = request.actor
+        if not actor.active:
+            return AccessDecision(False, reason="inactive-actor")
+        if request.patient_id is None:
+            granted = frozenset().union(
+                *(STAFF_PERMISSIONS.get(r, frozenset()) for r in actor.roles)
+            )
+            if request.permission in granted:
+                return AccessDecision(True, PurposeOfUse.HOPERAT, "staff-role")
+            return AccessDecision(False, reason="role-does-not-allow")
+        roles: set[CareTeamRole] = set()
+        for team in request.teams:
+            if team.patient_id == request.patient_id and team.status in _TEAM_OPEN:
+                roles |= team.roles_of(actor.id, request.at)
+        if roles:
+            granted = frozenset().union(*(ROLE_PERMISSIONS.get(r, frozenset()) for r in roles))
+            if request.permission in granted:
+                return AccessDecision(True, PurposeOfUse.TREAT, "care-team-member")
+            return AccessDecision(False, reason="role-does-not-allow")
+        if request.permission is Permission.READ and self._supervises_a_member(request):
+            return AccessDecision(True, PurposeOfUse.HOPERAT, "supervisor")
+        for grant in request.emergency:
+            if (
+                grant.staff_id == actor.id
+                and grant.patient_id == request.patient_id
+                and grant.active_at(request.at)
+                and request.permission in EMERGENCY_PERMISSIONS
+            ):
+                return AccessDecision(True, PurposeOfUse.ETREAT, "emergency-access")
+        return AccessDecision(False, reason="not-on-care-team")
+
+    @staticmethod
+    def _supervises_a_member(request: AccessRequest) -> bool:
+        for team in request.teams:
+            if team.patient_id != request.patient_id or team.status not in _TEAM_OPEN:
+                continue
+            for membership in team.active_members(request.at):
+                if membership.staff_id not in request.staff:
+                    continue
+                try:
+                    chain = supervision_chain(membership.staff_id, request.staff)
+                except Exception:  # a broken reporting line grants nothing
+                    continue
+                if request.actor.id in chain:
+                    return True
+        return False

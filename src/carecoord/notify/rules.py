@@ -1,0 +1,268 @@
+"""Notification rules: which domain events become which messages, to whom, how and when.
+
+Rules are plain data (:class:`NotificationRule`); hosts pass their own tuple to
+the service instead of :data:`DEFAULT_RULES`. The planning function is pure:
+given an event, the rules and the resolved recipients it returns the
+:class:`~carecoord.model.outbox.Notification` records to write to the outbox in
+the same unit of work as the change.
+
+Templates are :meth:`str.format` strings over the event's fields, which are
+identifiers, codes and times — never clinical detail. Datetimes are shown in
+the recipient's own time zone. A rule with ``include_clinical_detail=True``
+also gets ``{description}`` (the free-text description of the intervention,
+goal or referral concerned); use it only where the channel is secure.
+"""
+
+from __future__ import annotations
+
+import string
+from collections.abc import Callable, Mapping, Sequence
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import attrs
+
+from ..events import DomainEvent, event_types
+from ..model import ContactChannel, ContactPreferences, ValidationError
+from ..model.outbox import Notification, RecipientKind, stable_id
+
+__all__ = [
+    "DEFAULT_RULES",
+    "Audience",
+    "NotificationRule",
+    "Recipient",
+    "plan_notifications",
+]
+
+
+class Audience(StrEnum):
+    """Who a rule notifies, relative to the event."""
+
+    ASSIGNEE = "assignee"
+    """The staff member in the event's ``assignee_id``."""
+    OWNER = "owner"
+    """The staff member in the event's ``owner_id`` (plan author, referral requester)."""
+    TEAM_LEAD = "team-lead"
+    """The leads of the patient's active care teams."""
+    SUPERVISOR = "supervisor"
+    """The supervisor of the assignee (or owner): escalation."""
+    PATIENT = "patient"
+    """The patient."""
+    CONTACTS = "contacts"
+    """Contacts who may receive information and whose consent covers the rule's category."""
+
+
+@attrs.frozen
+class Recipient:
+    """A resolved recipient: who, their zone and preferences, and channels with an address."""
+
+    kind: RecipientKind
+    id: str
+    time_zone: str
+    preferences: ContactPreferences
+    channels: tuple[ContactChannel, ...]
+
+
+def _placeholders(template: str) -> set[str]:
+    return {name for _, name, _, _ in string.Formatter().parse(template) if name}
+
+
+@attrs.frozen
+class NotificationRule:
+    """When ``event`` happens, tell ``audience`` with ``subject``/``body`` over ``channel``.
+
+    ``channel`` is used when none of the recipient's preferred channels can be
+    reached. ``category`` is what consent must cover for contacts.
+    """
+
+    name: str
+    event: str
+    audience: Audience
+    subject: str
+    body: str
+    channel: ContactChannel = ContactChannel.PORTAL
+    category: str = "care-plan"
+    include_clinical_detail: bool = False
+
+    def __attrs_post_init__(self) -> None:
+        known = event_types()
+        if self.event not in known:
+            raise ValidationError(f"rule {self.name}: unknown event type {self.event}")
+        fields = {f.name for f in attrs.fields(known[self.event])}
+        if self.include_clinical_detail:
+            fields.add("description")
+        unknown = (_placeholders(self.subject) | _placeholders(self.body)) - fields
+        if unknown:
+            raise ValidationError(
+                f"rule {self.name}: template uses unknown field(s) {', '.join(sorted(unknown))}"
+            )
+
+
+DEFAULT_RULES: tuple[NotificationRule, ...] = (
+    NotificationRule(
+        name="task-assigned",
+        event="InterventionAssigned",
+        audience=Audience.ASSIGNEE,
+        subject="New task for patient {patient_id}",
+        body=(
+            "Intervention {intervention_id} in care plan {plan_id} is assigned to you "
+            "(priority {priority}, due {due_at}). Open it in your worklist."
+        ),
+    ),
+    NotificationRule(
+        name="task-overdue",
+        event="InterventionOverdue",
+        audience=Audience.ASSIGNEE,
+        subject="Overdue task for patient {patient_id}",
+        body="Intervention {intervention_id} in care plan {plan_id} was due {due_at}.",
+    ),
+    NotificationRule(
+        name="task-escalated-supervisor",
+        event="InterventionEscalated",
+        audience=Audience.SUPERVISOR,
+        subject="Escalation: task overdue {days_overdue} days",
+        body=(
+            "Intervention {intervention_id} (patient {patient_id}, plan {plan_id}) assigned to "
+            "{assignee_id} is {days_overdue} days overdue."
+        ),
+    ),
+    NotificationRule(
+        name="task-escalated-lead",
+        event="InterventionEscalated",
+        audience=Audience.TEAM_LEAD,
+        subject="Escalation: task overdue {days_overdue} days",
+        body=(
+            "Intervention {intervention_id} (patient {patient_id}, plan {plan_id}) assigned to "
+            "{assignee_id} is {days_overdue} days overdue."
+        ),
+    ),
+    NotificationRule(
+        name="review-due",
+        event="ReviewDue",
+        audience=Audience.OWNER,
+        subject="Care plan review due for patient {patient_id}",
+        body="Care plan {plan_id} is due for review since {due_at}.",
+    ),
+    NotificationRule(
+        name="referral-stalled",
+        event="ReferralStalled",
+        audience=Audience.OWNER,
+        subject="Referral without answer for {days_without_change} days",
+        body=(
+            "Referral {referral_id} for patient {patient_id} has not changed since "
+            "{last_changed_at}. Follow up with the receiving organisation."
+        ),
+    ),
+    NotificationRule(
+        name="goal-achieved",
+        event="GoalAchieved",
+        audience=Audience.TEAM_LEAD,
+        subject="Goal achieved for patient {patient_id}",
+        body="Goal {goal_id} in care plan {plan_id} is achieved.",
+    ),
+    NotificationRule(
+        name="emergency-access",
+        event="EmergencyAccessGranted",
+        audience=Audience.TEAM_LEAD,
+        subject="Emergency access to patient {patient_id}",
+        body=(
+            "{staff_id} used emergency access to the records of patient {patient_id} "
+            "until {expires_at}. Review the audit trail."
+        ),
+    ),
+    NotificationRule(
+        name="appointment-patient",
+        event="AppointmentScheduled",
+        audience=Audience.PATIENT,
+        subject="Appointment reminder",
+        body=(
+            "You have an appointment on {start}. Contact your care team if you need help "
+            "getting there."
+        ),
+        channel=ContactChannel.SMS,
+        category="appointments",
+    ),
+    NotificationRule(
+        name="appointment-contacts",
+        event="AppointmentScheduled",
+        audience=Audience.CONTACTS,
+        subject="Appointment reminder",
+        body="An appointment is booked on {start}. Contact the care team with any questions.",
+        channel=ContactChannel.SMS,
+        category="appointments",
+    ),
+)
+"""The rules the service uses unless the host passes its own."""
+
+
+def _render(template: str, values: Mapping[str, Any], zone: ZoneInfo) -> str:
+    shown: dict[str, str] = {}
+    for key, value in values.items():
+        if isinstance(value, datetime):
+            shown[key] = value.astimezone(zone).strftime("%Y-%m-%d %H:%M %Z")
+        elif value is None:
+            shown[key] = "-"
+        else:
+            shown[key] = str(value)
+    return template.format_map(shown)
+
+
+def _choose_channel(rule: NotificationRule, recipient: Recipient) -> ContactChannel:
+    """The recipient's first preferred reachable channel, else the rule's, else any reachable."""
+    for channel in recipient.preferences.channels:
+        if channel in recipient.channels:
+            return channel
+    if rule.channel in recipient.channels or not recipient.channels:
+        return rule.channel
+    return recipient.channels[0]
+
+
+def plan_notifications(
+    event: DomainEvent,
+    rules: Sequence[NotificationRule],
+    recipients: Callable[[NotificationRule, DomainEvent], Sequence[Recipient]],
+    *,
+    now: datetime,
+    details: Callable[[DomainEvent], str | None] = lambda _event: None,
+) -> list[Notification]:
+    """The notifications ``event`` calls for under ``rules``.
+
+    ``recipients`` resolves a rule's audience for the event (the service does
+    this with what it has loaded). Delivery is deferred, not dropped, while the
+    recipient is in quiet hours: ``next_attempt_at`` is the end of the window in
+    the recipient's zone. Notification ids are stable for (rule, event,
+    recipient), so planning the same event twice yields the same ids.
+    """
+    planned: list[Notification] = []
+    values = {f.name: getattr(event, f.name) for f in attrs.fields(type(event))}
+    identity = "|".join(f"{k}={values[k]!s}" for k in sorted(values))
+    for rule in rules:
+        if rule.event != event.name:
+            continue
+        fields = dict(values)
+        if rule.include_clinical_detail:
+            fields["description"] = details(event) or "-"
+        for recipient in recipients(rule, event):
+            zone = ZoneInfo(recipient.time_zone)
+            send_at = now
+            quiet = recipient.preferences.quiet_hours
+            if quiet is not None:
+                send_at = quiet.next_allowed(now, recipient.time_zone)
+            planned.append(
+                Notification(
+                    id=stable_id(rule.name, identity, recipient.kind.value, recipient.id),
+                    event=event.name,
+                    recipient_kind=recipient.kind,
+                    recipient_id=recipient.id,
+                    channel=_choose_channel(rule, recipient),
+                    subject=_render(rule.subject, fields, zone),
+                    body=_render(rule.body, fields, zone),
+                    created_at=now,
+                    next_attempt_at=send_at,
+                    patient_id=event.patient_id,
+                    deferred_for_quiet_hours=send_at != now,
+                )
+            )
+    return planned
