@@ -1,0 +1,219 @@
+"""The public surface of the carecoord package."""
+
+from __future__ import annotations
+
+import importlib
+import inspect
+import json
+import pkgutil
+import subprocess
+import sys
+from types import ModuleType
+
+import pytest
+
+import carecoord
+import carecoord.errors
+import carecoord.model
+
+MODEL_MODULES = tuple(sorted(m.name for m in pkgutil.iter_modules(carecoord.model.__path__)))
+"""Every submodule of carecoord.model; the public names of each are top-level API."""
+
+ERROR_NAMES = {
+    "AccessDeniedError",
+    "CareCoordError",
+    "ConflictError",
+    "InvalidTransitionError",
+    "NaiveDatetimeError",
+    "NotFoundError",
+    "ReasonRequiredError",
+    "StorageError",
+    "StructureError",
+    "ValidationError",
+}
+
+
+def _module(name: str) -> ModuleType:
+    return importlib.import_module(f"carecoord.model.{name}")
+
+
+def test_documented_imports_work() -> None:
+    from carecoord import (
+        Appointment,
+        Assessment,
+        Barrier,
+        Cadence,
+        CarePlan,
+        CareTeam,
+        Goal,
+        Intervention,
+        Patient,
+        Referral,
+        Review,
+    )
+
+    classes = [
+        Patient,
+        CareTeam,
+        CarePlan,
+        Goal,
+        Intervention,
+        Review,
+        Referral,
+        Appointment,
+        Barrier,
+        Assessment,
+        Cadence,
+    ]
+    for cls in classes:
+        assert inspect.isclass(cls)
+        assert cls.__module__.startswith("carecoord.model.")
+
+
+def test_all_is_explicit_unique_and_resolvable() -> None:
+    names = carecoord.__all__
+    assert isinstance(names, list)
+    assert all(isinstance(n, str) for n in names)
+    assert len(names) == len(set(names))
+    missing = [n for n in names if not hasattr(carecoord, n)]
+    assert missing == []
+    assert "__version__" in names
+    assert carecoord.__version__ == "0.1.0"
+
+
+def test_all_lists_every_public_top_level_name() -> None:
+    public = {
+        name
+        for name, value in vars(carecoord).items()
+        if not name.startswith("_") and not isinstance(value, ModuleType)
+    }
+    assert public <= set(carecoord.__all__)
+
+
+def test_star_import_matches_all() -> None:
+    namespace: dict[str, object] = {}
+    exec("from carecoord import *", namespace)
+    exported = {n for n in namespace if n != "__builtins__"}
+    assert exported == set(carecoord.__all__)
+
+
+def test_model_submodules_are_found() -> None:
+    expected = {"_base", "_errors", "cadence", "codes", "machine", "people", "plan", "records"}
+    assert expected <= set(MODEL_MODULES)
+
+
+@pytest.mark.parametrize("name", MODEL_MODULES)
+def test_model_submodule_names_are_reexported(name: str) -> None:
+    module = _module(name)
+    names = module.__all__
+    assert len(names) == len(set(names))
+    assert names, f"carecoord.model.{name} exports nothing"
+    for public in names:
+        assert not public.startswith("_")
+        assert hasattr(module, public), public
+        assert public in carecoord.model.__all__, public
+        assert public in carecoord.__all__, public
+        assert getattr(carecoord, public) is getattr(module, public), public
+
+
+def test_model_package_all_is_reexported() -> None:
+    model_names = carecoord.model.__all__
+    assert len(model_names) == len(set(model_names))
+    for public in model_names:
+        assert getattr(carecoord, public) is getattr(carecoord.model, public)
+    reexported = {n for m in MODEL_MODULES for n in _module(m).__all__}
+    assert set(model_names) == reexported
+
+
+def test_serialization_edge_is_exported() -> None:
+    from carecoord import serialization
+
+    for name in ("SCHEMA_VERSION", "dumps", "loads", "from_payload", "to_payload"):
+        assert name in carecoord.__all__
+        assert getattr(carecoord, name) is getattr(serialization, name)
+    assert carecoord.make_converter is serialization.make_converter
+    for name in serialization.__all__:
+        assert hasattr(serialization, name)
+
+
+def test_errors_module_exports_the_full_tree() -> None:
+    assert set(carecoord.errors.__all__) == ERROR_NAMES
+    assert len(carecoord.errors.__all__) == len(ERROR_NAMES)
+    for name in ERROR_NAMES:
+        cls = getattr(carecoord.errors, name)
+        assert cls is getattr(carecoord, name)
+        assert issubclass(cls, carecoord.errors.CareCoordError)
+        assert issubclass(cls, Exception)
+
+
+def test_every_error_class_in_the_package_is_in_the_tree() -> None:
+    found: set[type] = set()
+    for module in (carecoord, carecoord.model, carecoord.errors, _module("_errors")):
+        for value in vars(module).values():
+            if inspect.isclass(value) and issubclass(value, BaseException):
+                found.add(value)
+    assert found
+    for cls in found:
+        assert issubclass(cls, carecoord.CareCoordError), cls
+        assert cls.__name__ in ERROR_NAMES
+
+
+def test_error_tree_shape() -> None:
+    e = carecoord.errors
+    assert issubclass(e.ValidationError, ValueError)
+    assert issubclass(e.NaiveDatetimeError, e.ValidationError)
+    assert issubclass(e.ReasonRequiredError, e.ValidationError)
+    assert issubclass(e.StructureError, e.ValidationError)
+    assert issubclass(e.NotFoundError, LookupError)
+    assert issubclass(e.AccessDeniedError, PermissionError)
+    for name in ("InvalidTransitionError", "ConflictError", "StorageError"):
+        assert not issubclass(getattr(e, name), e.ValidationError)
+    assert e.CareCoordError.__bases__ == (Exception,)
+
+
+def _fresh_import_modules() -> set[str]:
+    code = (
+        "import json, sys\n"
+        "before = set(sys.modules)\n"
+        "import carecoord\n"
+        "print(json.dumps(sorted(set(sys.modules) - before)))\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60
+    ).stdout
+    return set(json.loads(out))
+
+
+def test_import_does_not_load_sqlite3() -> None:
+    out = subprocess.run(
+        [sys.executable, "-c", "import carecoord, sys; print('sqlite3' in sys.modules)"],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=60,
+    ).stdout
+    assert out.strip() == "False"
+
+
+def test_import_does_not_load_storage_or_network_modules() -> None:
+    loaded = _fresh_import_modules()
+    assert "carecoord" in loaded  # the probe works
+    forbidden = {
+        "sqlite3",
+        "_sqlite3",
+        "socket",
+        "ssl",
+        "http.client",
+        "urllib.request",
+        "smtplib",
+        "asyncio",
+        "requests",
+        "httpx",
+        "aiohttp",
+        "apprise",
+        "carecoord.storage",
+        "carecoord.storage.sqlite",
+        "carecoord.notify",
+        "carecoord.notify.apprise",
+    }
+    assert loaded & forbidden == set()
