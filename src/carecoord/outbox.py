@@ -20,7 +20,7 @@ from datetime import datetime, timedelta
 
 import attrs
 
-from .model import ConflictError, ContactChannel, Patient, StaffMember
+from .model import ConflictError, ContactChannel, Patient, StaffMember, ValidationError
 from .model._base import ensure_aware
 from .model.outbox import DeliveryStatus, Notification, RecipientKind
 from .notify.port import DeliveryResult, Notifier, OutgoingMessage
@@ -66,7 +66,7 @@ class Dispatcher:
         batch_size: int = 100,
     ) -> None:
         if max_attempts < 1 or batch_size < 1:
-            raise ValueError("max_attempts and batch_size must be >= 1")
+            raise ValidationError("max_attempts and batch_size must be >= 1")
         self._store = store
         self._notifier = notifier
         self._clock = clock or SystemClock()
