@@ -280,6 +280,14 @@ def positive_int(inst: Any, attr: attrs.Attribute[Any], value: Any) -> None:
         raise ValidationError(f"{_where(inst, attr)} must be a positive integer", field=attr.name)
 
 
+def non_negative_int(inst: Any, attr: attrs.Attribute[Any], value: Any) -> None:
+    """Validator: an int >= 0."""
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise ValidationError(
+            f"{_where(inst, attr)} must be a non-negative integer", field=attr.name
+        )
+
+
 def zone_name(inst: Any, attr: attrs.Attribute[Any], value: Any) -> None:
     """Validator: an IANA time zone name known to this system."""
     if not isinstance(value, str):

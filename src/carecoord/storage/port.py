@@ -26,7 +26,7 @@ from typing import Protocol, runtime_checkable
 
 import attrs
 
-from ..model._base import aware, of_type, optional
+from ..model._base import aware, non_negative_int, optional
 
 __all__ = [
     "EPOCH",
@@ -120,8 +120,8 @@ class WorkQuery:
     or after it, ``changed_before`` rows whose ``changed_at`` is strictly before it.
 
     Results are ordered by priority (highest first), then due time (earliest
-    first, rows without one last), then patient id, then item id; ``limit`` cuts
-    the ordered list.
+    first, rows without one last), then patient id, then item id; ``limit`` (>= 0)
+    cuts the ordered list.
     """
 
     category: str
@@ -132,7 +132,7 @@ class WorkQuery:
     due_before: datetime | None = attrs.field(default=None, validator=optional(aware))
     due_from: datetime | None = attrs.field(default=None, validator=optional(aware))
     changed_before: datetime | None = attrs.field(default=None, validator=optional(aware))
-    limit: int | None = attrs.field(default=None, validator=optional(of_type(int)))
+    limit: int | None = attrs.field(default=None, validator=optional(non_negative_int))
 
 
 @runtime_checkable

@@ -104,8 +104,12 @@ class SQLiteStore:
         # not honour busy timeouts); a file gets one connection per thread.
         self._serial = threading.RLock() if self._memory else None
         self._closed = False
-        with self._guard("open the database") as conn:
-            self._migrate(conn)
+        try:
+            with self._guard("open the database") as conn:
+                self._migrate(conn)
+        except BaseException:
+            self.close()
+            raise
 
     # ------------------------------------------------------------ connections
     def _new_connection(self) -> sqlite3.Connection:
@@ -116,10 +120,14 @@ class SQLiteStore:
             check_same_thread=False,
             uri=self._memory,
         )
-        conn.execute(f"PRAGMA busy_timeout = {int(self._timeout * 1000)}")
-        if not self._memory:
-            conn.execute("PRAGMA journal_mode = WAL")
-        conn.execute("PRAGMA synchronous = NORMAL")
+        try:
+            conn.execute(f"PRAGMA busy_timeout = {int(self._timeout * 1000)}")
+            if not self._memory:
+                conn.execute("PRAGMA journal_mode = WAL")
+            conn.execute("PRAGMA synchronous = NORMAL")
+        except BaseException:
+            conn.close()
+            raise
         with self._lock:
             self._connections.append(conn)
         return conn
@@ -144,9 +152,8 @@ class SQLiteStore:
         if self._serial is not None:
             self._serial.acquire()
         try:
-            conn = self._connection()
             try:
-                yield conn
+                yield self._connection()
             except sqlite3.OperationalError as exc:
                 busy = "locked" in str(exc) or "busy" in str(exc)
                 reason = "the database is busy (another writer held it too long)" if busy else None

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from types import TracebackType
 from typing import Any, Self, TypeVar
 
@@ -64,13 +64,25 @@ class UnitOfWork:
 
     # ------------------------------------------------------------------ reads
     def _decode(self, stored: StoredRecord, cls: type[R]) -> R:
+        where = f"stored {stored.kind} {stored.id} at version {stored.version} cannot be read"
         try:
             payload = json.loads(stored.payload)
+        except json.JSONDecodeError as exc:
+            # The decoder's exception keeps the whole document (PHI): not chained.
+            raise StorageError(f"{where}: invalid JSON at position {exc.pos}") from None
+        try:
             return from_payload(payload, cls, converter=self._converter)
-        except (StructureError, json.JSONDecodeError) as exc:
-            raise StorageError(
-                f"stored {stored.kind} {stored.id} at version {stored.version} cannot be read"
-            ) from exc
+        except StructureError as exc:  # names field paths only, never values
+            raise StorageError(where) from exc
+
+    def _port(self, action: str, call: Callable[[], R]) -> R:
+        """Run one store call; an adapter's leaked non-carecoord error becomes StorageError."""
+        try:
+            return call()
+        except CareCoordError:
+            raise
+        except Exception as exc:
+            raise StorageError(f"the store failed to {action}") from exc
 
     def find(self, cls: type[R], record_id: str) -> R | None:
         """The record of type ``cls`` with ``record_id``, or ``None``."""
@@ -80,7 +92,7 @@ class UnitOfWork:
         if key in self._pending:
             record: R = self._pending[key][1]
             return record
-        stored = self._store.read(kind, str(record_id))
+        stored = self._port("read", lambda: self._store.read(kind, str(record_id)))
         if stored is None:
             return None
         # Keep the first version seen: a save is checked against what this unit
@@ -104,7 +116,8 @@ class UnitOfWork:
         self._check_open()
         kind = _kind_for(cls)
         found: dict[str, R] = {}
-        for stored in self._store.read_all(kind, patient_id=patient_id):
+        records = self._port("read", lambda: self._store.read_all(kind, patient_id=patient_id))
+        for stored in records:
             self._versions.setdefault((kind, stored.id), stored.version)
             found[stored.id] = self._decode(stored, cls)
         for (pkind, pid), (_, record) in self._pending.items():
@@ -115,7 +128,7 @@ class UnitOfWork:
     def query(self, query: WorkQuery) -> Sequence[IndexHit]:
         """Run a worklist query on committed data (pending writes are not indexed yet)."""
         self._check_open()
-        return self._store.query(query)
+        return self._port("query", lambda: self._store.query(query))
 
     # ----------------------------------------------------------------- writes
     def add(self, record: object) -> None:
@@ -187,19 +200,18 @@ class UnitOfWork:
             )
         try:
             if batch:
-                self._store.write(batch)
-        except CareCoordError:
+                self._port("write the unit of work", lambda: self._store.write(batch))
+        except BaseException:
             self._state = "failed"
             raise
-        except Exception as exc:  # an adapter that leaked a driver error
-            self._state = "failed"
-            raise StorageError("the store failed to write the unit of work") from exc
         self.committed_versions = {(w.kind, w.id): w.expected_version + 1 for w in batch}
         self._pending.clear()
         self._state = "committed"
 
     def rollback(self) -> None:
-        """Discard every pending change and collected event."""
+        """Discard every pending change and collected event (no effect once committed)."""
+        if self._state == "committed":
+            return
         self._pending.clear()
         self._events.clear()
         if self._state == "open":
