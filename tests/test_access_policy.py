@@ -43,6 +43,7 @@ PATIENT_PERMISSIONS = [
         Permission.FORM_TEAM,
         Permission.MANAGE_STAFF,
         Permission.VIEW_CASELOADS,
+        Permission.VIEW_METRICS,
     }
 ]
 
@@ -308,7 +309,13 @@ def test_break_glass_scope(
 @pytest.mark.parametrize("role", list(CareTeamRole))
 @pytest.mark.parametrize(
     "permission",
-    [Permission.ENROL, Permission.FORM_TEAM, Permission.MANAGE_STAFF, Permission.VIEW_CASELOADS],
+    [
+        Permission.ENROL,
+        Permission.FORM_TEAM,
+        Permission.MANAGE_STAFF,
+        Permission.VIEW_CASELOADS,
+        Permission.VIEW_METRICS,
+    ],
 )
 def test_staff_wide_permissions_follow_own_roles(
     role: CareTeamRole, permission: Permission
@@ -325,5 +332,7 @@ def test_staff_wide_expectations_written_out() -> None:
     ma = staff("m", CareTeamRole.MEDICAL_ASSISTANT)
     assert decide(coordinator, Permission.ENROL)[0]
     assert decide(coordinator, Permission.VIEW_CASELOADS)[0]
+    assert decide(coordinator, Permission.VIEW_METRICS)[0]
+    assert not decide(ma, Permission.VIEW_METRICS)[0]
     assert not decide(ma, Permission.ENROL)[0]
     assert not decide(ma, Permission.MANAGE_STAFF)[0]

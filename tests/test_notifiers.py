@@ -219,3 +219,15 @@ def test_dispatch_rejects_naive_now() -> None:
 
     with pytest.raises(NaiveDatetimeError):
         Dispatcher(MemoryStore(), RecordingNotifier()).dispatch(datetime(2026, 1, 1))
+
+
+def test_apprise_missing_names_the_extra(monkeypatch: pytest.MonkeyPatch) -> None:
+    import sys
+
+    from carecoord import MissingExtraError
+
+    monkeypatch.setitem(sys.modules, "apprise", None)  # makes `import apprise` fail
+    with pytest.raises(MissingExtraError) as caught:
+        AppriseNotifier(route)
+    assert caught.value.extra == "apprise"
+    assert isinstance(caught.value, ImportError)

@@ -16,14 +16,25 @@ import carecoord
 import carecoord.errors
 import carecoord.model
 
-MODEL_MODULES = tuple(sorted(m.name for m in pkgutil.iter_modules(carecoord.model.__path__)))
-"""Every submodule of carecoord.model; the public names of each are top-level API."""
+PRESENTATION_MODULES = {"_html"}
+"""Model submodules whose names are public through carecoord.display, not the top level."""
+
+MODEL_MODULES = tuple(
+    sorted(
+        m.name
+        for m in pkgutil.iter_modules(carecoord.model.__path__)
+        if m.name not in PRESENTATION_MODULES
+    )
+)
+"""Every other submodule of carecoord.model; the public names of each are top-level API."""
 
 ERROR_NAMES = {
     "AccessDeniedError",
     "CareCoordError",
     "ConflictError",
+    "FhirImportError",
     "InvalidTransitionError",
+    "MissingExtraError",
     "NaiveDatetimeError",
     "NotFoundError",
     "ReasonRequiredError",
@@ -211,9 +222,19 @@ def test_import_does_not_load_storage_or_network_modules() -> None:
         "httpx",
         "aiohttp",
         "apprise",
+        "pandas",
         "carecoord.storage",
         "carecoord.storage.sqlite",
         "carecoord.notify",
         "carecoord.notify.apprise",
     }
     assert loaded & forbidden == set()
+
+
+def test_presentation_helpers_are_public_through_display() -> None:
+    import carecoord.display
+    import carecoord.model._html
+
+    for name in carecoord.model._html.__all__:
+        assert name in carecoord.display.__all__
+        assert getattr(carecoord.display, name) is getattr(carecoord.model._html, name)

@@ -32,6 +32,9 @@ from carecoord import (
     DecisionId,
     DecisionOutcome,
     Direction,
+    Encounter,
+    EncounterClass,
+    EncounterId,
     Goal,
     GoalAchievementStatus,
     GoalId,
@@ -58,6 +61,8 @@ from carecoord import (
     ReviewDecision,
     ReviewId,
     StaffId,
+    SurveyResponse,
+    SurveyResponseId,
     Target,
 )
 from carecoord.model.codes import Comparator
@@ -144,6 +149,27 @@ def _consent(n: str) -> Consent:
         recorded_at=T0,
         recorded_by=COORD,
         contact_ids=(DAUGHTER,),
+    )
+
+
+def _encounter(n: str) -> Encounter:
+    return Encounter(
+        id=EncounterId(n),
+        patient_id=PATIENT,
+        encounter_class=EncounterClass.INPATIENT,
+        admitted_at=T0,
+        recorded_by=COORD,
+    )
+
+
+def _survey(n: str) -> SurveyResponse:
+    return SurveyResponse(
+        id=SurveyResponseId(n),
+        patient_id=PATIENT,
+        instrument="overall",
+        score=4,
+        at=T0,
+        recorded_by=COORD,
     )
 
 
@@ -318,6 +344,26 @@ OPERATIONS: dict[str, tuple[Call, Call | None]] = {
         lambda s, a: s.interventions_due(COORD, actor=MA),
     ),
     "reviews_due": (lambda s, a: s.reviews_due(actor=a), None),
+    "worklist": (
+        lambda s, a: s.worklist(MA, actor=a, scope="supervisor"),
+        lambda s, a: s.worklist(COORD, actor=MA),
+    ),
+    "metrics": (
+        lambda s, a: s.metrics(T0 - timedelta(days=30), T0, actor=a),
+        lambda s, a: s.metrics(T0 - timedelta(days=30), T0, actor=MA),
+    ),
+    "record_encounter": (
+        lambda s, a: s.record_encounter(_encounter("e-1"), actor=a),
+        lambda s, a: s.record_encounter(_encounter("e-2"), actor=OUTSIDER),
+    ),
+    "record_discharge": (
+        lambda s, a: s.record_discharge(EncounterId("e-1"), T0 + timedelta(days=3), actor=a),
+        lambda s, a: s.record_discharge(EncounterId("e-1"), T0, actor=OUTSIDER),
+    ),
+    "record_survey_response": (
+        lambda s, a: s.record_survey_response(_survey("sr-1"), actor=a),
+        lambda s, a: s.record_survey_response(_survey("sr-2"), actor=OUTSIDER),
+    ),
     "record_review": (
         lambda s, a: s.record_review(
             Review(

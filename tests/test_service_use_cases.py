@@ -1295,3 +1295,47 @@ def test_an_actor_must_be_a_staff_id(w: World) -> None:
         lambda: w.service.record_barrier(barrier(), actor="coord"),  # type: ignore[arg-type]
         check_audit=False,
     )
+
+
+# ------------------------------------------------ fixes found in review
+def test_an_unknown_role_code_is_a_validation_error_and_audited(w: World) -> None:
+    fails(
+        w,
+        ValidationError,
+        lambda: w.service.add_team_member(TEAM, OUTSIDER, "wizard", actor=COORD),  # type: ignore[arg-type]
+        operation="add_team_member",
+    )
+
+
+def test_an_unknown_team_status_is_a_validation_error_and_audited(w: World) -> None:
+    fails(
+        w,
+        ValidationError,
+        lambda: w.service.set_team_status(TEAM, "sleeping", actor=COORD),
+        operation="set_team_status",
+    )
+
+
+def test_assigning_on_a_draft_plan_is_announced_once_on_activation(w: World) -> None:
+    draft = CarePlanId("plan-draft")
+    w.service.create_care_plan(
+        CarePlan(id=draft, patient_id=PATIENT, author_id=COORD, created_at=T0), actor=COORD
+    )
+    w.service.add_intervention(draft, task("d-1", None), actor=COORD)
+    w.service.assign_intervention(draft, InterventionId("d-1"), NURSE, actor=COORD)
+    assert not [e for e in w.take() if isinstance(e, ev.InterventionAssigned)]
+    w.service.set_plan_status(draft, "active", actor=COORD)
+    assigned = [e for e in w.take() if isinstance(e, ev.InterventionAssigned)]
+    assert [(e.intervention_id, e.assignee_id) for e in assigned] == [("d-1", str(NURSE))]
+
+
+def test_an_illegal_transition_is_audited_as_a_minor_failure(w: World) -> None:
+    w.service.add_intervention(PLAN, task("t-x"), actor=COORD)
+    fails(
+        w,
+        InvalidTransitionError,
+        lambda: w.service.set_intervention_status(
+            PLAN, InterventionId("t-x"), "draft", actor=COORD
+        ),
+    )
+    assert audit(w.store)[-1].outcome is AuditOutcome.MINOR_FAILURE

@@ -9,7 +9,8 @@ The default :class:`CareTeamPolicy` follows "minimum necessary":
 * a supervisor may *read* the records of patients their direct or indirect
   reports care for;
 * staff-wide operations (enrolling a patient, forming a team, registering
-  staff) depend on the actor's own roles (:data:`STAFF_PERMISSIONS`);
+  staff, viewing de-identified quality metrics) depend on the actor's own
+  roles (:data:`STAFF_PERMISSIONS`);
 * an emergency grant (break the glass, purpose ETREAT) lets its holder read
   and document until it expires; every such access is marked ETREAT in the audit.
 
@@ -72,6 +73,7 @@ class Permission(StrEnum):
     FORM_TEAM = "form-team"
     MANAGE_STAFF = "manage-staff"
     VIEW_CASELOADS = "view-caseloads"
+    VIEW_METRICS = "view-metrics"
 
 
 _P = Permission
@@ -152,10 +154,10 @@ ROLE_PERMISSIONS: Mapping[CareTeamRole, frozenset[Permission]] = {
 
 STAFF_PERMISSIONS: Mapping[CareTeamRole, frozenset[Permission]] = {
     CareTeamRole.CARE_COORDINATOR: frozenset(
-        {_P.ENROL, _P.FORM_TEAM, _P.MANAGE_STAFF, _P.VIEW_CASELOADS}
+        {_P.ENROL, _P.FORM_TEAM, _P.MANAGE_STAFF, _P.VIEW_CASELOADS, _P.VIEW_METRICS}
     ),
     CareTeamRole.CASE_MANAGER: frozenset(
-        {_P.ENROL, _P.FORM_TEAM, _P.MANAGE_STAFF, _P.VIEW_CASELOADS}
+        {_P.ENROL, _P.FORM_TEAM, _P.MANAGE_STAFF, _P.VIEW_CASELOADS, _P.VIEW_METRICS}
     ),
     CareTeamRole.LEAD_MEDICAL_ASSISTANT: frozenset({_P.ENROL, _P.MANAGE_STAFF}),
     CareTeamRole.PRIMARY_CARE_PROVIDER: frozenset({_P.ENROL}),

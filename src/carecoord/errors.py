@@ -6,11 +6,13 @@ CareCoordError
 │   ├── NaiveDatetimeError                a datetime without a time zone
 │   ├── ReasonRequiredError               cancel / fail / reject without a reason
 │   └── StructureError                    a payload that cannot be read back
+│       └── FhirImportError               a FHIR Bundle that cannot be imported
 ├── InvalidTransitionError                a state machine move that is not allowed
 ├── NotFoundError (also LookupError)      an unknown identifier
 ├── ConflictError                         a write based on a stale version
 ├── StorageError                          the storage backend failed
-└── AccessDeniedError (also PermissionError)  the actor may not do this
+├── AccessDeniedError (also PermissionError)  the actor may not do this
+└── MissingExtraError (also ImportError)  an optional extra is not installed
 ```
 """
 
@@ -18,7 +20,9 @@ from .model._errors import (
     AccessDeniedError,
     CareCoordError,
     ConflictError,
+    FhirImportError,
     InvalidTransitionError,
+    MissingExtraError,
     NaiveDatetimeError,
     NotFoundError,
     ReasonRequiredError,
@@ -31,7 +35,9 @@ __all__ = [
     "AccessDeniedError",
     "CareCoordError",
     "ConflictError",
+    "FhirImportError",
     "InvalidTransitionError",
+    "MissingExtraError",
     "NaiveDatetimeError",
     "NotFoundError",
     "ReasonRequiredError",

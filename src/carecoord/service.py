@@ -26,12 +26,26 @@ import random
 import time
 from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, datetime, timedelta
+from enum import Enum
 from typing import Any, Protocol, TypeVar, runtime_checkable
+from zoneinfo import ZoneInfo
 
 import attrs
 
 from . import events as ev
 from .access import AccessDecision, AccessPolicy, AccessRequest, CareTeamPolicy, Permission
+from .caseload import (
+    Worklist,
+    WorklistCategory,
+    WorklistItem,
+    WorklistScope,
+    contact_due,
+    goal_at_risk,
+    local_day_end,
+    referral_category,
+    work_item,
+)
+from .metrics import MetricReport, compute_metrics
 from .model import (
     AccessDeniedError,
     Appointment,
@@ -53,12 +67,15 @@ from .model import (
     ConsentId,
     ConsentStatus,
     ContactChannel,
+    Encounter,
+    EncounterId,
     Goal,
     GoalAchievementStatus,
     GoalId,
     GoalLifecycleStatus,
     Intervention,
     InterventionId,
+    InvalidTransitionError,
     Membership,
     NeedId,
     Note,
@@ -75,6 +92,7 @@ from .model import (
     ReviewDecision,
     StaffId,
     StaffMember,
+    SurveyResponse,
     TaskStatus,
     ValidationError,
     supervision_chain,
@@ -93,7 +111,7 @@ from .model.audit import (
 )
 from .model.outbox import RecipientKind, TimedEventMarker, stable_id
 from .notify.rules import DEFAULT_RULES, Audience, NotificationRule, Recipient, plan_notifications
-from .storage.port import Store, WorkQuery
+from .storage.port import IndexHit, Store, WorkQuery
 from .storage.uow import UnitOfWork
 from .worklist import WorkItem
 
@@ -102,6 +120,7 @@ __all__ = ["SYSTEM_ACTOR", "CareCoordinator", "Clock", "EventHandler", "SystemCl
 log = logging.getLogger("carecoord")
 
 T = TypeVar("T")
+E = TypeVar("E", bound=Enum)
 EventHandler = Callable[[ev.DomainEvent], None]
 """Called with each domain event after its unit of work committed."""
 
@@ -109,6 +128,7 @@ SYSTEM_ACTOR = "system"
 """The actor recorded for time-driven work (:meth:`CareCoordinator.tick`)."""
 
 _ACHIEVED = {GoalAchievementStatus.ACHIEVED, GoalAchievementStatus.SUSTAINING}
+_CONTACT_PARTIES = {"patient", "family"}
 _AUDIT_RETRIES = 20
 
 
@@ -354,7 +374,14 @@ class CareCoordinator:
         ctx: _Ctx | None,
         exc: BaseException,
     ) -> None:
-        if isinstance(exc, AccessDeniedError | ValidationError | NotFoundError | ConflictError):
+        if isinstance(
+            exc,
+            AccessDeniedError
+            | ValidationError
+            | NotFoundError
+            | ConflictError
+            | InvalidTransitionError,
+        ):
             outcome = AuditOutcome.MINOR_FAILURE
         elif isinstance(exc, CareCoordError):
             outcome = AuditOutcome.SERIOUS_FAILURE
@@ -712,7 +739,7 @@ class CareCoordinator:
         operation: str,
         team_id: CareTeamId,
         actor: StaffId,
-        change: str,
+        change: str | Callable[[CareTeam], str],
         staff_id: StaffId | None,
         edit: Callable[[CareTeam, _Ctx], CareTeam],
     ) -> CareTeam:
@@ -727,7 +754,7 @@ class CareCoordinator:
                 ev.CareTeamChanged(
                     **ctx.common(team.patient_id),
                     team_id=str(team.id),
-                    change=change,
+                    change=change if isinstance(change, str) else change(team),
                     staff_id=None if staff_id is None else str(staff_id),
                 )
             )
@@ -739,7 +766,6 @@ class CareCoordinator:
         self, team_id: CareTeamId, staff_id: StaffId, role: CareTeamRole, *, actor: StaffId
     ) -> CareTeam:
         """Add ``staff_id`` to the team in ``role`` from now on."""
-        role = CareTeamRole(role)
         return self._change_team(
             "add_team_member",
             team_id,
@@ -747,7 +773,11 @@ class CareCoordinator:
             "member-added",
             staff_id,
             lambda team, ctx: team.with_member(
-                Membership(staff_id=staff_id, role=role, period=Period(start=ctx.now))
+                Membership(
+                    staff_id=staff_id,
+                    role=_code(CareTeamRole, role, "role"),
+                    period=Period(start=ctx.now),
+                )
             ),
         )
 
@@ -790,7 +820,7 @@ class CareCoordinator:
             "set_team_status",
             team_id,
             actor,
-            f"status:{CareTeamStatus(status).value}",
+            lambda team: f"status:{team.status.value}",
             None,
             lambda team, ctx: team.transition(status, by=ctx.actor_id, at=ctx.now, reason=reason),
         )
@@ -1058,9 +1088,12 @@ class CareCoordinator:
             if ctx.uow.find(StaffMember, assignee_id) is None:
                 raise NotFoundError(f"assignee {assignee_id} is not registered")
             item = plan.intervention(intervention_id).assign(assignee_id)
-            return plan.with_intervention(item), [
-                _assigned(ctx.common(plan.patient_id), plan, item)
-            ]
+            # As in add_intervention: a draft plan's work is announced when it is activated.
+            announce = plan.status is CarePlanStatus.ACTIVE and item.is_open
+            happened: list[ev.DomainEvent] = (
+                [_assigned(ctx.common(plan.patient_id), plan, item)] if announce else []
+            )
+            return plan.with_intervention(item), happened
 
         return self._change_plan("assign_intervention", plan_id, actor, Permission.EDIT_PLAN, edit)
 
@@ -1555,6 +1588,218 @@ class CareCoordinator:
 
         return self._execute("reviews_due", AuditAction.READ, actor, work)
 
+    # --------------------------------------------------- caseload worklists
+    def worklist(
+        self,
+        staff_id: StaffId,
+        *,
+        actor: StaffId,
+        now: datetime | None = None,
+        scope: WorklistScope | str = WorklistScope.SELF,
+        until: datetime | None = None,
+        stalled_after: timedelta | None = None,
+        no_contact_after: timedelta = timedelta(days=30),
+    ) -> Worklist:
+        """The caseload worklist of ``staff_id`` at ``now`` (default: the clock), most urgent first.
+
+        Lists interventions and reviews due by the end of the viewer's local day
+        (``actor``'s time zone; or by ``until``), stalled referrals (no status
+        change for ``stalled_after``, default :attr:`stalled_referral_after`) and
+        completed ones still without an outcome, open goals at risk, unresolved
+        barriers, and caseload patients without a completed patient or family
+        contact for ``no_contact_after``. ``scope`` (see
+        :class:`~carecoord.caseload.WorklistScope`) widens it to the staff
+        member's teams or reporting line.
+
+        Served by the store's index; items of patients the actor may not read
+        are left out. Access: one's own worklist; a report's, for a
+        supervisor; anyone else's needs ``view-caseloads``.
+        """
+
+        def work(ctx: _Ctx) -> Worklist:
+            kind = _worklist_scope(scope)
+            self._caseload_access(ctx, staff_id)
+            moment = ensure_aware(now, "now") if now is not None else ctx.now
+            zone = ZoneInfo(ctx.actor.time_zone)
+            horizon = (
+                ensure_aware(until, "until") if until is not None else local_day_end(moment, zone)
+            )
+            stall = stalled_after if stalled_after is not None else self.stalled_referral_after
+            uow = ctx.uow
+            owners = (
+                _reports_of(uow, staff_id) if kind is WorklistScope.SUPERVISOR else (str(staff_id),)
+            )
+            caseload = _caseload_patients(uow, owners, moment)
+
+            def query(category: str, **filters: Any) -> Sequence[IndexHit]:
+                if kind is WorklistScope.TEAM:
+                    if not caseload:
+                        return ()
+                    return uow.query(WorkQuery(category=category, patient_ids=caseload, **filters))
+                return uow.query(WorkQuery(category=category, owner_ids=owners, **filters))
+
+            can_read = self._readable(ctx)
+            as_of = moment.astimezone(zone)
+            items: list[WorklistItem] = []
+
+            def add(category: WorklistCategory, hit: IndexHit, due: datetime | None) -> None:
+                row = hit.row
+                items.append(
+                    work_item(
+                        category,
+                        patient_id=row.patient_id or "",
+                        item_id=row.item_id,
+                        record_id=hit.record_id,
+                        status=row.status,
+                        now=as_of,
+                        due=due,
+                        priority=row.priority,
+                        owner_id=row.owner_id,
+                        detail=row.detail,
+                    )
+                )
+
+            for hit in query("intervention", due_before=horizon):
+                if can_read(hit.row.patient_id or ""):
+                    add(WorklistCategory.INTERVENTION, hit, hit.row.due_at)
+            for hit in query("review", due_before=horizon):
+                if can_read(hit.row.patient_id or ""):
+                    add(WorklistCategory.REVIEW, hit, hit.row.due_at)
+            for hit in query("referral"):
+                row = hit.row
+                category = referral_category(row.status, row.changed_at, moment, stall)
+                if category is None or not can_read(row.patient_id or ""):
+                    continue
+                changed = row.changed_at
+                if category is WorklistCategory.REFERRAL_STALLED and changed is not None:
+                    add(category, hit, changed + stall)
+                else:
+                    add(category, hit, changed)
+            for hit in query("goal"):
+                row = hit.row
+                if goal_at_risk(row.detail, row.due_at, moment) and can_read(row.patient_id or ""):
+                    add(WorklistCategory.GOAL_AT_RISK, hit, row.due_at)
+            for hit in query("barrier"):
+                if can_read(hit.row.patient_id or ""):
+                    add(WorklistCategory.BARRIER, hit, hit.row.changed_at)
+            items.extend(_no_contact(uow, caseload, moment, as_of, no_contact_after, can_read))
+            return Worklist(staff_id=staff_id, as_of=as_of, items=tuple(items), scope=kind)
+
+        return self._execute("worklist", AuditAction.READ, actor, work)
+
+    # --------------------------------------------------------------- metrics
+    def metrics(
+        self,
+        start: datetime,
+        end: datetime,
+        *,
+        actor: StaffId,
+        coordinator: StaffId | None = None,
+    ) -> MetricReport:
+        """Quality metrics over ``[start, end)`` (see :mod:`carecoord.metrics`).
+
+        With ``coordinator``, only patients on whose care teams the coordinator
+        held a membership during the period count. Metrics are de-identified
+        aggregates; the actor needs the staff-wide ``view-metrics`` permission.
+        A period still running is measured as of the clock's time.
+        """
+
+        def work(ctx: _Ctx) -> MetricReport:
+            ctx.allow_staff(
+                Permission.VIEW_METRICS,
+                entity=None if coordinator is None else f"StaffMember/{coordinator}",
+            )
+            period = Period(start=ensure_aware(start, "start"), end=ensure_aware(end, "end"))
+            uow = ctx.uow
+            teams = uow.all(CareTeam)
+            if coordinator is None:
+                patients = uow.all(Patient)
+                loaded: dict[type[Any], list[Any]] = {
+                    cls: uow.all(cls)
+                    for cls in (CarePlan, Referral, Review, Note, Encounter, SurveyResponse)
+                }
+            else:
+                ids = sorted(
+                    {
+                        str(t.patient_id)
+                        for t in teams
+                        if any(
+                            m.staff_id == coordinator and _overlaps(m.period, period)
+                            for m in t.members
+                        )
+                    }
+                )
+                teams = [t for t in teams if str(t.patient_id) in ids]
+                patients = [p for pid in ids if (p := uow.find(Patient, pid)) is not None]
+                loaded = {
+                    cls: [r for pid in ids for r in uow.all(cls, patient_id=pid)]
+                    for cls in (CarePlan, Referral, Review, Note, Encounter, SurveyResponse)
+                }
+            report = compute_metrics(
+                period,
+                plans=loaded[CarePlan],
+                referrals=loaded[Referral],
+                reviews=loaded[Review],
+                patients=patients,
+                notes=loaded[Note],
+                teams=teams,
+                encounters=loaded[Encounter],
+                survey_responses=loaded[SurveyResponse],
+                as_of=ctx.now,
+                coordinator=coordinator,
+            )
+            if coordinator is not None:
+                kept = tuple(
+                    m for m in report.metrics if m.subject is None or m.subject == str(coordinator)
+                )
+                report = attrs.evolve(report, metrics=kept)
+            return report
+
+        return self._execute("metrics", AuditAction.READ, actor, work)
+
+    # ------------------------------------------------ encounters and surveys
+    def record_encounter(self, encounter: Encounter, *, actor: StaffId) -> Encounter:
+        """Record a hospital or clinic encounter of a patient (admission, maybe discharge)."""
+        _check(encounter, Encounter)
+
+        def work(ctx: _Ctx) -> Encounter:
+            ctx.uow.get(Patient, encounter.patient_id)
+            ctx.allow(encounter.patient_id, Permission.DOCUMENT, f"Encounter/{encounter.id}")
+            ctx.uow.add(encounter)
+            return encounter
+
+        return self._execute("record_encounter", AuditAction.CREATE, actor, work)
+
+    def record_discharge(
+        self, encounter_id: EncounterId, discharged_at: datetime, *, actor: StaffId
+    ) -> Encounter:
+        """Record when an admitted patient was discharged (once)."""
+
+        def work(ctx: _Ctx) -> Encounter:
+            old = ctx.uow.get(Encounter, encounter_id)
+            ctx.allow(old.patient_id, Permission.DOCUMENT, f"Encounter/{encounter_id}")
+            if old.discharged_at is not None:
+                raise ValidationError(
+                    f"encounter {encounter_id} is already discharged", field="discharged_at"
+                )
+            new = attrs.evolve(old, discharged_at=ensure_aware(discharged_at, "discharged_at"))
+            ctx.uow.save(new)
+            return new
+
+        return self._execute("record_discharge", AuditAction.UPDATE, actor, work)
+
+    def record_survey_response(self, response: SurveyResponse, *, actor: StaffId) -> SurveyResponse:
+        """Record a patient's satisfaction survey score."""
+        _check(response, SurveyResponse)
+
+        def work(ctx: _Ctx) -> SurveyResponse:
+            ctx.uow.get(Patient, response.patient_id)
+            ctx.allow(response.patient_id, Permission.DOCUMENT, f"SurveyResponse/{response.id}")
+            ctx.uow.add(response)
+            return response
+
+        return self._execute("record_survey_response", AuditAction.CREATE, actor, work)
+
     # ------------------------------------------------------ emergency access
     def break_glass(
         self,
@@ -1852,6 +2097,100 @@ class CareCoordinator:
         return make
 
 
+def _worklist_scope(value: WorklistScope | str) -> WorklistScope:
+    try:
+        return WorklistScope(value)
+    except ValueError:
+        raise ValidationError(
+            "scope must be one of: " + ", ".join(s.value for s in WorklistScope), field="scope"
+        ) from None
+
+
+def _reports_of(uow: UnitOfWork, staff_id: StaffId) -> tuple[str, ...]:
+    """``staff_id`` and everyone reporting to them, directly or not (from the staff index)."""
+    found = [str(staff_id)]
+    frontier = [str(staff_id)]
+    while frontier:
+        # inactive members are walked too: their reports and open work still count
+        hits = uow.query(WorkQuery(category="staff", owner_ids=tuple(frontier), open_only=False))
+        frontier = [h.row.item_id for h in hits if h.row.item_id not in found]
+        found.extend(dict.fromkeys(frontier))
+    return tuple(found)
+
+
+def _caseload_patients(
+    uow: UnitOfWork, owners: tuple[str, ...], moment: datetime
+) -> tuple[str, ...]:
+    """Patients on whose open care teams one of ``owners`` holds a membership at ``moment``."""
+    patients: set[str] = set()
+    for hit in uow.query(WorkQuery(category="member", owner_ids=owners)):
+        row = hit.row
+        started = row.changed_at is None or instant(row.changed_at) <= instant(moment)
+        ended = row.due_at is not None and instant(row.due_at) <= instant(moment)
+        if started and not ended and row.patient_id is not None:
+            patients.add(row.patient_id)
+    return tuple(sorted(patients))
+
+
+def _no_contact(
+    uow: UnitOfWork,
+    caseload: tuple[str, ...],
+    moment: datetime,
+    as_of: datetime,
+    after: timedelta,
+    can_read: Callable[[str], bool],
+) -> list[WorklistItem]:
+    """Caseload patients without a completed patient or family contact for ``after``."""
+    if not caseload:
+        return []
+    last: dict[str, datetime] = {}
+    hits = uow.query(
+        WorkQuery(
+            category="contact", patient_ids=caseload, open_only=False, statuses=("completed",)
+        )
+    )
+    for hit in hits:
+        row = hit.row
+        at = row.changed_at
+        if row.detail not in _CONTACT_PARTIES or at is None or row.patient_id is None:
+            continue
+        if instant(at) > instant(moment):
+            continue
+        known = last.get(row.patient_id)
+        if known is None or instant(at) > instant(known):
+            last[row.patient_id] = at
+    items = []
+    for patient_id in caseload:
+        if not can_read(patient_id):
+            continue
+        seen = last.get(patient_id)
+        enrolled = None
+        if seen is None:
+            patient = uow.find(Patient, patient_id)
+            enrolled = None if patient is None else patient.enrolled_at
+        due = contact_due(seen, enrolled, after)
+        if due is not None and instant(due) > instant(moment):
+            continue
+        items.append(
+            work_item(
+                WorklistCategory.NO_CONTACT,
+                patient_id=patient_id,
+                item_id=patient_id,
+                record_id=patient_id,
+                status="never-contacted" if seen is None else "contacted",
+                now=as_of,
+                due=due,
+            )
+        )
+    return items
+
+
+def _overlaps(a: Period, b: Period) -> bool:
+    return (b.end is None or instant(a.start) < instant(b.end)) and (
+        a.end is None or instant(b.start) < instant(a.end)
+    )
+
+
 def _assigned(
     common: dict[str, Any], plan: CarePlan, item: Intervention
 ) -> ev.InterventionAssigned:
@@ -1864,6 +2203,14 @@ def _assigned(
         due_at=item.due_at,
         priority=item.priority.value,
     )
+
+
+def _code(enum: type[E], value: object, what: str) -> E:
+    """``value`` as a member of ``enum``; ValidationError (not echoing it) otherwise."""
+    try:
+        return enum(value)
+    except ValueError:
+        raise ValidationError(f"unknown {what} code", field=what) from None
 
 
 def _actor(actor: object) -> StaffId:

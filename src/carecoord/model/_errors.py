@@ -11,7 +11,9 @@ __all__ = [
     "AccessDeniedError",
     "CareCoordError",
     "ConflictError",
+    "FhirImportError",
     "InvalidTransitionError",
+    "MissingExtraError",
     "NaiveDatetimeError",
     "NotFoundError",
     "ReasonRequiredError",
@@ -75,6 +77,20 @@ class StructureError(ValidationError):
         self.paths = paths
 
 
+class FhirImportError(StructureError):
+    """A FHIR Bundle could not be imported (``carecoord.fhir.import_bundle``).
+
+    ``path`` names the entry, resource and element, for example
+    ``Bundle.entry[3].resource(Task/t-1).restriction.period.end``; the message
+    says what is wrong with it (naive datetime, unknown code, missing
+    reference, ...) and never echoes the value.
+    """
+
+    def __init__(self, message: str, *, path: str) -> None:
+        super().__init__(f"{path}: {message}", paths=(path,))
+        self.path = path
+
+
 class ConflictError(CareCoordError):
     """A write was based on a stale version of a record (optimistic concurrency).
 
@@ -101,6 +117,18 @@ class StorageError(CareCoordError):
     def __init__(self, message: str, *, written: bool = False) -> None:
         super().__init__(message)
         self.written = written
+
+
+class MissingExtraError(CareCoordError, ImportError):
+    """An optional dependency is not installed; ``extra`` names the extra that brings it."""
+
+    def __init__(self, extra: str, module: str) -> None:
+        super().__init__(
+            f"{module} is not installed: install the '{extra}' extra "
+            f"(pip install 'carecoord[{extra}]')"
+        )
+        self.extra = extra
+        self.module = module
 
 
 class AccessDeniedError(CareCoordError, PermissionError):

@@ -217,6 +217,12 @@ class Patient:
             years -= 1
         return years
 
+    def _repr_html_(self) -> str:
+        """PHI-safe HTML for notebooks: id, age band, zone, language (no name or birth date)."""
+        from ._html import patient_html
+
+        return patient_html(self)
+
 
 @attrs.frozen
 class StaffMember:

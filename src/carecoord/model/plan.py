@@ -532,6 +532,12 @@ class CarePlan:
         """Interventions with work remaining."""
         return tuple(i for i in self.interventions if i.is_open)
 
+    def _repr_html_(self) -> str:
+        """PHI-safe HTML for notebooks: ids, codes, statuses and dates (no free text)."""
+        from ._html import care_plan_html
+
+        return care_plan_html(self)
+
 
 _Item = Any
 

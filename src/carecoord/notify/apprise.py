@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from ..model import MissingExtraError
 from .port import DeliveryResult, OutgoingMessage
 
 __all__ = ["AppriseNotifier"]
@@ -23,6 +24,8 @@ class AppriseNotifier:
     ``urls_for(message)`` returns the apprise URLs for the message (empty: the
     recipient cannot be reached on that channel, a non-retryable failure).
     ``apprise_factory`` builds the ``apprise.Apprise`` object (injectable for tests).
+    Without the ``apprise`` package, :class:`~carecoord.MissingExtraError` names
+    the extra to install.
     """
 
     def __init__(
@@ -31,10 +34,8 @@ class AppriseNotifier:
         if apprise_factory is None:
             try:
                 import apprise
-            except ModuleNotFoundError as exc:  # pragma: no cover - depends on the environment
-                raise ModuleNotFoundError(
-                    "AppriseNotifier needs the 'apprise' package: pip install carecoord[apprise]"
-                ) from exc
+            except ImportError as exc:
+                raise MissingExtraError("apprise", "apprise") from exc
             apprise_factory = apprise.Apprise
         self._factory = apprise_factory
         self._urls_for = urls_for

@@ -70,7 +70,8 @@ class IndexRow:
     """One worklist entry derived from a record.
 
     ``category`` says what the row stands for (``"intervention"``, ``"review"``,
-    ``"referral"``, ``"goal"``, ``"barrier"``, ``"appointment"``, ``"contact"``);
+    ``"referral"``, ``"goal"``, ``"barrier"``, ``"appointment"``, ``"contact"``,
+    ``"outbox"``, ``"audit"``, ``"emergency"``, ``"member"``, ``"staff"``);
     ``item_id`` is the thing inside the record (an intervention of a plan, for
     example), ``owner_id`` who it is for, ``priority`` higher-is-more-urgent.
     """

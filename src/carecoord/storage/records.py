@@ -17,7 +17,9 @@ from ..model import (
     CarePlan,
     CarePlanStatus,
     CareTeam,
+    CareTeamStatus,
     Consent,
+    Encounter,
     GoalLifecycleStatus,
     GoalPriority,
     Note,
@@ -26,6 +28,7 @@ from ..model import (
     Referral,
     Review,
     StaffMember,
+    SurveyResponse,
     ValidationError,
 )
 from ..model.access import EmergencyAccess
@@ -55,6 +58,8 @@ RECORD_TYPES: dict[str, type[Any]] = {
         AuditHead,
         Notification,
         TimedEventMarker,
+        Encounter,
+        SurveyResponse,
     )
 }
 """Record kind (the class name, also the payload ``type``) to model class."""
@@ -66,6 +71,7 @@ _OPEN_GOAL = {
     GoalLifecycleStatus.ACTIVE,
     GoalLifecycleStatus.ON_HOLD,
 }
+_OPEN_TEAM = {CareTeamStatus.PROPOSED, CareTeamStatus.ACTIVE}
 _GOAL_RANK = {GoalPriority.HIGH: 2, GoalPriority.MEDIUM: 1, GoalPriority.LOW: 0}
 _OPEN_APPOINTMENT = {
     AppointmentStatus.PROPOSED,
@@ -99,10 +105,45 @@ def _day_end(day: Any) -> datetime:
 
 
 def index_rows(record: object) -> tuple[IndexRow, ...]:
-    """The worklist index rows of ``record`` (empty for kinds without any)."""
+    """The worklist index rows of ``record`` (empty for kinds without any).
+
+    Categories: ``review``, ``intervention`` and ``goal`` (care plans),
+    ``referral``, ``barrier``, ``appointment``, ``contact`` (notes), ``member``
+    (one per care-team membership, owner = the member), ``staff`` (owner = the
+    supervisor), ``outbox``, ``audit`` and ``emergency``.
+    """
     match record:
         case CarePlan():
             return _plan_rows(record)
+        case CareTeam():
+            # One row per membership: whose caseload the patient is on (owner), from
+            # ``changed_at`` (membership start) until ``due_at`` (membership end).
+            return tuple(
+                IndexRow(
+                    category="member",
+                    item_id=f"{record.id}/{m.staff_id}/{m.role.value}",
+                    patient_id=str(record.patient_id),
+                    owner_id=str(m.staff_id),
+                    status=record.status.value,
+                    is_open=record.status in _OPEN_TEAM,
+                    due_at=m.period.end,
+                    changed_at=m.period.start,
+                    detail=m.role.value,
+                )
+                for m in record.members
+            )
+        case StaffMember():
+            # The reporting line: ``owner_id`` is the supervisor.
+            return (
+                IndexRow(
+                    category="staff",
+                    item_id=str(record.id),
+                    patient_id=None,
+                    owner_id=None if record.supervisor_id is None else str(record.supervisor_id),
+                    status="active" if record.active else "inactive",
+                    is_open=record.active,
+                ),
+            )
         case Referral():
             return (
                 IndexRow(

@@ -64,6 +64,9 @@ from carecoord import (
     DecisionId,
     DecisionOutcome,
     Direction,
+    Encounter,
+    EncounterClass,
+    EncounterId,
     EntityId,
     Finding,
     FindingId,
@@ -106,6 +109,8 @@ from carecoord import (
     StaffId,
     StaffMember,
     StateMachine,
+    SurveyResponse,
+    SurveyResponseId,
     Target,
     TaskPriority,
     TaskStatus,
@@ -126,6 +131,7 @@ __all__ = [
     "care_teams",
     "consents",
     "contacts",
+    "encounters",
     "goals",
     "ids",
     "interventions",
@@ -137,6 +143,7 @@ __all__ = [
     "referrals",
     "reviews",
     "staff_members",
+    "survey_responses",
     "texts",
 ]
 
@@ -711,6 +718,40 @@ def consents(draw: st.DrawFn) -> Consent:
     )
 
 
+@st.composite
+def encounters(draw: st.DrawFn) -> Encounter:
+    """An encounter, discharged (at or after admission) or still open."""
+    admitted = draw(AWARE_DATETIMES)
+    discharged = draw(optional(DURATIONS.map(lambda d: later(admitted, d))))
+    return Encounter(
+        id=draw(ids(EncounterId)),
+        patient_id=draw(ids(PatientId)),
+        encounter_class=draw(codes(EncounterClass)),
+        admitted_at=admitted,
+        recorded_by=draw(ids(StaffId)),
+        discharged_at=discharged,
+        planned=draw(st.booleans()),
+    )
+
+
+@st.composite
+def survey_responses(draw: st.DrawFn) -> SurveyResponse:
+    """A survey response whose score lies on its scale."""
+    low = draw(st.integers(-10, 10))
+    high = low + draw(st.integers(1, 10))
+    score = draw(st.floats(min_value=low, max_value=high, allow_nan=False))
+    return SurveyResponse(
+        id=draw(ids(SurveyResponseId)),
+        patient_id=draw(ids(PatientId)),
+        instrument=draw(texts()),
+        score=score,
+        at=draw(AWARE_DATETIMES),
+        recorded_by=draw(ids(StaffId)),
+        scale_min=float(low),
+        scale_max=float(high),
+    )
+
+
 ENTITY_STRATEGIES: dict[type, SearchStrategy[Any]] = {
     Patient: patients(),
     StaffMember: staff_members(),
@@ -724,5 +765,7 @@ ENTITY_STRATEGIES: dict[type, SearchStrategy[Any]] = {
     Note: notes(),
     PatientDecision: patient_decisions(),
     Consent: consents(),
+    Encounter: encounters(),
+    SurveyResponse: survey_responses(),
 }
 """One strategy per persisted entity type (the record kinds of the model)."""
