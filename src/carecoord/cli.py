@@ -1,0 +1,271 @@
+"""The ``carecoord`` command line: the demo, worklists, metrics, audit checks and export.
+
+Every command that reads a database names the acting staff member
+(``--actor``): the service checks their access and audits the read, exactly
+as it does for a host application. Output carries identifiers and codes only,
+never names or free text; ``--format json`` prints plain records for scripts.
+
+Run ``carecoord --help`` (or ``python -m carecoord --help``) for the commands.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Callable, Mapping, Sequence
+from datetime import date, datetime, time, timedelta
+from pathlib import Path
+from typing import TYPE_CHECKING, TextIO
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from .model import CareCoordError, StaffId
+
+if TYPE_CHECKING:
+    from .service import CareCoordinator
+
+__all__ = ["main"]
+
+EXIT_OK = 0
+EXIT_ERROR = 1
+EXIT_USAGE = 2
+EXIT_TAMPERED = 3
+
+
+class _UsageError(Exception):
+    """A command-line value that cannot be used (reported, exit code 2)."""
+
+
+def _zone(name: str) -> ZoneInfo:
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise _UsageError(f"unknown time zone: {name}") from None
+
+
+def _moment(text: str | None, zone: ZoneInfo) -> datetime | None:
+    """An ISO date or datetime; a date or a time without offset is read in ``zone``."""
+    if text is None:
+        return None
+    try:
+        if len(text) == 10:
+            return datetime.combine(date.fromisoformat(text), time.min, zone)
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        raise _UsageError(f"not an ISO date or datetime: {text}") from None
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=zone)
+
+
+def _open_service(db: str, clock_at: datetime | None = None) -> CareCoordinator:
+    from .service import CareCoordinator
+    from .storage.sqlite import SQLiteStore
+
+    if not Path(db).is_file():
+        raise _UsageError(f"no database file at {db}")
+    clock = None
+    if clock_at is not None:
+        from .testing import FixedClock
+
+        clock = FixedClock(clock_at)
+    return CareCoordinator(store=SQLiteStore(db), clock=clock)
+
+
+def _cell(value: object, zone: ZoneInfo) -> str:
+    if value is None:
+        return "-"
+    if isinstance(value, datetime):
+        return value.astimezone(zone).strftime("%Y-%m-%d %H:%M")
+    if isinstance(value, timedelta):
+        return f"{value.total_seconds() / 86400:.1f}d"
+    if isinstance(value, float):
+        return f"{value:.3g}"
+    return str(value)
+
+
+def _table(
+    records: Sequence[Mapping[str, object]], columns: Sequence[str], zone: ZoneInfo
+) -> list[str]:
+    """Plain-text, left-aligned columns."""
+    rows = [[_cell(r.get(c), zone) for c in columns] for r in records]
+    widths = [max([len(c), *(len(row[i]) for row in rows)]) for i, c in enumerate(columns)]
+    lines = ["  ".join(c.ljust(w) for c, w in zip(columns, widths, strict=True)).rstrip()]
+    lines += [
+        "  ".join(v.ljust(w) for v, w in zip(row, widths, strict=True)).rstrip() for row in rows
+    ]
+    return lines
+
+
+def _json_default(value: object) -> str:
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    if isinstance(value, timedelta):
+        return str(value.total_seconds())
+    return str(value)
+
+
+def _print_records(
+    records: Sequence[Mapping[str, object]],
+    columns: Sequence[str],
+    *,
+    fmt: str,
+    zone: ZoneInfo,
+    out: TextIO,
+    title: str,
+) -> None:
+    if fmt == "json":
+        json.dump(list(records), out, default=_json_default, indent=2, sort_keys=True)
+        out.write("\n")
+        return
+    out.write(title + "\n")
+    for line in _table(records, columns, zone):
+        out.write("  " + line + "\n")
+
+
+# ------------------------------------------------------------------ commands
+def _demo(args: argparse.Namespace, out: TextIO) -> int:
+    from .demo import DEFAULT_DB, run_demo
+
+    def say(line: str) -> None:
+        out.write(line + "\n")
+
+    run_demo(args.db or DEFAULT_DB, out=say)
+    return EXIT_OK
+
+
+_WORKLIST_COLUMNS = ("category", "patient_id", "item_id", "status", "priority", "due", "days_late")
+
+
+def _worklist(args: argparse.Namespace, out: TextIO) -> int:
+    zone = _zone(args.zone)
+    at = _moment(args.at, zone)
+    service = _open_service(args.db, at)
+    try:
+        actor = StaffId(args.actor or args.staff)
+        worklist = service.worklist(
+            StaffId(args.staff),
+            actor=actor,
+            now=None if at is None else at.astimezone(zone),
+            scope=args.scope,
+        )
+    finally:
+        service.store.close()
+    records = worklist.to_records()
+    _print_records(
+        records,
+        _WORKLIST_COLUMNS,
+        fmt=args.format,
+        zone=zone,
+        out=out,
+        title=(
+            f"Worklist of {worklist.staff_id} ({worklist.scope.value}) as of "
+            f"{worklist.as_of.astimezone(zone).strftime('%Y-%m-%d %H:%M %Z')}: "
+            f"{len(records)} items"
+        ),
+    )
+    return EXIT_OK
+
+
+_METRIC_COLUMNS = ("name", "subject", "numerator", "denominator", "value", "unit")
+
+
+def _metrics(args: argparse.Namespace, out: TextIO) -> int:
+    zone = _zone(args.zone)
+    start = _moment(args.start, zone)
+    end = _moment(args.end, zone)
+    assert start is not None and end is not None  # required arguments
+    service = _open_service(args.db)
+    try:
+        report = service.metrics(
+            start,
+            end,
+            actor=StaffId(args.actor),
+            coordinator=None if args.coordinator is None else StaffId(args.coordinator),
+        )
+    finally:
+        service.store.close()
+    _print_records(
+        report.to_records(),
+        _METRIC_COLUMNS,
+        fmt=args.format,
+        zone=zone,
+        out=out,
+        title=f"Metrics for [{args.start}, {args.end}) ({len(report)} figures)",
+    )
+    return EXIT_OK
+
+
+def _verify_audit(args: argparse.Namespace, out: TextIO) -> int:
+    service = _open_service(args.db)
+    try:
+        actor = StaffId(args.actor)
+        breaks = service.verify_audit_trail(actor=actor, checkpoint=args.checkpoint)
+        head = service.audit_head(actor=actor)
+    finally:
+        service.store.close()
+    if breaks:
+        out.write(f"audit trail TAMPERED: {len(breaks)} break(s)\n")
+        for found in breaks:
+            out.write(f"  {found}\n")
+        return EXIT_TAMPERED
+    out.write(f"audit trail intact; head {head}\n")
+    return EXIT_OK
+
+
+# ---------------------------------------------------------------------- main
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="carecoord",
+        description="carecoord: the demo, worklists, metrics and audit checks on a SQLite file.",
+    )
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    demo = commands.add_parser(
+        "demo", help="create a SQLite file, enrol fictional patients and print a worklist"
+    )
+    demo.add_argument(
+        "--db", default=None, help="database file to (re)create (default: carecoord-demo.sqlite3)"
+    )
+    demo.set_defaults(run=_demo)
+
+    def reader(name: str, help_text: str) -> argparse.ArgumentParser:
+        sub = commands.add_parser(name, help=help_text)
+        sub.add_argument("--db", required=True, help="the SQLite database file")
+        sub.add_argument("--zone", default="UTC", help="IANA time zone for input and output")
+        sub.add_argument("--format", choices=("table", "json"), default="table")
+        return sub
+
+    worklist = reader("worklist", "print a staff member's worklist, most urgent first")
+    worklist.add_argument("--staff", required=True, help="whose worklist")
+    worklist.add_argument("--actor", help="who is asking (default: --staff)")
+    worklist.add_argument("--scope", choices=("self", "team", "supervisor"), default="self")
+    worklist.add_argument("--at", help="as of this ISO date/datetime (default: now)")
+    worklist.set_defaults(run=_worklist)
+
+    metrics = reader("metrics", "print quality metrics for a period [from, to)")
+    metrics.add_argument("--actor", required=True, help="who is asking (needs view-metrics)")
+    metrics.add_argument("--from", dest="start", required=True, help="ISO date or datetime")
+    metrics.add_argument("--to", dest="end", required=True, help="ISO date or datetime")
+    metrics.add_argument("--coordinator", help="only this coordinator's caseload")
+    metrics.set_defaults(run=_metrics)
+
+    verify = reader("verify-audit", "verify the audit trail's hash chain")
+    verify.add_argument("--actor", required=True, help="who is asking (needs view-caseloads)")
+    verify.add_argument("--checkpoint", help="a head hash kept outside the database")
+    verify.set_defaults(run=_verify_audit)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None, *, out: TextIO | None = None) -> int:
+    """Run the command line; returns the process exit code (0 ok, 1 error, 2 usage, 3 tampered)."""
+    parser = _parser()
+    args = parser.parse_args(argv)
+    stream = out if out is not None else sys.stdout
+    run: Callable[[argparse.Namespace, TextIO], int] = args.run
+    try:
+        return run(args, stream)
+    except _UsageError as exc:
+        parser.exit(EXIT_USAGE, f"carecoord {args.command}: {exc}\n")
+    except CareCoordError as exc:
+        # carecoord's messages carry identifiers and codes only, never PHI.
+        sys.stderr.write(f"carecoord {args.command}: {type(exc).__name__}: {exc}\n")
+        return EXIT_ERROR
