@@ -85,6 +85,13 @@ def _zoned_anchor(inst: Cadence, attr: attrs.Attribute[Any], value: Any) -> None
         )
 
 
+def _to_unit(value: Any) -> CadenceUnit:
+    try:
+        return CadenceUnit(value)
+    except ValueError:
+        raise ValidationError("Cadence.unit must be a CadenceUnit", field="unit") from None
+
+
 def _every_bounds(inst: Cadence, attr: attrs.Attribute[Any], value: Any) -> None:
     positive_int(inst, attr, value)
     if value > _MAX_EVERY:
@@ -107,7 +114,7 @@ class Cadence:
     """
 
     every: int = attrs.field(validator=_every_bounds)
-    unit: CadenceUnit = attrs.field(converter=CadenceUnit)
+    unit: CadenceUnit = attrs.field(converter=_to_unit)
     anchor: datetime = attrs.field(converter=_to_zoned, validator=_zoned_anchor)
 
     @classmethod

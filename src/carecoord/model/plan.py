@@ -263,7 +263,7 @@ def _one_target(
 ) -> GoalAchievementStatus:
     mine = sorted(
         (r for r in readings if r.measure == target.measure and r.unit == target.unit),
-        key=lambda r: r.at,
+        key=lambda r: instant(r.at),
     )
     overdue = target.due is not None and as_of > target.due
     if not mine:
