@@ -1,0 +1,197 @@
+"""The patient record a FHIR Bundle carries, and loading / saving it through a unit of work."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any, cast
+
+import attrs
+
+from ..model import (
+    Appointment,
+    Assessment,
+    AuditEntry,
+    Barrier,
+    CarePlan,
+    CareTeam,
+    Consent,
+    Note,
+    Patient,
+    PatientDecision,
+    Referral,
+    Review,
+    StaffId,
+    StaffMember,
+    ValidationError,
+)
+from ..storage import Store, UnitOfWork
+
+__all__ = ["ImportedRecord", "PatientRecord", "save_imported"]
+
+_ENTITY_FIELDS = (
+    "care_teams",
+    "assessments",
+    "plans",
+    "referrals",
+    "appointments",
+    "barriers",
+    "reviews",
+    "notes",
+    "decisions",
+    "consents",
+)
+
+
+def _tuple_of(cls: type) -> Any:
+    def check(inst: Any, attr: attrs.Attribute[Any], value: Any) -> None:
+        if not isinstance(value, tuple) or not all(isinstance(v, cls) for v in value):
+            raise ValidationError(
+                f"PatientRecord.{attr.name} must be a tuple of {cls.__name__}", field=attr.name
+            )
+        ids = [str(v.id) for v in value]
+        if len(set(ids)) != len(ids):
+            raise ValidationError(f"PatientRecord.{attr.name} has duplicate ids", field=attr.name)
+
+    return check
+
+
+@attrs.frozen
+class PatientRecord:
+    """One patient's coordination record: everything a FHIR Bundle export carries.
+
+    Every entity must belong to ``patient`` (same ``patient_id``); audit
+    entries must name the patient or no patient. ``staff`` are the staff
+    members the Bundle describes in full (others are referenced by id only).
+    Tuples keep their order through an export/import round trip.
+    """
+
+    patient: Patient = attrs.field(validator=attrs.validators.instance_of(Patient))
+    staff: tuple[StaffMember, ...] = attrs.field(default=(), validator=_tuple_of(StaffMember))
+    care_teams: tuple[CareTeam, ...] = attrs.field(default=(), validator=_tuple_of(CareTeam))
+    assessments: tuple[Assessment, ...] = attrs.field(default=(), validator=_tuple_of(Assessment))
+    plans: tuple[CarePlan, ...] = attrs.field(default=(), validator=_tuple_of(CarePlan))
+    referrals: tuple[Referral, ...] = attrs.field(default=(), validator=_tuple_of(Referral))
+    appointments: tuple[Appointment, ...] = attrs.field(
+        default=(), validator=_tuple_of(Appointment)
+    )
+    barriers: tuple[Barrier, ...] = attrs.field(default=(), validator=_tuple_of(Barrier))
+    reviews: tuple[Review, ...] = attrs.field(default=(), validator=_tuple_of(Review))
+    notes: tuple[Note, ...] = attrs.field(default=(), validator=_tuple_of(Note))
+    decisions: tuple[PatientDecision, ...] = attrs.field(
+        default=(), validator=_tuple_of(PatientDecision)
+    )
+    consents: tuple[Consent, ...] = attrs.field(default=(), validator=_tuple_of(Consent))
+    audit_entries: tuple[AuditEntry, ...] = attrs.field(default=(), validator=_tuple_of(AuditEntry))
+
+    def __attrs_post_init__(self) -> None:
+        for name in _ENTITY_FIELDS:
+            for item in getattr(self, name):
+                if item.patient_id != self.patient.id:
+                    raise ValidationError(
+                        f"PatientRecord.{name}: {type(item).__name__} {item.id} belongs to "
+                        "another patient",
+                        field=name,
+                    )
+        for entry in self.audit_entries:
+            if entry.patient_id not in (None, str(self.patient.id)):
+                raise ValidationError(
+                    f"PatientRecord.audit_entries: entry {entry.sequence} names another patient",
+                    field="audit_entries",
+                )
+
+    def entities(self) -> Iterator[object]:
+        """The patient, then every stored entity of the record (staff and audit excluded)."""
+        yield self.patient
+        for name in _ENTITY_FIELDS:
+            yield from getattr(self, name)
+
+    @classmethod
+    def from_store(
+        cls, store: Store, patient_id: str, *, include_audit: bool = False
+    ) -> PatientRecord:
+        """Load one patient's record from ``store`` in one unit of work (read only).
+
+        Staff members referenced anywhere in the record are included when the
+        store holds them. Raises :class:`~carecoord.NotFoundError` for an
+        unknown patient.
+        """
+        uow = UnitOfWork(store)
+        try:
+            patient = uow.get(Patient, patient_id)
+            pid = str(patient.id)
+            parts: dict[str, Any] = {
+                "care_teams": tuple(uow.all(CareTeam, patient_id=pid)),
+                "assessments": tuple(uow.all(Assessment, patient_id=pid)),
+                "plans": tuple(uow.all(CarePlan, patient_id=pid)),
+                "referrals": tuple(uow.all(Referral, patient_id=pid)),
+                "appointments": tuple(uow.all(Appointment, patient_id=pid)),
+                "barriers": tuple(uow.all(Barrier, patient_id=pid)),
+                "reviews": tuple(uow.all(Review, patient_id=pid)),
+                "notes": tuple(uow.all(Note, patient_id=pid)),
+                "decisions": tuple(uow.all(PatientDecision, patient_id=pid)),
+                "consents": tuple(uow.all(Consent, patient_id=pid)),
+            }
+            if include_audit:
+                parts["audit_entries"] = tuple(uow.all(AuditEntry, patient_id=pid))
+            draft = cls(patient=patient, **parts)
+            staff = []
+            for staff_id in sorted(staff_ids_in(draft)):
+                member = uow.find(StaffMember, staff_id)
+                if member is not None:
+                    staff.append(member)
+            return attrs.evolve(draft, staff=tuple(staff))
+        finally:
+            uow.rollback()
+
+
+def staff_ids_in(obj: object) -> set[StaffId]:
+    """Every :class:`~carecoord.StaffId` found anywhere inside ``obj`` (attrs objects, tuples)."""
+    found: set[StaffId] = set()
+    stack: list[object] = [obj]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, StaffId):
+            found.add(item)
+        elif isinstance(item, tuple):
+            stack.extend(item)
+        elif attrs.has(type(item)):
+            stack.extend(attrs.asdict(cast(Any, item), recurse=False).values())
+    return found
+
+
+@attrs.frozen
+class ImportedRecord:
+    """What :func:`~carecoord.fhir.import_bundle` returns: a complete, validated record.
+
+    Nothing is stored by the import itself; :func:`save_imported` stores all of
+    it in one unit of work, or nothing.
+    """
+
+    record: PatientRecord = attrs.field(validator=attrs.validators.instance_of(PatientRecord))
+
+    def objects(self) -> tuple[object, ...]:
+        """Every object to store: staff, the patient and its entities, then audit entries."""
+        return (*self.record.staff, *self.record.entities(), *self.record.audit_entries)
+
+
+def save_imported(
+    store: Store, imported: ImportedRecord | PatientRecord, *, include_audit: bool = False
+) -> None:
+    """Create every object of ``imported`` in ``store`` in ONE unit of work: all or nothing.
+
+    Staff members that already exist in the store are left as they are (they
+    are shared between patients); every other object must be new, otherwise
+    :class:`~carecoord.ConflictError` is raised and nothing is written. Audit
+    entries are stored only with ``include_audit`` (they would not continue
+    the store's own audit chain: use it for an empty archive store).
+    """
+    record = imported.record if isinstance(imported, ImportedRecord) else imported
+    with UnitOfWork(store) as uow:
+        for member in record.staff:
+            if uow.find(StaffMember, member.id) is None:
+                uow.add(member)
+        for entity in record.entities():
+            uow.add(entity)
+        if include_audit:
+            for entry in record.audit_entries:
+                uow.add(entry)

@@ -1,0 +1,229 @@
+"""carecoord -> FHIR -> carecoord is lossless; helpers shared by the other FHIR tests.
+
+Records are generated from ``carecoord.testing.strategies`` with every entity
+owned by one patient; every exported Bundle is validated by the independent
+``fhir.resources`` R4B models and by ``carecoord.fhir.valuesets``.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, date, datetime, timedelta, timezone
+from typing import Any, TypeVar
+from zoneinfo import ZoneInfo
+
+import attrs
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from hypothesis.strategies import SearchStrategy
+
+from carecoord import (
+    GENESIS_HASH,
+    AuditAction,
+    AuditEntry,
+    AuditOutcome,
+    HumanName,
+    Patient,
+    PatientId,
+    PurposeOfUse,
+    StaffId,
+)
+from carecoord.fhir import PatientRecord, export_bundle, import_bundle
+from carecoord.fhir.valuesets import check_bundle
+from carecoord.serialization import unstructure
+from carecoord.testing import strategies as cs
+
+T = TypeVar("T")
+
+MAX = 2
+
+
+def _owned(strategy: SearchStrategy[T], patient_id: str) -> SearchStrategy[T]:
+    return strategy.map(lambda x: attrs.evolve(x, patient_id=patient_id))  # type: ignore[misc]
+
+
+def _many(strategy: SearchStrategy[T]) -> SearchStrategy[tuple[T, ...]]:
+    return st.lists(strategy, max_size=MAX, unique_by=lambda x: str(x.id)).map(tuple)  # type: ignore[attr-defined]
+
+
+@st.composite
+def audit_chains(draw: st.DrawFn, patient_id: str) -> tuple[AuditEntry, ...]:
+    """A short, valid audit chain about ``patient_id`` (or no patient)."""
+    entries: list[AuditEntry] = []
+    previous = GENESIS_HASH
+    for n in range(1, draw(st.integers(0, MAX)) + 1):
+        entry = AuditEntry.create(
+            sequence=n,
+            previous_hash=previous,
+            at=draw(cs.AWARE_DATETIMES),
+            actor=draw(cs.ids(StaffId)),
+            action=draw(st.sampled_from(list(AuditAction))),
+            operation=draw(st.sampled_from(["get_patient", "set_intervention_status"])),
+            outcome=draw(st.sampled_from(list(AuditOutcome))),
+            purpose=draw(st.sampled_from(list(PurposeOfUse))),
+            patient_id=draw(st.sampled_from([patient_id, None])),
+            entity=draw(cs.optional(st.just("CarePlan/plan-1"))),
+            detail=draw(cs.optional(st.just("AccessDeniedError"))),
+        )
+        entries.append(entry)
+        previous = entry.hash
+    return tuple(entries)
+
+
+@st.composite
+def patient_records(draw: st.DrawFn) -> PatientRecord:
+    """A record built from carecoord.testing strategies, every entity owned by one patient."""
+    patient = draw(cs.patients())
+    pid = patient.id
+    return PatientRecord(
+        patient=patient,
+        staff=draw(_many(cs.staff_members())),
+        care_teams=draw(_many(_owned(cs.care_teams(), pid))),
+        assessments=draw(_many(_owned(cs.assessments(), pid))),
+        plans=draw(_many(_owned(cs.care_plans(), pid))),
+        referrals=draw(_many(_owned(cs.referrals(), pid))),
+        appointments=draw(_many(_owned(cs.appointments(), pid))),
+        barriers=draw(_many(_owned(cs.barriers(), pid))),
+        reviews=draw(_many(_owned(cs.reviews(), pid))),
+        notes=draw(_many(_owned(cs.notes(), pid))),
+        decisions=draw(_many(_owned(cs.patient_decisions(), pid))),
+        consents=draw(_many(_owned(cs.consents(), pid))),
+        audit_entries=draw(audit_chains(str(pid))),
+    )
+
+
+def exact(record: PatientRecord) -> str:
+    """The record as carecoord JSON: datetimes with offset and zone, so fold differences show."""
+    return json.dumps(unstructure(record), sort_keys=True)
+
+
+def validate_r4(bundle: dict[str, Any]) -> None:
+    """Validate ``bundle`` with the independent fhir.resources R4B models (raises on error)."""
+    from fhir.resources.R4B.bundle import Bundle
+
+    Bundle.model_validate(bundle)
+
+
+def validate_resource(resource: dict[str, Any]) -> None:
+    """Validate one resource with its own fhir.resources R4B model class."""
+    from fhir.resources.R4B import get_fhir_model_class
+
+    get_fhir_model_class(resource["resourceType"]).model_validate(resource)
+
+
+NY = ZoneInfo("America/New_York")
+T0 = datetime(2026, 3, 8, 1, 30, tzinfo=NY)
+"""A wall time just before the spring-forward gap in New York."""
+
+
+def utc_later(value: datetime, hours: int) -> datetime:
+    """``hours`` after ``value`` on the instant line, on ``value``'s zone."""
+    return (value.astimezone(UTC) + timedelta(hours=hours)).astimezone(value.tzinfo)
+
+
+# ----------------------------------------------------------------------- tests
+
+SETTINGS = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+
+
+@SETTINGS
+@given(patient_records())
+def test_round_trip_is_lossless(record: PatientRecord) -> None:
+    bundle = export_bundle(record, include_audit=True)
+    # through real JSON text, as a Bundle would travel
+    back = import_bundle(json.loads(json.dumps(bundle))).record
+    assert back == record
+    assert exact(back) == exact(record)
+
+
+@SETTINGS
+@given(patient_records())
+def test_every_exported_bundle_is_valid_r4_with_valid_codes(record: PatientRecord) -> None:
+    bundle = export_bundle(record, include_audit=True)
+    validate_r4(bundle)
+    assert check_bundle(bundle) == ()
+
+
+@settings(max_examples=30, deadline=None)
+@given(patient_records())
+def test_export_is_deterministic_and_exports_again_identically(record: PatientRecord) -> None:
+    first = export_bundle(record, include_audit=True)
+    again = export_bundle(import_bundle(first), include_audit=True)
+    assert json.dumps(first, sort_keys=True) == json.dumps(again, sort_keys=True)
+
+
+@settings(max_examples=30, deadline=None)
+@given(patient_records())
+def test_audit_is_exported_only_when_asked(record: PatientRecord) -> None:
+    without = export_bundle(record)
+    kinds = [e["resource"]["resourceType"] for e in without["entry"]]
+    assert "AuditEvent" not in kinds
+    assert import_bundle(without).record == attrs.evolve(record, audit_entries=())
+    with_audit = export_bundle(record, include_audit=True)
+    kinds = [e["resource"]["resourceType"] for e in with_audit["entry"]]
+    assert kinds.count("AuditEvent") == len(record.audit_entries)
+
+
+def test_dst_fold_and_gap_datetimes_round_trip_exactly() -> None:
+    record = PatientRecord(patient=cs_patient())
+    fold_first = datetime(2026, 11, 1, 1, 30, tzinfo=NY)  # EDT, -04:00
+    fold_second = fold_first.replace(fold=1)  # EST, -05:00, one hour later
+    gap = datetime(2026, 3, 8, 2, 30, tzinfo=NY)  # does not exist on the wall clock
+    for moment in (fold_first, fold_second, gap, T0):
+        rec = attrs.evolve(record, patient=attrs.evolve(record.patient, enrolled_at=moment))
+        back = import_bundle(export_bundle(rec)).record
+        assert back.patient.enrolled_at is not None
+        assert back.patient.enrolled_at.fold == moment.fold
+        assert back.patient.enrolled_at.utcoffset() == moment.utcoffset()
+        assert back.patient.enrolled_at.tzinfo is NY or back.patient.enrolled_at.tzinfo == NY
+        assert exact(back) == exact(rec)
+    # a datetime in the fold is written with its own offset, the zone alongside
+    rec = attrs.evolve(record, patient=attrs.evolve(record.patient, enrolled_at=fold_second))
+    ext = export_bundle(rec)["entry"][0]["resource"]["extension"]
+    enrolled = next(e for e in ext if e["url"].endswith("/enrolled-at"))
+    assert enrolled["extension"] == [
+        {"url": "dateTime", "valueDateTime": "2026-11-01T01:30:00-05:00"},
+        {"url": "zone", "valueString": "America/New_York"},
+    ]
+
+
+def test_utc_and_fixed_offsets_keep_their_tzinfo() -> None:
+    record = PatientRecord(patient=cs_patient())
+    for moment in (
+        datetime(2026, 1, 1, 12, tzinfo=UTC),
+        datetime(2026, 1, 1, 12, tzinfo=ZoneInfo("UTC")),
+        datetime(2026, 1, 1, 12, tzinfo=timezone(timedelta(hours=5, minutes=30))),
+    ):
+        rec = attrs.evolve(record, patient=attrs.evolve(record.patient, enrolled_at=moment))
+        back = import_bundle(export_bundle(rec)).record
+        assert back.patient.enrolled_at == moment
+        assert exact(back) == exact(rec)
+
+
+def cs_patient() -> Patient:
+    """A small fixed patient."""
+    return Patient(
+        id=PatientId("p-1"),
+        name=HumanName(family="Doe", given=("Pat",)),
+        birth_date=date(1950, 1, 2),
+        time_zone="America/New_York",
+    )
+
+
+def test_an_offset_that_does_not_match_the_zone_keeps_the_instant() -> None:
+    # the [Zone] rule of carecoord.serialization: a foreign or edited offset
+    # wins over the wall time, and the instant is shown in the zone
+    bundle = export_bundle(
+        PatientRecord(
+            patient=attrs.evolve(cs_patient(), enrolled_at=datetime(2026, 7, 1, 8, tzinfo=NY))
+        )
+    )
+    enrolled = bundle["entry"][0]["resource"]["extension"][1]
+    assert enrolled["extension"][0] == {
+        "url": "dateTime",
+        "valueDateTime": "2026-07-01T08:00:00-04:00",
+    }
+    enrolled["extension"][0]["valueDateTime"] = "2026-07-01T08:00:00+00:00"
+    moment = import_bundle(bundle).record.patient.enrolled_at
+    assert moment == datetime(2026, 7, 1, 4, tzinfo=NY)
+    assert moment is not None and moment.tzinfo is NY
