@@ -1,0 +1,540 @@
+"""PostgresStore: a store for host applications that run many processes or machines.
+
+Needs the ``postgres`` extra (``pip install 'carecoord[postgres]'``: psycopg 3
+and psycopg-pool); without it, importing this module raises
+:class:`~carecoord.MissingExtraError`. The core never imports it.
+
+* The schema is versioned and applied **explicitly**: call
+  :meth:`PostgresStore.migrate` once per deployment (and after upgrading
+  carecoord). Opening a store never changes the database; using one whose
+  schema is missing, older or newer than this carecoord raises
+  :class:`~carecoord.StorageError` naming the fix.
+* Each store lives in its own PostgreSQL schema (``schema=``, default
+  ``carecoord``), so deployments and test runs can share a server.
+* Records keep the exact payload text written (``payload``) plus a ``jsonb``
+  copy (``document``) for ad-hoc SQL; worklist rows live in indexed columns
+  with ``timestamptz`` times. Ids compare and sort with the ``"C"`` collation
+  (code point order), like every other store.
+* Optimistic concurrency holds across processes and machines: an update is
+  ``UPDATE ... WHERE kind = ? AND id = ? AND version = ?`` and a create is
+  ``INSERT ... ON CONFLICT DO NOTHING``; a write that touches no row raises
+  :class:`~carecoord.ConflictError` and the whole batch is rolled back.
+* Writes run at ``READ COMMITTED``, which is enough: every check happens on the
+  locked row inside the writing statement, and each read is one statement (one
+  snapshot). Records of a batch are written in (kind, id) order, so writers do
+  not deadlock each other; a serialization failure or deadlock (possible if the
+  server forces a stricter level) is retried ``retries`` times, then surfaces
+  as :class:`~carecoord.ConflictError`.
+* Connections come from a :class:`psycopg_pool.ConnectionPool` the store opens
+  (``conninfo``), from the host's own pool (``pool=``), or from the host's
+  connection factory (``connect=``, one connection per call).
+* Parameterised SQL only; identifiers (the schema name) go through
+  :mod:`psycopg.sql`. Driver errors become :class:`~carecoord.StorageError`
+  with the driver's exception as ``__cause__``; messages name the SQLSTATE,
+  never values.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+import time
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from typing import Any, LiteralString
+
+from ..model import ConflictError, MissingExtraError, StorageError, ValidationError
+from .port import IndexHit, IndexRow, RecordWrite, StoredRecord, WorkQuery
+
+try:
+    import psycopg
+    from psycopg import errors as pg_errors
+    from psycopg import sql
+    from psycopg_pool import ConnectionPool, PoolTimeout
+except ImportError as exc:  # pragma: no cover - the extra is installed in the test env
+    raise MissingExtraError("postgres", "psycopg") from exc
+
+__all__ = ["LATEST_SCHEMA", "MIGRATIONS", "PostgresStore"]
+
+Connection = psycopg.Connection[Any]
+
+MIGRATIONS: tuple[tuple[int, tuple[LiteralString, ...]], ...] = (
+    (
+        1,
+        (
+            # {schema} is replaced by the quoted schema name (psycopg.sql.Identifier).
+            """CREATE TABLE {schema}.records (
+                kind text COLLATE "C" NOT NULL,
+                id text COLLATE "C" NOT NULL,
+                version bigint NOT NULL CHECK (version >= 1),
+                patient_id text COLLATE "C",
+                payload text NOT NULL,
+                document jsonb,
+                PRIMARY KEY (kind, id)
+            )""",
+            "CREATE INDEX records_by_patient ON {schema}.records (kind, patient_id, id)",
+            # The exact payload text is what the store returns; ``document`` is a
+            # jsonb copy for SQL (NULL when the text is not valid jsonb).
+            """CREATE FUNCTION {schema}.carecoord_try_jsonb(payload text) RETURNS jsonb
+                LANGUAGE plpgsql IMMUTABLE AS $$
+                BEGIN
+                    RETURN payload::jsonb;
+                EXCEPTION WHEN others THEN
+                    RETURN NULL;
+                END
+                $$""",
+            """CREATE TABLE {schema}.work_index (
+                kind text COLLATE "C" NOT NULL,
+                record_id text COLLATE "C" NOT NULL,
+                category text COLLATE "C" NOT NULL,
+                item_id text COLLATE "C" NOT NULL,
+                patient_id text COLLATE "C",
+                owner_id text COLLATE "C",
+                status text COLLATE "C" NOT NULL,
+                is_open boolean NOT NULL,
+                priority bigint NOT NULL,
+                due_at timestamptz,
+                changed_at timestamptz,
+                detail text,
+                FOREIGN KEY (kind, record_id) REFERENCES {schema}.records (kind, id)
+            )""",
+            "CREATE INDEX work_by_owner ON {schema}.work_index "
+            "(category, owner_id, is_open, due_at)",
+            "CREATE INDEX work_by_patient ON {schema}.work_index (category, patient_id, is_open)",
+            "CREATE INDEX work_by_due ON {schema}.work_index (category, is_open, due_at)",
+            "CREATE INDEX work_by_record ON {schema}.work_index (kind, record_id)",
+        ),
+    ),
+)
+"""Forward migrations: (schema version, statements). Never edit a released entry."""
+
+LATEST_SCHEMA = MIGRATIONS[-1][0]
+"""The schema version this carecoord reads and writes."""
+
+_SCHEMA_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,62}")
+_IN_TRANSACTION = psycopg.pq.TransactionStatus.INTRANS
+_RETRYABLE = (pg_errors.SerializationFailure, pg_errors.DeadlockDetected)
+_ROW_COLUMNS: LiteralString = (
+    "category, item_id, patient_id, owner_id, status, is_open, priority, due_at, changed_at, detail"
+)
+
+
+def _utc(moment: datetime | None) -> datetime | None:
+    return None if moment is None else moment.astimezone(UTC)
+
+
+class PostgresStore:
+    """A store in a PostgreSQL schema, safe for many processes on many machines.
+
+    Give exactly one connection source:
+
+    * ``conninfo``: a libpq connection string or URL; the store opens its own
+      :class:`psycopg_pool.ConnectionPool` (``min_size`` to ``max_size``
+      connections, autocommit, checked on checkout) and closes it in
+      :meth:`close`;
+    * ``pool``: the host's own ``ConnectionPool`` (left open by :meth:`close`);
+    * ``connect``: a callable returning a new :class:`psycopg.Connection`; the
+      store opens one per call and closes it afterwards.
+
+    ``schema`` names the PostgreSQL schema holding the tables (letters, digits
+    and ``_``; created by :meth:`migrate`). ``timeout`` is how long a call
+    waits for a pooled connection. ``retries`` is how often a write that hit a
+    serialization failure or deadlock is retried before it raises
+    :class:`~carecoord.ConflictError`.
+
+    Nothing touches the database until the first call; the first call checks
+    the schema version and raises :class:`~carecoord.StorageError` when
+    :meth:`migrate` has not been run (or a newer carecoord migrated it).
+    """
+
+    def __init__(
+        self,
+        conninfo: str | None = None,
+        *,
+        schema: str = "carecoord",
+        pool: ConnectionPool[Connection] | None = None,
+        connect: Callable[[], Connection] | None = None,
+        min_size: int = 1,
+        max_size: int = 4,
+        timeout: float = 30.0,
+        retries: int = 3,
+    ) -> None:
+        if sum(source is not None for source in (conninfo, pool, connect)) != 1:
+            raise ValidationError("give exactly one of conninfo, pool or connect", field="conninfo")
+        if not isinstance(schema, str) or _SCHEMA_NAME.fullmatch(schema) is None:
+            raise ValidationError(
+                "schema must be 1-63 letters, digits or '_', not starting with a digit",
+                field="schema",
+            )
+        for name, value, least in (("retries", retries, 0), ("min_size", min_size, 0)):
+            if isinstance(value, bool) or not isinstance(value, int) or value < least:
+                raise ValidationError(f"{name} must be an int >= {least}", field=name)
+        if (
+            isinstance(max_size, bool)
+            or not isinstance(max_size, int)
+            or max_size < max(min_size, 1)
+        ):
+            raise ValidationError("max_size must be an int >= max(min_size, 1)", field="max_size")
+        if not timeout > 0:
+            raise ValidationError("timeout must be > 0 seconds", field="timeout")
+        self._schema = schema
+        self._timeout = float(timeout)
+        self._retries = retries
+        self._connect = connect
+        self._own_pool = pool is None and conninfo is not None
+        self._lock = threading.Lock()
+        self._closed = False
+        self._checked = False
+        if conninfo is not None:
+            try:
+                pool = ConnectionPool(
+                    conninfo,
+                    min_size=min_size,
+                    max_size=max_size,
+                    kwargs={"autocommit": True},
+                    check=ConnectionPool.check_connection,
+                    timeout=self._timeout,
+                    name=f"carecoord-{schema}",
+                    open=True,
+                )
+            except psycopg.Error as exc:
+                raise StorageError(
+                    f"PostgreSQL could not open a connection pool: {_describe(exc)}"
+                ) from exc
+        self._pool = pool
+        self._sql = _Statements(schema)
+
+    # ------------------------------------------------------------ connections
+    @property
+    def schema(self) -> str:
+        """The PostgreSQL schema this store uses."""
+        return self._schema
+
+    @contextmanager
+    def _raw(self) -> Iterator[Connection]:
+        if self._closed:
+            raise StorageError("the store is closed")
+        if self._pool is not None:
+            with self._pool.connection() as conn:
+                yield conn
+        else:
+            assert self._connect is not None
+            with self._connect() as conn:
+                yield conn
+
+    @contextmanager
+    def _guard(self, action: str, *, check: bool = True) -> Iterator[Connection]:
+        """Yield a connection with a current schema; driver errors become StorageError."""
+        try:
+            with self._raw() as conn:
+                if check and not self._checked:
+                    self._check_schema(conn)
+                if conn.info.transaction_status == _IN_TRANSACTION:
+                    conn.commit()  # a host connection without autocommit: end the check's read
+                yield conn
+        except PoolTimeout as exc:
+            raise StorageError(
+                f"PostgreSQL could not {action}: no connection within {self._timeout:g} s"
+            ) from exc
+        except psycopg.Error as exc:
+            raise StorageError(f"PostgreSQL could not {action}: {_describe(exc)}") from exc
+
+    # ------------------------------------------------------------- migrations
+    def _current_version(self, conn: Connection) -> int:
+        row = conn.execute(self._sql.has_version_table, (self._schema,)).fetchone()
+        if row is None or row[0] is None:
+            return 0
+        version = conn.execute(self._sql.max_version).fetchone()
+        return int(version[0] or 0) if version is not None else 0
+
+    def _check_schema(self, conn: Connection) -> None:
+        current = self._current_version(conn)
+        if current != LATEST_SCHEMA:
+            raise StorageError(_version_problem(self._schema, current))
+        with self._lock:
+            self._checked = True
+
+    @property
+    def schema_version(self) -> int:
+        """The schema version in the database (0: not migrated yet)."""
+        with self._guard("read the schema version", check=False) as conn:
+            return self._current_version(conn)
+
+    def migrate(self) -> int:
+        """Create or upgrade the tables in :attr:`schema`; returns the schema version.
+
+        Safe to call on every deployment and from several processes at once
+        (a transaction-level advisory lock serialises migrators); a no-op when
+        the schema is current. A schema migrated by a newer carecoord raises
+        :class:`~carecoord.StorageError` and is left untouched.
+        """
+        with self._guard("migrate the schema", check=False) as conn, conn.transaction():
+            conn.execute(self._sql.migration_lock, (f"carecoord:{self._schema}",))
+            conn.execute(self._sql.create_schema)
+            conn.execute(self._sql.create_version_table)
+            current = self._current_version(conn)
+            if current > LATEST_SCHEMA:
+                raise StorageError(_version_problem(self._schema, current))
+            for version, statements in MIGRATIONS:
+                if version > current:
+                    for statement in statements:
+                        conn.execute(sql.SQL(statement).format(schema=self._sql.schema))
+                    conn.execute(self._sql.insert_version, (version,))
+        with self._lock:
+            self._checked = False
+        return LATEST_SCHEMA
+
+    # ------------------------------------------------------------------ reads
+    def read(self, kind: str, record_id: str) -> StoredRecord | None:
+        """The latest committed version of a record, or ``None``."""
+        with self._guard("read a record") as conn:
+            row = conn.execute(self._sql.read, (kind, record_id)).fetchone()
+        if row is None:
+            return None
+        return StoredRecord(
+            kind=kind, id=record_id, version=int(row[0]), payload=row[1], patient_id=row[2]
+        )
+
+    def read_all(self, kind: str, *, patient_id: str | None = None) -> Sequence[StoredRecord]:
+        """Every record of ``kind`` (of one patient when given), ordered by id."""
+        with self._guard("read records") as conn:
+            if patient_id is None:
+                rows = conn.execute(self._sql.read_all, (kind,)).fetchall()
+            else:
+                rows = conn.execute(self._sql.read_patient, (kind, patient_id)).fetchall()
+        return [
+            StoredRecord(kind=kind, id=r[0], version=int(r[1]), payload=r[2], patient_id=r[3])
+            for r in rows
+        ]
+
+    def query(self, query: WorkQuery) -> Sequence[IndexHit]:
+        """Index rows matching ``query``, ordered by the indexed columns in one statement."""
+        where: list[sql.Composable] = [sql.SQL("w.category = %s")]
+        params: list[object] = [query.category]
+        if query.open_only:
+            where.append(sql.SQL("w.is_open"))
+        for column, values in (
+            ("owner_id", query.owner_ids),
+            ("patient_id", query.patient_ids),
+            ("status", query.statuses),
+        ):
+            if values is not None:
+                if not values:
+                    return []
+                where.append(sql.SQL("w.{} = ANY(%s)").format(sql.Identifier(column)))
+                params.append(list(values))
+        bounds: tuple[tuple[LiteralString, datetime | None], ...] = (
+            ("w.due_at < %s", query.due_before),
+            ("w.due_at >= %s", query.due_from),
+            ("w.changed_at < %s", query.changed_before),
+        )
+        for clause, moment in bounds:
+            if moment is not None:
+                where.append(sql.SQL(clause))
+                params.append(moment)
+        statement = sql.SQL(
+            "SELECT w.kind, w.record_id, r.version, w.category, w.item_id, w.patient_id, "
+            "w.owner_id, w.status, w.is_open, w.priority, w.due_at, w.changed_at, w.detail "
+            "FROM {index} AS w JOIN {records} AS r ON r.kind = w.kind AND r.id = w.record_id "
+            "WHERE {where} "
+            "ORDER BY w.priority DESC, w.due_at IS NULL, w.due_at, "
+            "COALESCE(w.patient_id, ''), w.item_id"
+        ).format(
+            index=self._sql.work_index,
+            records=self._sql.records,
+            where=sql.SQL(" AND ").join(where),
+        )
+        if query.limit is not None:
+            statement = sql.Composed([statement, sql.SQL(" LIMIT %s")])
+            params.append(query.limit)
+        with self._guard("run a worklist query") as conn:
+            rows = conn.execute(statement, params).fetchall()
+        return [
+            IndexHit(
+                kind=r[0],
+                record_id=r[1],
+                version=int(r[2]),
+                row=IndexRow(
+                    category=r[3],
+                    item_id=r[4],
+                    patient_id=r[5],
+                    owner_id=r[6],
+                    status=r[7],
+                    is_open=bool(r[8]),
+                    priority=int(r[9]),
+                    due_at=_utc(r[10]),
+                    changed_at=_utc(r[11]),
+                    detail=r[12],
+                ),
+            )
+            for r in rows
+        ]
+
+    # ----------------------------------------------------------------- writes
+    def write(self, batch: Sequence[RecordWrite]) -> None:
+        """Apply ``batch`` atomically in one ``READ COMMITTED`` transaction."""
+        if len({(w.kind, w.id) for w in batch}) != len(batch):
+            raise StorageError("a batch must not write one record twice")
+        # One global order for every writer: two batches never wait on each other crosswise.
+        ordered = sorted(batch, key=lambda w: (w.kind, w.id))
+        if not ordered:
+            if self._closed:
+                raise StorageError("the store is closed")
+            return
+        attempt = 0
+        while True:
+            progress: list[str] = []
+            try:
+                with self._guard("write a unit of work") as conn:
+                    self._write_batch(conn, ordered, progress)
+                return
+            except StorageError as exc:
+                cause = exc.__cause__
+                if (
+                    progress
+                    and isinstance(cause, psycopg.OperationalError)
+                    and not isinstance(cause, _RETRYABLE)
+                ):
+                    raise StorageError(
+                        "PostgreSQL failed while committing a unit of work "
+                        f"({_describe(cause)}): it may or may not have been written; "
+                        "read the records again before retrying"
+                    ) from cause
+                if not isinstance(exc.__cause__, _RETRYABLE):
+                    raise
+                if attempt >= self._retries:
+                    first = ordered[0]
+                    raise ConflictError(first.kind, first.id, first.expected_version) from (
+                        exc.__cause__
+                    )
+                time.sleep(0.005 * 2**attempt)
+                attempt += 1
+
+    def _write_batch(
+        self, conn: Connection, batch: Sequence[RecordWrite], progress: list[str]
+    ) -> None:
+        with conn.transaction():
+            conn.execute(self._sql.read_committed)
+            with conn.cursor() as cursor:
+                for w in batch:
+                    if w.expected_version == 0:
+                        cursor.execute(
+                            self._sql.insert, (w.kind, w.id, w.patient_id, w.payload, w.payload)
+                        )
+                        if cursor.rowcount != 1:
+                            raise ConflictError(w.kind, w.id, 0)
+                    else:
+                        cursor.execute(
+                            self._sql.update,
+                            (w.patient_id, w.payload, w.payload, w.kind, w.id, w.expected_version),
+                        )
+                        if cursor.rowcount != 1:
+                            raise ConflictError(w.kind, w.id, w.expected_version)
+                        cursor.execute(self._sql.delete_rows, (w.kind, w.id))
+                    if w.index:
+                        cursor.executemany(
+                            self._sql.insert_row,
+                            [
+                                (
+                                    w.kind,
+                                    w.id,
+                                    row.category,
+                                    row.item_id,
+                                    row.patient_id,
+                                    row.owner_id,
+                                    row.status,
+                                    row.is_open,
+                                    row.priority,
+                                    row.due_at,
+                                    row.changed_at,
+                                    row.detail,
+                                )
+                                for row in w.index
+                            ],
+                        )
+            progress.append("committing")  # leaving the block commits
+
+    # ------------------------------------------------------------------ close
+    def close(self) -> None:
+        """Close the store (and the pool it opened); later use raises StorageError."""
+        with self._lock:
+            if self._closed:
+                return
+            self._closed = True
+        if self._own_pool and self._pool is not None:
+            self._pool.close()
+
+    def __repr__(self) -> str:
+        return f"PostgresStore(schema={self._schema!r}, latest_schema={LATEST_SCHEMA})"
+
+
+class _Statements:
+    """Every statement of one store, composed once with its schema's identifiers."""
+
+    def __init__(self, schema: str) -> None:
+        self.schema = sql.Identifier(schema)
+        self.records = sql.Identifier(schema, "records")
+        self.work_index = sql.Identifier(schema, "work_index")
+        versions = sql.Identifier(schema, "carecoord_schema")
+        records, work_index = self.records, self.work_index
+        self.has_version_table = sql.SQL(
+            "SELECT to_regclass(quote_ident(%s) || '.carecoord_schema')"
+        )
+        self.max_version = sql.SQL("SELECT MAX(version) FROM {}").format(versions)
+        self.migration_lock = sql.SQL("SELECT pg_advisory_xact_lock(hashtextextended(%s, 0))")
+        self.create_schema = sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(self.schema)
+        self.create_version_table = sql.SQL(
+            "CREATE TABLE IF NOT EXISTS {} (version integer PRIMARY KEY, "
+            "applied_at timestamptz NOT NULL DEFAULT now())"
+        ).format(versions)
+        self.insert_version = sql.SQL("INSERT INTO {} (version) VALUES (%s)").format(versions)
+        self.read = sql.SQL(
+            "SELECT version, payload, patient_id FROM {} WHERE kind = %s AND id = %s"
+        ).format(records)
+        self.read_all = sql.SQL(
+            "SELECT id, version, payload, patient_id FROM {} WHERE kind = %s ORDER BY id"
+        ).format(records)
+        self.read_patient = sql.SQL(
+            "SELECT id, version, payload, patient_id FROM {} "
+            "WHERE kind = %s AND patient_id = %s ORDER BY id"
+        ).format(records)
+        self.read_committed = sql.SQL("SET TRANSACTION ISOLATION LEVEL READ COMMITTED")
+        self.insert = sql.SQL(
+            "INSERT INTO {records} (kind, id, version, patient_id, payload, document) "
+            "VALUES (%s, %s, 1, %s, %s, {try_jsonb}(%s)) ON CONFLICT (kind, id) DO NOTHING"
+        ).format(records=records, try_jsonb=sql.Identifier(schema, "carecoord_try_jsonb"))
+        self.update = sql.SQL(
+            "UPDATE {records} SET version = version + 1, patient_id = %s, payload = %s, "
+            "document = {try_jsonb}(%s) WHERE kind = %s AND id = %s AND version = %s"
+        ).format(records=records, try_jsonb=sql.Identifier(schema, "carecoord_try_jsonb"))
+        self.delete_rows = sql.SQL("DELETE FROM {} WHERE kind = %s AND record_id = %s").format(
+            work_index
+        )
+        self.insert_row = sql.SQL(
+            "INSERT INTO {} (kind, record_id, {}) "
+            "VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)"
+        ).format(work_index, sql.SQL(_ROW_COLUMNS))
+
+
+def _describe(exc: BaseException) -> str:
+    """The driver error's class and SQLSTATE: never its message (it may quote values)."""
+    state = getattr(exc, "sqlstate", None)
+    return f"{type(exc).__name__}" + (f" (SQLSTATE {state})" if state else "")
+
+
+def _version_problem(schema: str, current: int) -> str:
+    if current == 0:
+        return (
+            f"the PostgreSQL schema {schema!r} has no carecoord tables; "
+            "run PostgresStore.migrate() once before using the store"
+        )
+    if current < LATEST_SCHEMA:
+        return (
+            f"the PostgreSQL schema {schema!r} is at version {current}, older than this "
+            f"carecoord needs ({LATEST_SCHEMA}); run PostgresStore.migrate()"
+        )
+    return (
+        f"the PostgreSQL schema {schema!r} is at version {current}, newer than this carecoord "
+        f"understands ({LATEST_SCHEMA}); upgrade carecoord"
+    )
