@@ -282,31 +282,53 @@ class SQLiteStore:
 
     # ----------------------------------------------------------------- writes
     def write(self, batch: Sequence[RecordWrite]) -> None:
-        """Apply ``batch`` atomically in one ``BEGIN IMMEDIATE`` transaction."""
+        """Apply ``batch`` atomically in one ``BEGIN IMMEDIATE`` transaction.
+
+        Updates are version-checked one by one; new records and every index row
+        go in with one ``executemany`` each, so a bulk load costs a few calls
+        per batch rather than a few per record.
+        """
         if len({(w.kind, w.id) for w in batch}) != len(batch):
             raise StorageError("a batch must not write one record twice")
+        inserts = [w for w in batch if w.expected_version == 0]
+        updates = [w for w in batch if w.expected_version != 0]
+        index = [
+            (
+                w.kind,
+                w.id,
+                row.category,
+                row.item_id,
+                row.patient_id,
+                row.owner_id,
+                row.status,
+                int(row.is_open),
+                row.priority,
+                None if row.due_at is None else to_micros(row.due_at),
+                None if row.changed_at is None else to_micros(row.changed_at),
+                row.detail,
+            )
+            for w in batch
+            for row in w.index
+        ]
         with self._guard("write a unit of work") as conn:
             conn.execute("BEGIN IMMEDIATE")
             try:
-                for w in batch:
-                    self._write_one(conn, w)
+                self._update(conn, updates)
+                self._insert(conn, inserts)
+                if index:
+                    conn.executemany(
+                        f"INSERT INTO work_index (kind, record_id, {_ROW_COLUMNS}) "
+                        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                        index,
+                    )
                 conn.execute("COMMIT")
             except BaseException:
                 conn.execute("ROLLBACK")
                 raise
 
     @staticmethod
-    def _write_one(conn: sqlite3.Connection, w: RecordWrite) -> None:
-        if w.expected_version == 0:
-            try:
-                conn.execute(
-                    "INSERT INTO records (kind, id, version, patient_id, payload) "
-                    "VALUES (?, ?, 1, ?, ?)",
-                    (w.kind, w.id, w.patient_id, w.payload),
-                )
-            except sqlite3.IntegrityError:
-                raise ConflictError(w.kind, w.id, 0) from None
-        else:
+    def _update(conn: sqlite3.Connection, updates: Sequence[RecordWrite]) -> None:
+        for w in updates:
             cursor = conn.execute(
                 "UPDATE records SET version = version + 1, patient_id = ?, payload = ? "
                 "WHERE kind = ? AND id = ? AND version = ?",
@@ -314,29 +336,28 @@ class SQLiteStore:
             )
             if cursor.rowcount != 1:
                 raise ConflictError(w.kind, w.id, w.expected_version)
-            conn.execute("DELETE FROM work_index WHERE kind = ? AND record_id = ?", (w.kind, w.id))
-        if w.index:
+        if updates:
             conn.executemany(
-                f"INSERT INTO work_index (kind, record_id, {_ROW_COLUMNS}) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                [
-                    (
-                        w.kind,
-                        w.id,
-                        row.category,
-                        row.item_id,
-                        row.patient_id,
-                        row.owner_id,
-                        row.status,
-                        int(row.is_open),
-                        row.priority,
-                        None if row.due_at is None else to_micros(row.due_at),
-                        None if row.changed_at is None else to_micros(row.changed_at),
-                        row.detail,
-                    )
-                    for row in w.index
-                ],
+                "DELETE FROM work_index WHERE kind = ? AND record_id = ?",
+                [(w.kind, w.id) for w in updates],
             )
+
+    @staticmethod
+    def _insert(conn: sqlite3.Connection, inserts: Sequence[RecordWrite]) -> None:
+        if not inserts:
+            return
+        before = conn.total_changes
+        try:
+            conn.executemany(
+                "INSERT INTO records (kind, id, version, patient_id, payload) "
+                "VALUES (?, ?, 1, ?, ?)",
+                [(w.kind, w.id, w.patient_id, w.payload) for w in inserts],
+            )
+        except sqlite3.IntegrityError:
+            # executemany stops at the first failing row: the rows before it
+            # were inserted (and are rolled back), so the count names the culprit.
+            failed = inserts[min(conn.total_changes - before, len(inserts) - 1)]
+            raise ConflictError(failed.kind, failed.id, 0) from None
 
     # ------------------------------------------------------------------ close
     def close(self) -> None:
