@@ -227,6 +227,11 @@ def test_import_does_not_load_storage_or_network_modules() -> None:
         "carecoord.storage.sqlite",
         "carecoord.notify",
         "carecoord.notify.apprise",
+        # loaded on first use, to keep the import fast
+        "cattrs",
+        "carecoord.serialization",
+        "carecoord.caseload",
+        "carecoord.metrics",
     }
     assert loaded & forbidden == set()
 
@@ -238,3 +243,16 @@ def test_presentation_helpers_are_public_through_display() -> None:
     for name in carecoord.model._html.__all__:
         assert name in carecoord.display.__all__
         assert getattr(carecoord.display, name) is getattr(carecoord.model._html, name)
+
+
+def test_lazy_names_resolve_to_their_modules() -> None:
+    import carecoord.caseload
+    import carecoord.metrics
+    import carecoord.serialization
+
+    assert carecoord.Worklist is carecoord.caseload.Worklist
+    assert carecoord.MetricReport is carecoord.metrics.MetricReport
+    assert carecoord.to_payload is carecoord.serialization.to_payload
+    assert {"Worklist", "to_payload"} <= set(dir(carecoord))
+    with pytest.raises(AttributeError):
+        carecoord.no_such_name  # noqa: B018

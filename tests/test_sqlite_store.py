@@ -696,3 +696,59 @@ def test_a_file_that_is_not_a_database_is_a_storage_error(tmp_path: Path) -> Non
     with pytest.raises(StorageError) as caught:
         SQLiteStore(path)
     assert isinstance(caught.value.__cause__, sqlite3.DatabaseError)
+
+
+def test_schema_two_copies_record_versions_into_an_existing_index(db: Path) -> None:
+    conn = raw(db)  # a file as schema version 1 left it
+    try:
+        conn.executescript("".join(f"{s};" for s in MIGRATIONS[0][1]))
+        conn.execute("CREATE TABLE carecoord_schema (version INTEGER NOT NULL)")
+        conn.execute("INSERT INTO carecoord_schema (version) VALUES (1)")
+        conn.execute(
+            "INSERT INTO records (kind, id, version, patient_id, payload) "
+            "VALUES ('Thing', 'old', 4, 'p-1', '{}')"
+        )
+        conn.execute(
+            "INSERT INTO work_index (kind, record_id, category, item_id, patient_id, owner_id, "
+            "status, is_open, priority) VALUES ('Thing', 'old', 'intervention', 'i-1', 'p-1', "
+            "'o-1', 'ready', 1, 0)"
+        )
+        conn.commit()
+    finally:
+        conn.close()
+    store = SQLiteStore(db)
+    try:
+        assert store.schema_version == LATEST
+        (hit,) = store.query(WorkQuery(category="intervention"))
+        assert (hit.record_id, hit.version) == ("old", 4)
+        store.write(
+            [
+                RecordWrite(
+                    kind="Thing",
+                    id="old",
+                    expected_version=4,
+                    payload="{}",
+                    index=(row("i-1", "o-1", None),),
+                )
+            ]
+        )
+        (hit,) = store.query(WorkQuery(category="intervention"))
+        assert hit.version == 5
+    finally:
+        store.close()
+
+
+def test_batch_insert_conflict_names_the_existing_record(tmp_path: Path) -> None:
+    store = SQLiteStore(tmp_path / "c.sqlite3")
+
+    def new(record_id: str) -> RecordWrite:
+        return RecordWrite(kind="Patient", id=record_id, expected_version=0, payload="{}")
+
+    try:
+        store.write([new("b")])
+        with pytest.raises(ConflictError) as info:
+            store.write([new("a"), new("b"), new("c")])
+        assert info.value.record_id == "b"
+        assert [r.id for r in store.read_all("Patient")] == ["b"]
+    finally:
+        store.close()

@@ -4,10 +4,14 @@ The top level re-exports the pure model (patients, care teams, assessments,
 care plans, goals, interventions, referrals, appointments, barriers, reviews,
 notes, decisions, consents, cadences), the error tree and the serialization
 edge. Importing carecoord opens no file, database or network connection.
+
+The serialization edge, worklists and metrics are loaded on first use (their
+names are listed in ``__all__`` and resolve on access), which keeps
+``import carecoord`` fast.
 """
 
-from .caseload import Worklist, WorklistCategory, WorklistItem, WorklistScope
-from .metrics import Metric, MetricKind, MetricReport
+import typing as _typing
+
 from .model import (
     APPOINTMENT_MACHINE,
     AUDIT_HEAD_ID,
@@ -134,8 +138,19 @@ from .model import (
     supervision_chain,
     verify_chain,
 )
-from .serialization import SCHEMA_VERSION, dumps, from_payload, loads, make_converter, to_payload
 from .worklist import WorkItem, interventions_due
+
+if _typing.TYPE_CHECKING:
+    from .caseload import Worklist, WorklistCategory, WorklistItem, WorklistScope
+    from .metrics import Metric, MetricKind, MetricReport
+    from .serialization import (
+        SCHEMA_VERSION,
+        dumps,
+        from_payload,
+        loads,
+        make_converter,
+        to_payload,
+    )
 
 __version__ = "0.1.0"
 
@@ -281,3 +296,28 @@ __all__ = [
     "to_payload",
     "verify_chain",
 ]
+
+
+_LAZY = {
+    **dict.fromkeys(("Worklist", "WorklistCategory", "WorklistItem", "WorklistScope"), "caseload"),
+    **dict.fromkeys(("Metric", "MetricKind", "MetricReport"), "metrics"),
+    **dict.fromkeys(
+        ("SCHEMA_VERSION", "dumps", "from_payload", "loads", "make_converter", "to_payload"),
+        "serialization",
+    ),
+}
+
+
+def __getattr__(name: str) -> _typing.Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    import importlib
+
+    value = getattr(importlib.import_module(f".{module}", __name__), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *__all__})

@@ -70,6 +70,18 @@ MIGRATIONS: tuple[tuple[int, tuple[str, ...]], ...] = (
             "CREATE INDEX work_by_record ON work_index (kind, record_id)",
         ),
     ),
+    (
+        # Each index row carries its record's version (rows are replaced with
+        # every write), so worklist queries need no join with the records.
+        2,
+        (
+            "ALTER TABLE work_index ADD COLUMN record_version INTEGER NOT NULL DEFAULT 1",
+            """UPDATE work_index SET record_version = (
+                SELECT r.version FROM records AS r
+                WHERE r.kind = work_index.kind AND r.id = work_index.record_id
+            )""",
+        ),
+    ),
 )
 """Forward migrations: (schema version, statements). Never edit a released entry."""
 
@@ -249,9 +261,8 @@ class SQLiteStore:
             where.append("w.changed_at < ?")
             params.append(to_micros(query.changed_before))
         sql = (
-            f"SELECT w.kind, w.record_id, r.version, {_SELECT_ROW} "
-            "FROM work_index AS w JOIN records AS r ON r.kind = w.kind AND r.id = w.record_id "
-            f"WHERE {' AND '.join(where)} "
+            f"SELECT w.kind, w.record_id, w.record_version, {_SELECT_ROW} "
+            f"FROM work_index AS w WHERE {' AND '.join(where)} "
             "ORDER BY w.priority DESC, w.due_at IS NULL, w.due_at, w.patient_id, w.item_id"
         )
         if query.limit is not None:
@@ -296,6 +307,7 @@ class SQLiteStore:
             (
                 w.kind,
                 w.id,
+                w.expected_version + 1,
                 row.category,
                 row.item_id,
                 row.patient_id,
@@ -317,8 +329,8 @@ class SQLiteStore:
                 self._insert(conn, inserts)
                 if index:
                     conn.executemany(
-                        f"INSERT INTO work_index (kind, record_id, {_ROW_COLUMNS}) "
-                        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                        f"INSERT INTO work_index (kind, record_id, record_version, {_ROW_COLUMNS}) "
+                        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                         index,
                     )
                 conn.execute("COMMIT")
