@@ -141,3 +141,60 @@ def test_the_installed_command_runs_as_a_process(tmp_path: Path) -> None:
         timeout=120,
     )
     assert result.returncode == EXIT_OK, result.stderr
+
+
+def test_export_writes_fhir_bundles_that_import_back(demo_db: Path, tmp_path: Path) -> None:
+    from carecoord.fhir import PatientRecord, import_bundle
+    from carecoord.storage import SQLiteStore
+
+    out_dir = tmp_path / "fhir"
+    code, text = run("export", "--db", str(demo_db), "--actor", COORD, "--out-dir", str(out_dir))
+    assert code == EXIT_OK and "exported 3 patient record(s)" in text
+    files = sorted(p.name for p in out_dir.iterdir())
+    assert files == ["patient-1.fhir.json", "patient-2.fhir.json", "patient-3.fhir.json"]
+    bundle = json.loads((out_dir / "patient-2.fhir.json").read_text(encoding="utf-8"))
+    assert bundle["resourceType"] == "Bundle"
+    store = SQLiteStore(demo_db)
+    try:
+        expected = PatientRecord.from_store(store, "patient-2")
+    finally:
+        store.close()
+    assert import_bundle(bundle).record == expected
+
+
+def test_export_skips_patients_off_the_caseload(tmp_path: Path) -> None:
+    from carecoord import CareTeamRole, HumanName, StaffId, StaffMember
+    from carecoord.service import CareCoordinator
+    from carecoord.storage import SQLiteStore
+
+    db = tmp_path / "demo.sqlite3"
+    assert main(["demo", "--db", str(db)], out=io.StringIO()) == EXIT_OK
+    service = CareCoordinator(store=SQLiteStore(db))
+    try:
+        service.register_staff(
+            StaffMember(
+                id=StaffId("outsider"),
+                name=HumanName(family="Else"),
+                roles=(CareTeamRole.CARE_COORDINATOR,),
+            ),
+            actor=StaffId(COORD),
+        )
+    finally:
+        service.store.close()
+    out_dir = tmp_path / "out"
+    code, text = run("export", "--db", str(db), "--actor", "outsider", "--out-dir", str(out_dir))
+    assert code == EXIT_OK
+    assert "exported 0 patient record(s)" in text and "3 not on outsider's caseload" in text
+    assert list(out_dir.iterdir()) == []
+    code, _ = run(
+        "export",
+        "--db",
+        str(db),
+        "--actor",
+        "outsider",
+        "--out-dir",
+        str(out_dir),
+        "--patient",
+        "patient-1",
+    )
+    assert code == EXIT_ERROR

@@ -211,11 +211,48 @@ def _verify_audit(args: argparse.Namespace, out: TextIO) -> int:
     return EXIT_OK
 
 
+def _export(args: argparse.Namespace, out: TextIO) -> int:
+    from .fhir import PatientRecord, export_bundle
+    from .model import AccessDeniedError, PatientId
+    from .progress import Progress
+
+    service = _open_service(args.db)
+    target = Path(args.out_dir)
+    target.mkdir(parents=True, exist_ok=True)
+    actor = StaffId(args.actor)
+    written = denied = 0
+    try:
+        wanted = args.patient or [r.id for r in service.store.read_all("Patient")]
+        with Progress(len(wanted), "export") as bar:
+            for raw_id in wanted:
+                patient_id = PatientId(raw_id)
+                try:
+                    # The access check, and the audit entry recording this actor's read.
+                    service.patient(patient_id, actor=actor)
+                except AccessDeniedError:
+                    if args.patient:
+                        raise
+                    denied += 1
+                    bar.update()
+                    continue
+                record = PatientRecord.from_store(service.store, patient_id)
+                bundle = export_bundle(record)
+                path = target / f"{patient_id}.fhir.json"
+                path.write_text(json.dumps(bundle, indent=2, sort_keys=True), encoding="utf-8")
+                written += 1
+                bar.update()
+    finally:
+        service.store.close()
+    out.write(f"exported {written} patient record(s) as FHIR R4 Bundles to {target}")
+    out.write(f" ({denied} not on {actor}'s caseload, skipped)\n" if denied else "\n")
+    return EXIT_OK
+
+
 # ---------------------------------------------------------------------- main
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="carecoord",
-        description="carecoord: the demo, worklists, metrics and audit checks on a SQLite file.",
+        description="carecoord: the demo, worklists, metrics, audit checks and FHIR export.",
     )
     commands = parser.add_subparsers(dest="command", required=True)
 
@@ -252,6 +289,19 @@ def _parser() -> argparse.ArgumentParser:
     verify.add_argument("--actor", required=True, help="who is asking (needs view-caseloads)")
     verify.add_argument("--checkpoint", help="a head hash kept outside the database")
     verify.set_defaults(run=_verify_audit)
+
+    export = commands.add_parser(
+        "export", help="export patients' records as FHIR R4 JSON Bundles (one file each)"
+    )
+    export.add_argument("--db", required=True, help="the SQLite database file")
+    export.add_argument("--actor", required=True, help="who exports (needs read access)")
+    export.add_argument("--out-dir", required=True, help="folder for the <patient>.fhir.json files")
+    export.add_argument(
+        "--patient",
+        action="append",
+        help="a patient id (repeatable; default: every patient on the actor's caseload)",
+    )
+    export.set_defaults(run=_export)
     return parser
 
 
