@@ -120,6 +120,7 @@ __all__ = ["SYSTEM_ACTOR", "CareCoordinator", "Clock", "EventHandler", "SystemCl
 log = logging.getLogger("carecoord")
 
 T = TypeVar("T")
+R = TypeVar("R")
 E = TypeVar("E", bound=Enum)
 EventHandler = Callable[[ev.DomainEvent], None]
 """Called with each domain event after its unit of work committed."""
@@ -850,26 +851,48 @@ class CareCoordinator:
         return self._execute(operation, AuditAction.READ, actor, work)
 
     # --------------------------------------------------------- assessments
+    def _add_patient_record(
+        self,
+        operation: str,
+        record: R,
+        cls: type[R],
+        permission: Permission,
+        actor: StaffId,
+        *,
+        check: Callable[[Patient], object] | None = None,
+        event: Callable[[dict[str, Any]], ev.DomainEvent] | None = None,
+    ) -> R:
+        """Create one new record of a registered patient (the shared shape of ``record_*``)."""
+        _check(record, cls)
+        patient_id: PatientId = record.patient_id  # type: ignore[attr-defined]
+        entity = f"{type(record).__name__}/{record.id}"  # type: ignore[attr-defined]
+
+        def work(ctx: _Ctx) -> R:
+            patient = ctx.uow.get(Patient, patient_id)
+            ctx.allow(patient_id, permission, entity)
+            if check is not None:
+                check(patient)
+            ctx.uow.add(record)
+            if event is not None:
+                ctx.uow.collect(event(ctx.common(patient_id)))
+            return record
+
+        return self._execute(operation, AuditAction.CREATE, actor, work)
+
     def record_assessment(self, assessment: Assessment, *, actor: StaffId) -> Assessment:
         """Record an assessment and the needs it identified."""
-        _check(assessment, Assessment)
-
-        def work(ctx: _Ctx) -> Assessment:
-            ctx.uow.get(Patient, assessment.patient_id)
-            ctx.allow(
-                assessment.patient_id, Permission.RECORD_ASSESSMENT, f"Assessment/{assessment.id}"
-            )
-            ctx.uow.add(assessment)
-            ctx.uow.collect(
-                ev.AssessmentRecorded(
-                    **ctx.common(assessment.patient_id),
-                    assessment_id=str(assessment.id),
-                    need_ids=tuple(str(n.id) for n in assessment.needs),
-                )
-            )
-            return assessment
-
-        return self._execute("record_assessment", AuditAction.CREATE, actor, work)
+        return self._add_patient_record(
+            "record_assessment",
+            assessment,
+            Assessment,
+            Permission.RECORD_ASSESSMENT,
+            actor,
+            event=lambda common: ev.AssessmentRecorded(
+                **common,
+                assessment_id=str(assessment.id),
+                need_ids=tuple(str(n.id) for n in assessment.needs),
+            ),
+        )
 
     def assessments_of(self, patient_id: PatientId, *, actor: StaffId) -> list[Assessment]:
         """Every assessment of a patient, oldest first."""
@@ -1381,22 +1404,16 @@ class CareCoordinator:
     # ------------------------------------------------------------- barriers
     def record_barrier(self, barrier: Barrier, *, actor: StaffId) -> Barrier:
         """Record a barrier to care."""
-        _check(barrier, Barrier)
-
-        def work(ctx: _Ctx) -> Barrier:
-            ctx.uow.get(Patient, barrier.patient_id)
-            ctx.allow(barrier.patient_id, Permission.RECORD_BARRIER, f"Barrier/{barrier.id}")
-            ctx.uow.add(barrier)
-            ctx.uow.collect(
-                ev.BarrierRecorded(
-                    **ctx.common(barrier.patient_id),
-                    barrier_id=str(barrier.id),
-                    kind=barrier.kind.value,
-                )
-            )
-            return barrier
-
-        return self._execute("record_barrier", AuditAction.CREATE, actor, work)
+        return self._add_patient_record(
+            "record_barrier",
+            barrier,
+            Barrier,
+            Permission.RECORD_BARRIER,
+            actor,
+            event=lambda common: ev.BarrierRecorded(
+                **common, barrier_id=str(barrier.id), kind=barrier.kind.value
+            ),
+        )
 
     def resolve_barrier(self, barrier_id: BarrierId, summary: str, *, actor: StaffId) -> Barrier:
         """Resolve a barrier, now."""
@@ -1420,25 +1437,22 @@ class CareCoordinator:
     # ----------------------------------------------- notes, decisions, consent
     def record_note(self, note: Note, *, actor: StaffId) -> Note:
         """Document an interaction; a note naming a contact must name one of the patient's."""
-        _check(note, Note)
-
-        def work(ctx: _Ctx) -> Note:
-            patient = ctx.uow.get(Patient, note.patient_id)
-            ctx.allow(note.patient_id, Permission.DOCUMENT, f"Note/{note.id}")
-            if note.contact_id is not None:
-                patient.contact(note.contact_id)
-            ctx.uow.add(note)
-            ctx.uow.collect(
-                ev.NoteRecorded(
-                    **ctx.common(note.patient_id),
-                    note_id=str(note.id),
-                    party=note.party.value,
-                    channel=note.channel.value,
-                )
-            )
-            return note
-
-        return self._execute("record_note", AuditAction.CREATE, actor, work)
+        return self._add_patient_record(
+            "record_note",
+            note,
+            Note,
+            Permission.DOCUMENT,
+            actor,
+            check=lambda patient: (
+                None if note.contact_id is None else patient.contact(note.contact_id)
+            ),
+            event=lambda common: ev.NoteRecorded(
+                **common,
+                note_id=str(note.id),
+                party=note.party.value,
+                channel=note.channel.value,
+            ),
+        )
 
     def notes_of(self, patient_id: PatientId, *, actor: StaffId) -> list[Note]:
         """Every note of a patient, oldest first."""
@@ -1446,22 +1460,16 @@ class CareCoordinator:
 
     def record_decision(self, decision: PatientDecision, *, actor: StaffId) -> PatientDecision:
         """Record a patient's decision about a recommendation."""
-        _check(decision, PatientDecision)
-
-        def work(ctx: _Ctx) -> PatientDecision:
-            ctx.uow.get(Patient, decision.patient_id)
-            ctx.allow(decision.patient_id, Permission.DOCUMENT, f"PatientDecision/{decision.id}")
-            ctx.uow.add(decision)
-            ctx.uow.collect(
-                ev.DecisionRecorded(
-                    **ctx.common(decision.patient_id),
-                    decision_id=str(decision.id),
-                    outcome=decision.outcome.value,
-                )
-            )
-            return decision
-
-        return self._execute("record_decision", AuditAction.CREATE, actor, work)
+        return self._add_patient_record(
+            "record_decision",
+            decision,
+            PatientDecision,
+            Permission.DOCUMENT,
+            actor,
+            event=lambda common: ev.DecisionRecorded(
+                **common, decision_id=str(decision.id), outcome=decision.outcome.value
+            ),
+        )
 
     def decisions_of(self, patient_id: PatientId, *, actor: StaffId) -> list[PatientDecision]:
         """Every recorded decision of a patient, oldest first."""
@@ -1469,20 +1477,15 @@ class CareCoordinator:
 
     def record_consent(self, consent: Consent, *, actor: StaffId) -> Consent:
         """Record a consent; every contact it names must be one of the patient's."""
-        _check(consent, Consent)
-
-        def work(ctx: _Ctx) -> Consent:
-            patient = ctx.uow.get(Patient, consent.patient_id)
-            ctx.allow(consent.patient_id, Permission.RECORD_CONSENT, f"Consent/{consent.id}")
-            for contact_id in consent.contact_ids:
-                patient.contact(contact_id)
-            ctx.uow.add(consent)
-            ctx.uow.collect(
-                ev.ConsentRecorded(**ctx.common(consent.patient_id), consent_id=str(consent.id))
-            )
-            return consent
-
-        return self._execute("record_consent", AuditAction.CREATE, actor, work)
+        return self._add_patient_record(
+            "record_consent",
+            consent,
+            Consent,
+            Permission.RECORD_CONSENT,
+            actor,
+            check=lambda patient: [patient.contact(c) for c in consent.contact_ids],
+            event=lambda common: ev.ConsentRecorded(**common, consent_id=str(consent.id)),
+        )
 
     def set_consent_status(
         self,
@@ -1760,15 +1763,9 @@ class CareCoordinator:
     # ------------------------------------------------ encounters and surveys
     def record_encounter(self, encounter: Encounter, *, actor: StaffId) -> Encounter:
         """Record a hospital or clinic encounter of a patient (admission, maybe discharge)."""
-        _check(encounter, Encounter)
-
-        def work(ctx: _Ctx) -> Encounter:
-            ctx.uow.get(Patient, encounter.patient_id)
-            ctx.allow(encounter.patient_id, Permission.DOCUMENT, f"Encounter/{encounter.id}")
-            ctx.uow.add(encounter)
-            return encounter
-
-        return self._execute("record_encounter", AuditAction.CREATE, actor, work)
+        return self._add_patient_record(
+            "record_encounter", encounter, Encounter, Permission.DOCUMENT, actor
+        )
 
     def record_discharge(
         self, encounter_id: EncounterId, discharged_at: datetime, *, actor: StaffId
@@ -1790,15 +1787,9 @@ class CareCoordinator:
 
     def record_survey_response(self, response: SurveyResponse, *, actor: StaffId) -> SurveyResponse:
         """Record a patient's satisfaction survey score."""
-        _check(response, SurveyResponse)
-
-        def work(ctx: _Ctx) -> SurveyResponse:
-            ctx.uow.get(Patient, response.patient_id)
-            ctx.allow(response.patient_id, Permission.DOCUMENT, f"SurveyResponse/{response.id}")
-            ctx.uow.add(response)
-            return response
-
-        return self._execute("record_survey_response", AuditAction.CREATE, actor, work)
+        return self._add_patient_record(
+            "record_survey_response", response, SurveyResponse, Permission.DOCUMENT, actor
+        )
 
     # ------------------------------------------------------ emergency access
     def break_glass(
