@@ -1,0 +1,89 @@
+"""Dependencies point inward: checked on the source, import by import."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+
+PACKAGE = Path(__file__).resolve().parent.parent / "src" / "carecoord"
+
+
+def _module_name(path: Path) -> str:
+    parts = path.relative_to(PACKAGE.parent).with_suffix("").parts
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def _imports(path: Path) -> set[str]:
+    """Every carecoord module ``path`` imports (relative imports resolved)."""
+    here = _module_name(path)
+    package = here if path.name == "__init__.py" else here.rsplit(".", 1)[0]
+    found: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            found |= {a.name for a in node.names if a.name.startswith("carecoord")}
+        elif isinstance(node, ast.ImportFrom):
+            if node.level:
+                base = package.split(".")
+                base = base[: len(base) - (node.level - 1)]
+                target = ".".join([*base, node.module] if node.module else base)
+            else:
+                target = node.module or ""
+            if target.startswith("carecoord"):
+                found.add(target)
+    return found
+
+
+def _files(*subpaths: str) -> list[Path]:
+    files: list[Path] = []
+    for sub in subpaths:
+        target = PACKAGE / sub
+        files += sorted(target.rglob("*.py")) if target.is_dir() else [target]
+    return files
+
+
+def _allowed(module: str, prefixes: tuple[str, ...]) -> bool:
+    return any(module == p or module.startswith(p + ".") for p in prefixes)
+
+
+RULES: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
+    # files: (what they may import)
+    "model": (("model",), ("carecoord.model",)),
+    "rules": (
+        ("events.py", "worklist.py", "caseload.py", "metrics.py", "display.py"),
+        ("carecoord.model", "carecoord.display"),
+    ),
+    "serialization": (("serialization.py",), ("carecoord.model",)),
+    "adapters": (
+        ("storage", "notify", "fhir"),
+        (
+            "carecoord.model",
+            "carecoord.events",
+            "carecoord.storage",
+            "carecoord.notify",
+            "carecoord.fhir",
+            "carecoord.serialization",
+            "carecoord.progress",
+        ),
+    ),
+}
+
+
+@pytest.mark.parametrize("layer", list(RULES))
+def test_layer_imports_point_inward(layer: str) -> None:
+    paths, allowed = RULES[layer]
+    files = _files(*paths)
+    assert files
+    wrong = {
+        f"{_module_name(path)} imports {target}"
+        for path in files
+        for target in _imports(path)
+        if not _allowed(target, allowed)
+    }
+    assert not wrong, sorted(wrong)
+
+
+def test_the_checker_sees_relative_imports() -> None:
+    found = _imports(PACKAGE / "service.py")
+    assert {"carecoord.model", "carecoord.storage.uow", "carecoord.access"} <= found
