@@ -1339,3 +1339,34 @@ def test_an_illegal_transition_is_audited_as_a_minor_failure(w: World) -> None:
         ),
     )
     assert audit(w.store)[-1].outcome is AuditOutcome.MINOR_FAILURE
+
+
+def test_first_staff_member_bootstraps_then_registration_needs_permission() -> None:
+    from carecoord import AccessDeniedError, CareTeamRole, HumanName, StaffMember
+    from carecoord.model.audit import AuditAction, PurposeOfUse
+
+    store = MemoryStore()
+    service = CareCoordinator(store=store, clock=FixedClock(T0))
+
+    def person(sid: str, role: CareTeamRole) -> StaffMember:
+        return StaffMember(id=StaffId(sid), name=HumanName(family="X"), roles=(role,))
+
+    with pytest.raises(NotFoundError):  # someone else cannot bootstrap on another's behalf
+        service.register_staff(person("first", CareTeamRole.CASE_MANAGER), actor=StaffId("x"))
+    service.register_staff(person("first", CareTeamRole.CASE_MANAGER), actor=StaffId("first"))
+    with pytest.raises(NotFoundError):  # the store is no longer empty
+        service.register_staff(person("second", CareTeamRole.NURSE), actor=StaffId("second"))
+    service.register_staff(person("nurse", CareTeamRole.NURSE), actor=StaffId("first"))
+    with pytest.raises(AccessDeniedError):  # a nurse may not manage staff
+        service.register_staff(person("third", CareTeamRole.NURSE), actor=StaffId("nurse"))
+    service.register_staff(person("nurse", CareTeamRole.MEDICAL_ASSISTANT), actor=StaffId("first"))
+    trail = [e for e in audit(store) if e.operation == "register_staff"]
+    assert [(e.actor, e.action, e.outcome.value) for e in trail] == [
+        ("x", AuditAction.UPDATE, "4"),
+        ("first", AuditAction.CREATE, "0"),
+        ("second", AuditAction.UPDATE, "4"),
+        ("first", AuditAction.CREATE, "0"),
+        ("nurse", AuditAction.UPDATE, "4"),
+        ("first", AuditAction.UPDATE, "0"),
+    ]
+    assert {e.purpose for e in trail if e.outcome.value == "0"} == {PurposeOfUse.HOPERAT}

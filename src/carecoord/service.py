@@ -186,6 +186,10 @@ class _Ctx:
         self.entity: str | None = None
         self.purpose = PurposeOfUse.TREAT
         self.checked = False
+        self.bootstrap = False
+        """True while the first staff member of an empty store registers themselves."""
+        self.action: AuditAction | None = None
+        """Overrides the operation's audit action once the work knows it (create or update)."""
 
     def allow(
         self, patient_id: PatientId | str, permission: Permission, entity: str | None = None
@@ -291,7 +295,13 @@ class CareCoordinator:
         return ensure_aware(self.clock.now(), "clock.now()")
 
     def _execute(
-        self, operation: str, action: AuditAction, actor: StaffId, work: Callable[[_Ctx], T]
+        self,
+        operation: str,
+        action: AuditAction,
+        actor: StaffId,
+        work: Callable[[_Ctx], T],
+        *,
+        first_member: StaffMember | None = None,
     ) -> T:
         actor_id = _actor(actor)
         now = self._now()
@@ -300,8 +310,15 @@ class CareCoordinator:
             ctx = None
             try:
                 with UnitOfWork(self.store) as uow:
-                    member = self._require_staff(uow, actor_id)
+                    bootstrap = (
+                        first_member is not None
+                        and first_member.id == actor_id
+                        and not uow.all(StaffMember)
+                    )
+                    member = first_member if bootstrap else self._require_staff(uow, actor_id)
+                    assert member is not None
                     ctx = _Ctx(self, uow, now, member, operation)
+                    ctx.bootstrap = bootstrap
                     result = work(ctx)
                     if not ctx.checked:
                         raise AssertionError(f"{operation} made no access check")
@@ -310,7 +327,7 @@ class CareCoordinator:
                         uow,
                         now=now,
                         actor=str(actor_id),
-                        action=action,
+                        action=ctx.action or action,
                         operation=operation,
                         outcome=AuditOutcome.SUCCESS,
                         purpose=ctx.purpose,
@@ -602,62 +619,37 @@ class CareCoordinator:
         (``actor == member.id``); after that the actor needs the staff-wide
         ``manage-staff`` permission.
         """
-        actor_id = _actor(actor)
         _check(member, StaffMember)
-        now = self._now()
-        for attempt in range(_AUDIT_RETRIES):
-            try:
-                with UnitOfWork(self.store) as uow:
-                    bootstrap = actor_id == member.id and not uow.all(StaffMember)
-                    if not bootstrap:
-                        ctx = _Ctx(
-                            self, uow, now, self._require_staff(uow, actor_id), "register_staff"
-                        )
-                        ctx.allow_staff(Permission.MANAGE_STAFF, entity=f"StaffMember/{member.id}")
-                    supervisor = member.supervisor_id
-                    if supervisor is not None and uow.find(StaffMember, supervisor) is None:
-                        raise NotFoundError(f"supervisor {supervisor} is not registered")
-                    existing = uow.find(StaffMember, member.id)
-                    if existing is None:
-                        uow.add(member)
-                    else:
-                        uow.save(member)
-                    if supervisor is not None:
-                        directory = {m.id: m for m in uow.all(StaffMember)}
-                        directory[member.id] = member
-                        supervision_chain(member.id, directory)  # rejects cycles
-                    uow.collect(
-                        ev.StaffRegistered(
-                            at=now, actor=str(actor_id), patient_id=None, staff_id=str(member.id)
-                        )
-                    )
-                    self._append_audit(
-                        uow,
-                        now=now,
-                        actor=str(actor_id),
-                        action=AuditAction.CREATE if existing is None else AuditAction.UPDATE,
-                        operation="register_staff",
-                        outcome=AuditOutcome.SUCCESS,
-                        purpose=PurposeOfUse.HOPERAT,
-                        patient_id=None,
-                        entity=f"StaffMember/{member.id}",
-                    )
-                break
-            except ConflictError as exc:
-                if exc.kind == AuditHead.__name__ and attempt + 1 < _AUDIT_RETRIES:
-                    _pause(attempt)
-                    continue
-                self._audit_failure(
-                    now, str(actor_id), AuditAction.UPDATE, "register_staff", None, exc
+
+        def work(ctx: _Ctx) -> StaffMember:
+            uow = ctx.uow
+            entity = f"StaffMember/{member.id}"
+            if ctx.bootstrap:
+                ctx.entity, ctx.checked = entity, True
+            else:
+                ctx.allow_staff(Permission.MANAGE_STAFF, entity=entity)
+            ctx.purpose = PurposeOfUse.HOPERAT
+            supervisor = member.supervisor_id
+            if supervisor is not None and uow.find(StaffMember, supervisor) is None:
+                raise NotFoundError(f"supervisor {supervisor} is not registered")
+            existing = uow.find(StaffMember, member.id)
+            if existing is None:
+                uow.add(member)
+            else:
+                uow.save(member)
+            if supervisor is not None:
+                directory = {m.id: m for m in uow.all(StaffMember)}
+                directory[member.id] = member
+                supervision_chain(member.id, directory)  # rejects cycles
+            ctx.action = AuditAction.CREATE if existing is None else AuditAction.UPDATE
+            uow.collect(
+                ev.StaffRegistered(
+                    at=ctx.now, actor=str(ctx.actor_id), patient_id=None, staff_id=str(member.id)
                 )
-                raise
-            except BaseException as exc:
-                self._audit_failure(
-                    now, str(actor_id), AuditAction.UPDATE, "register_staff", None, exc
-                )
-                raise
-        self._dispatch(uow.events)
-        return member
+            )
+            return member
+
+        return self._execute("register_staff", AuditAction.UPDATE, actor, work, first_member=member)
 
     # ------------------------------------------------------------ patients
     def enrol_patient(self, patient: Patient, *, actor: StaffId) -> Patient:
