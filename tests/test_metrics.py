@@ -612,3 +612,21 @@ def test_service_metrics_need_permission_and_record_encounters() -> None:
     assert [e.operation for e in trail[-3:]] == ["metrics", "metrics", "metrics"]
     assert trail[-1].entity == f"StaffMember/{OUTSIDER}"
     assert trail[-1].patient_id is None
+
+
+def test_an_unknown_metric_kind_is_a_validation_error() -> None:
+    from carecoord import ValidationError
+
+    with pytest.raises(ValidationError, match="kind"):
+        Metric(
+            name="x",
+            kind="no-such-kind",  # type: ignore[arg-type]
+            period=Period(
+                start=datetime(2026, 1, 1, tzinfo=UTC), end=datetime(2026, 2, 1, tzinfo=UTC)
+            ),
+            numerator=0,
+            denominator=0,
+            value=None,
+            unit="u",
+            definition="d",
+        )

@@ -7,7 +7,7 @@ from datetime import date
 
 import pytest
 
-from carecoord import HumanName, Patient, PatientId
+from carecoord import HumanName, Patient, PatientId, ValidationError
 from carecoord.progress import Progress
 from carecoord.storage import MemoryStore, UnitOfWork, copy_store
 
@@ -134,9 +134,9 @@ def test_callback_forms() -> None:
     assert (bar.done, bar.total, bar.label) == (3, 7, "")
     bar("Patient", 5, 9)
     assert (bar.done, bar.total, bar.label) == (5, 9, "Patient")
-    with pytest.raises(TypeError):
+    with pytest.raises(ValidationError):
         bar(1)  # type: ignore[call-overload]
-    with pytest.raises(TypeError):
+    with pytest.raises(ValidationError):
         bar("1", "2")  # type: ignore[call-overload]
 
 

@@ -118,6 +118,13 @@ def _number(inst: Any, attr: attrs.Attribute[Any], value: Any) -> None:
     of_type(int, float)(inst, attr, value)
 
 
+def _metric_kind(value: Any) -> MetricKind:
+    try:
+        return MetricKind(value)
+    except ValueError:
+        raise ValidationError("Metric.kind must be a MetricKind", field="kind") from None
+
+
 @attrs.frozen
 class Metric:
     """One quality measure over a reporting period.
@@ -141,7 +148,7 @@ class Metric:
     """The keys of :meth:`to_record`, in order."""
 
     name: str = attrs.field(validator=text(max_len=100))
-    kind: MetricKind = attrs.field(converter=MetricKind)
+    kind: MetricKind = attrs.field(converter=_metric_kind)
     period: Period = attrs.field(validator=of_type(Period))
     numerator: int | float | None = attrs.field(validator=optional(_number))
     denominator: int | None = attrs.field(validator=optional(of_type(int)))

@@ -27,6 +27,8 @@ import time
 from types import TracebackType
 from typing import IO, Self, overload
 
+from .model import ValidationError
+
 __all__ = ["Progress"]
 
 
@@ -79,9 +81,9 @@ class Progress:
         elif len(args) == 2:
             done, total = args
         else:
-            raise TypeError("Progress takes (done, total) or (label, done, total)")
+            raise ValidationError("Progress takes (done, total) or (label, done, total)")
         if not isinstance(done, int) or (total is not None and not isinstance(total, int)):
-            raise TypeError("done and total must be ints")
+            raise ValidationError("done and total must be ints")
         self.total = total
         self._move(done)
 

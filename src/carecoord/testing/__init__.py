@@ -17,6 +17,7 @@ import threading
 from datetime import datetime, timedelta
 
 from ..access import AccessDecision, AccessRequest
+from ..model import ValidationError
 from ..model._base import ensure_aware
 from ..notify.port import DeliveryResult, OutgoingMessage
 
@@ -107,9 +108,9 @@ class FlakyNotifier:
 
     def __init__(self, failure_rate: float, *, seed: int = 0, mode: str = "result") -> None:
         if not 0.0 <= failure_rate <= 1.0:
-            raise ValueError("failure_rate must be between 0 and 1")
+            raise ValidationError("failure_rate must be between 0 and 1", field="failure_rate")
         if mode not in {"result", "raise", "lost-ack"}:
-            raise ValueError("mode must be 'result', 'raise' or 'lost-ack'")
+            raise ValidationError("mode must be 'result', 'raise' or 'lost-ack'", field="mode")
         self.failure_rate = failure_rate
         self.mode = mode
         self.delivered: list[OutgoingMessage] = []
