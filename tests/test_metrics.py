@@ -620,7 +620,7 @@ def test_an_unknown_metric_kind_is_a_validation_error() -> None:
     with pytest.raises(ValidationError, match="kind"):
         Metric(
             name="x",
-            kind="no-such-kind",  # type: ignore[arg-type]
+            kind="no-such-kind",
             period=Period(
                 start=datetime(2026, 1, 1, tzinfo=UTC), end=datetime(2026, 2, 1, tzinfo=UTC)
             ),
