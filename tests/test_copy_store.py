@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
+from datetime import UTC
 from pathlib import Path
 from typing import Any
 
+import attrs
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -24,6 +26,7 @@ from carecoord.service import CareCoordinator
 from carecoord.storage import (
     RECORD_TYPES,
     CopyReport,
+    IndexRow,
     MemoryStore,
     RecordWrite,
     SQLiteStore,
@@ -77,10 +80,19 @@ def everything(store: Store) -> dict[str, list[tuple[str, str, str | None]]]:
     }
 
 
+def _utc_row(row: IndexRow) -> IndexRow:
+    return attrs.evolve(
+        row,
+        due_at=None if row.due_at is None else row.due_at.astimezone(UTC),
+        changed_at=None if row.changed_at is None else row.changed_at.astimezone(UTC),
+    )
+
+
 def worklists(store: Store) -> dict[str, list[tuple[str, str, object]]]:
     return {
         category: [
-            (h.kind, h.record_id, h.row)
+            # In UTC: an ambiguous local time never equals a time in another zone.
+            (h.kind, h.record_id, _utc_row(h.row))
             for h in store.query(WorkQuery(category=category, open_only=False))
         ]
         for category in CATEGORIES
@@ -251,5 +263,34 @@ def test_every_kind_copies_with_the_same_worklists(records: list[Any]) -> None:
             for record in records:
                 kept = uow.get(type(record), record.id)
                 assert type(kept) is type(record)
+    finally:
+        target.close()
+
+
+def test_an_ambiguous_local_time_copies_to_the_same_instant() -> None:
+    """Found by Hypothesis: a fall-back-night appointment, copied from memory to SQLite."""
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    from carecoord import Appointment, AppointmentId, PatientId
+
+    start = datetime(2000, 10, 29, 1, 0, tzinfo=ZoneInfo("America/New_York"))
+    appointment = Appointment(
+        id=AppointmentId("a-1"),
+        patient_id=PatientId("p-1"),
+        start=start,
+        end=start.replace(minute=1),
+        provider="clinic",
+        location="room",
+    )
+    source = MemoryStore()
+    with UnitOfWork(source) as uow:
+        uow.add(appointment)
+    target = SQLiteStore(":memory:")
+    try:
+        copy_store(source, target)
+        assert worklists(target) == worklists(source)
+        with UnitOfWork(target) as uow:
+            assert uow.get(Appointment, "a-1") == appointment
     finally:
         target.close()

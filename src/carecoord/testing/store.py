@@ -36,6 +36,7 @@ from pathlib import Path
 from typing import Any, ClassVar
 from zoneinfo import ZoneInfo
 
+import attrs
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -363,6 +364,30 @@ class StoreContract:
         before = store.query(WorkQuery(category="intervention", due_before=london))
         assert [h.row.item_id for h in before] == ["tokyo", "chi"]
 
+    def test_query_keeps_ambiguous_local_times_apart(self, store: Store) -> None:
+        # 01:30 happens twice in New York on 2026-11-01: EDT first (fold 0), EST an hour later.
+        new_york = ZoneInfo("America/New_York")
+        first = datetime(2026, 11, 1, 1, 30, tzinfo=new_york)
+        second = datetime(2026, 11, 1, 1, 30, fold=1, tzinfo=new_york)
+        rows = (_row("second", due_at=second), _row("first", due_at=first))
+        store.write([_write("CarePlan", "plan", 0, index=rows)])
+        hits = store.query(WorkQuery(category="intervention"))
+        assert [h.row.item_id for h in hits] == ["first", "second"]
+        got = [h.row.due_at for h in hits]
+        assert all(moment is not None for moment in got)
+        assert [m.astimezone(UTC) for m in got if m is not None] == [
+            datetime(2026, 11, 1, 5, 30, tzinfo=UTC),
+            datetime(2026, 11, 1, 6, 30, tzinfo=UTC),
+        ]
+        between = store.query(
+            WorkQuery(
+                category="intervention",
+                due_from=datetime(2026, 11, 1, 6, tzinfo=UTC),
+                due_before=datetime(2026, 11, 1, 7, tzinfo=UTC),
+            )
+        )
+        assert [h.row.item_id for h in between] == ["second"]
+
     def test_query_keeps_every_row_field(self, store: Store) -> None:
         t = datetime(2026, 11, 23, 12, 30, 15, 123456, tzinfo=UTC)
         row = IndexRow(
@@ -679,6 +704,20 @@ _QUERIES = st.builds(
 )
 
 
+def _utc(hit: IndexHit) -> IndexHit:
+    """``hit`` with its times in UTC: stores may return UTC, and Python never
+    finds an ambiguous (DST fall-back) local time equal to a time in another zone."""
+    row = hit.row
+    return attrs.evolve(
+        hit,
+        row=attrs.evolve(
+            row,
+            due_at=None if row.due_at is None else row.due_at.astimezone(UTC),
+            changed_at=None if row.changed_at is None else row.changed_at.astimezone(UTC),
+        ),
+    )
+
+
 class _Reference:
     """The plain model a store is checked against."""
 
@@ -772,7 +811,8 @@ def make_stateful_test(factory: Callable[[], Store]) -> type[RuleBasedStateMachi
 
         @rule(query=_QUERIES)
         def query(self, query: WorkQuery) -> None:
-            assert list(self.store.query(query)) == self.reference.query(query)
+            found = [_utc(h) for h in self.store.query(query)]
+            assert found == [_utc(h) for h in self.reference.query(query)]
 
         @invariant()
         def everything_agrees(self) -> None:
