@@ -62,8 +62,8 @@ from carecoord import (
 from carecoord.progress import Progress
 from carecoord.serialization import from_payload, to_payload
 from carecoord.storage import MemoryStore, RecordWrite, WorkQuery
+from carecoord.storage._codec import encode_record
 from carecoord.storage.port import to_micros
-from carecoord.storage.records import index_rows, kind_of, patient_id_of
 from carecoord.storage.sqlite import MIGRATIONS, SQLiteStore
 
 __all__ = ["NOW", "generate", "main", "record_write"]
@@ -230,14 +230,7 @@ def generate(
 
 def record_write(record: object) -> RecordWrite:
     """The write a :class:`~carecoord.storage.UnitOfWork` commits for a new record."""
-    return RecordWrite(
-        kind=kind_of(record),
-        id=str(record.id),  # type: ignore[attr-defined]
-        expected_version=0,
-        payload=json.dumps(to_payload(record), separators=(",", ":"), sort_keys=True),
-        patient_id=patient_id_of(record),
-        index=index_rows(record),
-    )
+    return encode_record(record, 0)
 
 
 def raw_rows(batch: Sequence[RecordWrite]) -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]]]:

@@ -49,6 +49,7 @@ __all__ = [
     "local_day_end",
     "referral_category",
     "work_item",
+    "worklist_scope",
 ]
 
 
@@ -209,7 +210,8 @@ def _sorted(items: Iterable[WorklistItem]) -> tuple[WorklistItem, ...]:
     return tuple(sorted(found, key=_urgency))
 
 
-def _scope(value: Any) -> WorklistScope:
+def worklist_scope(value: Any) -> WorklistScope:
+    """``value`` as a :class:`WorklistScope`; ValidationError listing the scopes otherwise."""
     try:
         return WorklistScope(value)
     except ValueError:
@@ -245,7 +247,7 @@ class Worklist:
     staff_id: StaffId = attrs.field(validator=of_type(StaffId))
     as_of: datetime = attrs.field(validator=aware)
     items: tuple[WorklistItem, ...] = attrs.field(default=(), converter=_sorted)
-    scope: WorklistScope = attrs.field(default=WorklistScope.SELF, converter=_scope)
+    scope: WorklistScope = attrs.field(default=WorklistScope.SELF, converter=worklist_scope)
 
     def __len__(self) -> int:
         return len(self.items)

@@ -44,6 +44,7 @@ from .caseload import (
     local_day_end,
     referral_category,
     work_item,
+    worklist_scope,
 )
 from .metrics import MetricReport, compute_metrics
 from .model import (
@@ -1612,7 +1613,7 @@ class CareCoordinator:
         """
 
         def work(ctx: _Ctx) -> Worklist:
-            kind = _worklist_scope(scope)
+            kind = worklist_scope(scope)
             self._caseload_access(ctx, staff_id)
             moment = ensure_aware(now, "now") if now is not None else ctx.now
             zone = ZoneInfo(ctx.actor.time_zone)
@@ -2078,15 +2079,6 @@ class CareCoordinator:
             )
 
         return make
-
-
-def _worklist_scope(value: WorklistScope | str) -> WorklistScope:
-    try:
-        return WorklistScope(value)
-    except ValueError:
-        raise ValidationError(
-            "scope must be one of: " + ", ".join(s.value for s in WorklistScope), field="scope"
-        ) from None
 
 
 def _reports_of(uow: UnitOfWork, staff_id: StaffId) -> tuple[str, ...]:

@@ -5,23 +5,19 @@ Store-agnostic: it only uses the :class:`~carecoord.storage.Store` port.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Iterable, Mapping
 from functools import partial
 from types import MappingProxyType
-from typing import TypeVar
 
 import attrs
 import cattrs
 
-from ..model import CareCoordError, ConflictError, StorageError, StructureError, ValidationError
-from ..serialization import from_payload
+from ..model import ConflictError, StorageError, ValidationError
+from ._codec import decode_record, encode_record, guard_port
 from .port import RecordWrite, Store, StoredRecord
-from .records import RECORD_TYPES, index_rows, patient_id_of
+from .records import RECORD_TYPES
 
 __all__ = ["CopyReport", "copy_store"]
-
-R = TypeVar("R")
 
 DEFAULT_BATCH_SIZE = 500
 """Records written per atomic batch by :func:`copy_store` unless told otherwise."""
@@ -78,17 +74,17 @@ def copy_store(
         if kind not in RECORD_TYPES:
             raise ValidationError(f"{kind} is not a stored record type", field="kinds")
     for kind in chosen:
-        existing = _port(f"read {kind} records of the target", partial(target.read_all, kind))
+        existing = guard_port(f"read {kind} records of the target", partial(target.read_all, kind))
         if existing:
             raise ConflictError(kind, existing[0].id, 0)
     counts: dict[str, int] = {}
     batches = 0
     for kind in chosen:
-        records = _port(f"read {kind} records of the source", partial(source.read_all, kind))
+        records = guard_port(f"read {kind} records of the source", partial(source.read_all, kind))
         counts[kind] = 0
         for start in range(0, len(records), batch_size):
             chunk = [_rewrite(stored, converter) for stored in records[start : start + batch_size]]
-            _port(f"write {kind} records to the target", partial(target.write, chunk))
+            guard_port(f"write {kind} records to the target", partial(target.write, chunk))
             batches += 1
             counts[kind] += len(chunk)
             if progress is not None:
@@ -97,34 +93,10 @@ def copy_store(
 
 
 def _rewrite(stored: StoredRecord, converter: cattrs.Converter | None = None) -> RecordWrite:
-    cls = RECORD_TYPES[stored.kind]
-    where = f"stored {stored.kind} {stored.id} at version {stored.version} cannot be copied"
-    try:
-        payload = json.loads(stored.payload)
-    except json.JSONDecodeError as exc:
-        # The decoder's exception keeps the whole document (PHI): not chained.
-        raise StorageError(f"{where}: invalid JSON at position {exc.pos}") from None
-    try:
-        record = from_payload(payload, cls, converter=converter)
-    except (StructureError, ValidationError) as exc:  # name field paths only, never values
-        raise StorageError(where) from exc
+    record = decode_record(stored, RECORD_TYPES[stored.kind], converter=converter, purpose="copied")
     if str(getattr(record, "id", "")) != stored.id:
-        raise StorageError(f"{where}: the payload belongs to another id")
-    return RecordWrite(
-        kind=stored.kind,
-        id=stored.id,
-        expected_version=0,
-        payload=stored.payload,
-        patient_id=patient_id_of(record),
-        index=index_rows(record),
-    )
-
-
-def _port(action: str, call: Callable[[], R]) -> R:
-    """Run one store call; an adapter's leaked non-carecoord error becomes StorageError."""
-    try:
-        return call()
-    except CareCoordError:
-        raise
-    except Exception as exc:
-        raise StorageError(f"could not {action}") from exc
+        raise StorageError(
+            f"stored {stored.kind} {stored.id} cannot be copied: the payload belongs to another id"
+        )
+    # The exact stored text is kept; only the index rows and patient are derived again.
+    return encode_record(record, 0, payload=stored.payload)

@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Sequence
 from types import TracebackType
 from typing import Any, Self, TypeVar
 
 import cattrs
 
-from ..model import CareCoordError, NotFoundError, StorageError, StructureError, ValidationError
-from ..serialization import from_payload, to_payload
-from .port import IndexHit, RecordWrite, Store, StoredRecord, WorkQuery
-from .records import RECORD_TYPES, index_rows, kind_of, patient_id_of
+from ..model import NotFoundError, ValidationError
+from ._codec import decode_record, encode_record, guard_port
+from .port import IndexHit, Store, StoredRecord, WorkQuery
+from .records import RECORD_TYPES, kind_of, patient_id_of
 
 __all__ = ["UnitOfWork"]
 
@@ -64,25 +63,11 @@ class UnitOfWork:
 
     # ------------------------------------------------------------------ reads
     def _decode(self, stored: StoredRecord, cls: type[R]) -> R:
-        where = f"stored {stored.kind} {stored.id} at version {stored.version} cannot be read"
-        try:
-            payload = json.loads(stored.payload)
-        except json.JSONDecodeError as exc:
-            # The decoder's exception keeps the whole document (PHI): not chained.
-            raise StorageError(f"{where}: invalid JSON at position {exc.pos}") from None
-        try:
-            return from_payload(payload, cls, converter=self._converter)
-        except StructureError as exc:  # names field paths only, never values
-            raise StorageError(where) from exc
+        return decode_record(stored, cls, converter=self._converter)
 
-    def _port(self, action: str, call: Callable[[], R]) -> R:
-        """Run one store call; an adapter's leaked non-carecoord error becomes StorageError."""
-        try:
-            return call()
-        except CareCoordError:
-            raise
-        except Exception as exc:
-            raise StorageError(f"the store failed to {action}") from exc
+    @staticmethod
+    def _port(action: str, call: Callable[[], R]) -> R:
+        return guard_port(action, call)
 
     def find(self, cls: type[R], record_id: str) -> R | None:
         """The record of type ``cls`` with ``record_id``, or ``None``."""
@@ -182,22 +167,10 @@ class UnitOfWork:
     def commit(self) -> None:
         """Write every pending change atomically; on any error nothing is written."""
         self._check_open()
-        batch = []
-        for (kind, record_id), (expected, record) in self._pending.items():
-            batch.append(
-                RecordWrite(
-                    kind=kind,
-                    id=record_id,
-                    expected_version=expected,
-                    payload=json.dumps(
-                        to_payload(record, converter=self._converter),
-                        separators=(",", ":"),
-                        sort_keys=True,
-                    ),
-                    patient_id=patient_id_of(record),
-                    index=index_rows(record),
-                )
-            )
+        batch = [
+            encode_record(record, expected, converter=self._converter)
+            for expected, record in self._pending.values()
+        ]
         try:
             if batch:
                 self._port("write the unit of work", lambda: self._store.write(batch))

@@ -1,0 +1,80 @@
+"""Records to and from the port's plain data: the one place a stored payload is read or written.
+
+Used by :class:`~carecoord.storage.UnitOfWork`, :func:`~carecoord.storage.copy_store`
+and the benchmarks, so every path serializes, indexes and reports errors alike.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from typing import TypeVar
+
+import cattrs
+
+from ..model import CareCoordError, StorageError, StructureError, ValidationError
+from ..serialization import from_payload, to_payload
+from .port import RecordWrite, StoredRecord
+from .records import index_rows, kind_of, patient_id_of
+
+__all__ = ["decode_record", "encode_record", "guard_port"]
+
+R = TypeVar("R")
+
+
+def guard_port(action: str, call: Callable[[], R]) -> R:
+    """Run one store call; an adapter's leaked non-carecoord error becomes StorageError."""
+    try:
+        return call()
+    except CareCoordError:
+        raise
+    except Exception as exc:
+        raise StorageError(f"the store failed to {action}") from exc
+
+
+def decode_record(
+    stored: StoredRecord,
+    cls: type[R],
+    *,
+    converter: cattrs.Converter | None = None,
+    purpose: str = "read",
+) -> R:
+    """The model object in ``stored``; StorageError naming kind, id and version otherwise.
+
+    The message never quotes the payload, and the JSON decoder's own error
+    (which keeps the whole document, PHI included) is not chained.
+    """
+    where = f"stored {stored.kind} {stored.id} at version {stored.version} cannot be {purpose}"
+    try:
+        payload = json.loads(stored.payload)
+    except json.JSONDecodeError as exc:
+        raise StorageError(f"{where}: invalid JSON at position {exc.pos}") from None
+    try:
+        return from_payload(payload, cls, converter=converter)
+    except (StructureError, ValidationError) as exc:  # field paths only, never values
+        raise StorageError(where) from exc
+
+
+def encode_record(
+    record: object,
+    expected_version: int,
+    *,
+    converter: cattrs.Converter | None = None,
+    payload: str | None = None,
+) -> RecordWrite:
+    """A version-checked write of ``record``: compact, key-sorted JSON plus its index rows.
+
+    ``payload`` keeps an already serialized text as it is (a copy between stores).
+    """
+    if payload is None:
+        payload = json.dumps(
+            to_payload(record, converter=converter), separators=(",", ":"), sort_keys=True
+        )
+    return RecordWrite(
+        kind=kind_of(record),
+        id=str(record.id),  # type: ignore[attr-defined]
+        expected_version=expected_version,
+        payload=payload,
+        patient_id=patient_id_of(record),
+        index=index_rows(record),
+    )
