@@ -32,9 +32,9 @@ from zoneinfo import ZoneInfo
 
 import attrs
 
-from . import events as ev
-from .access import AccessDecision, AccessPolicy, AccessRequest, CareTeamPolicy, Permission
-from .caseload import (
+from .. import events as ev
+from ..access import AccessDecision, AccessPolicy, AccessRequest, CareTeamPolicy, Permission
+from ..caseload import (
     Worklist,
     WorklistCategory,
     WorklistItem,
@@ -46,8 +46,8 @@ from .caseload import (
     work_item,
     worklist_scope,
 )
-from .metrics import MetricReport, compute_metrics
-from .model import (
+from ..metrics import MetricReport, compute_metrics
+from ..model import (
     AccessDeniedError,
     Appointment,
     AppointmentId,
@@ -98,9 +98,9 @@ from .model import (
     ValidationError,
     supervision_chain,
 )
-from .model._base import ensure_aware, instant
-from .model.access import EmergencyAccess
-from .model.audit import (
+from ..model._base import ensure_aware, instant
+from ..model.access import EmergencyAccess
+from ..model.audit import (
     AUDIT_HEAD_ID,
     AuditAction,
     AuditEntry,
@@ -110,11 +110,11 @@ from .model.audit import (
     PurposeOfUse,
     verify_chain,
 )
-from .model.outbox import RecipientKind, TimedEventMarker, stable_id
-from .notify.rules import DEFAULT_RULES, Audience, NotificationRule, Recipient, plan_notifications
-from .storage.port import IndexHit, Store, WorkQuery
-from .storage.uow import UnitOfWork
-from .worklist import WorkItem
+from ..model.outbox import RecipientKind, TimedEventMarker, stable_id
+from ..notify.rules import DEFAULT_RULES, Audience, NotificationRule, Recipient, plan_notifications
+from ..storage.port import IndexHit, Store, WorkQuery
+from ..storage.uow import UnitOfWork
+from ..worklist import WorkItem
 
 __all__ = ["SYSTEM_ACTOR", "CareCoordinator", "Clock", "EventHandler", "SystemClock", "TickReport"]
 
@@ -264,7 +264,7 @@ class CareCoordinator:
     def store(self) -> Store:
         """The store (a MemoryStore is made on first use when none was given)."""
         if self._store is None:
-            from .storage.memory import MemoryStore
+            from ..storage.memory import MemoryStore
 
             self._store = MemoryStore()
         return self._store
