@@ -5,7 +5,9 @@ care plans, goals, interventions, referrals, appointments, barriers, reviews,
 notes, decisions, consents, cadences), the error tree and the serialization
 edge. Importing carecoord opens no file, database or network connection.
 
-The serialization edge, worklists and metrics are loaded on first use (their
+The coordination service (:class:`CareCoordinator`, :func:`operation` for
+a host's own use cases), the serialization edge, worklists and metrics are
+loaded on first use (their
 names are listed in ``__all__`` and resolve on access), which keeps
 ``import carecoord`` fast.
 """
@@ -30,9 +32,11 @@ from .model import (
     AssessmentDomain,
     AssessmentId,
     AuditAction,
+    AuditCheckpoint,
     AuditEntry,
     AuditHead,
     AuditOutcome,
+    AuditVerification,
     Barrier,
     BarrierId,
     BarrierKind,
@@ -130,10 +134,11 @@ from .model import (
     TimedEventMarker,
     Transition,
     ValidationError,
-    audit_entry_id,
     chain_hash,
+    checkpoint_signature,
     derive_achievement,
     localize,
+    new_audit_entry_id,
     stable_id,
     supervision_chain,
     verify_chain,
@@ -143,6 +148,7 @@ from .worklist import WorkItem, interventions_due
 if _typing.TYPE_CHECKING:
     from .caseload import Worklist, WorklistCategory, WorklistItem, WorklistScope
     from .metrics import Metric, MetricKind, MetricReport
+    from .retry import RetryPolicy
     from .serialization import (
         SCHEMA_VERSION,
         dumps,
@@ -151,6 +157,7 @@ if _typing.TYPE_CHECKING:
         make_converter,
         to_payload,
     )
+    from .service import CareCoordinator, Context, Operation, operation
 
 __version__ = "0.1.0"
 
@@ -173,9 +180,11 @@ __all__ = [
     "AssessmentDomain",
     "AssessmentId",
     "AuditAction",
+    "AuditCheckpoint",
     "AuditEntry",
     "AuditHead",
     "AuditOutcome",
+    "AuditVerification",
     "Barrier",
     "BarrierId",
     "BarrierKind",
@@ -183,6 +192,7 @@ __all__ = [
     "Cadence",
     "CadenceUnit",
     "CareCoordError",
+    "CareCoordinator",
     "CarePlan",
     "CarePlanId",
     "CarePlanIntent",
@@ -204,6 +214,7 @@ __all__ = [
     "ContactPoint",
     "ContactPreferences",
     "ContactRelationship",
+    "Context",
     "DecisionId",
     "DecisionOutcome",
     "DeliveryStatus",
@@ -243,6 +254,7 @@ __all__ = [
     "Note",
     "NoteId",
     "Notification",
+    "Operation",
     "Patient",
     "PatientDecision",
     "PatientId",
@@ -260,6 +272,7 @@ __all__ = [
     "ReferralId",
     "ReferralStatus",
     "ReferralTargetKind",
+    "RetryPolicy",
     "Review",
     "ReviewDecision",
     "ReviewId",
@@ -282,8 +295,8 @@ __all__ = [
     "WorklistItem",
     "WorklistScope",
     "__version__",
-    "audit_entry_id",
     "chain_hash",
+    "checkpoint_signature",
     "derive_achievement",
     "dumps",
     "from_payload",
@@ -291,6 +304,8 @@ __all__ = [
     "loads",
     "localize",
     "make_converter",
+    "new_audit_entry_id",
+    "operation",
     "stable_id",
     "supervision_chain",
     "to_payload",
@@ -301,6 +316,8 @@ __all__ = [
 _LAZY = {
     **dict.fromkeys(("Worklist", "WorklistCategory", "WorklistItem", "WorklistScope"), "caseload"),
     **dict.fromkeys(("Metric", "MetricKind", "MetricReport"), "metrics"),
+    **dict.fromkeys(("CareCoordinator", "Context", "Operation", "operation"), "service"),
+    "RetryPolicy": "retry",
     **dict.fromkeys(
         ("SCHEMA_VERSION", "dumps", "from_payload", "loads", "make_converter", "to_payload"),
         "serialization",

@@ -27,9 +27,11 @@ from typing import Protocol, runtime_checkable
 import attrs
 
 from .model import (
+    CareCoordError,
     CareTeam,
     CareTeamRole,
     CareTeamStatus,
+    Membership,
     PatientId,
     StaffId,
     StaffMember,
@@ -47,6 +49,8 @@ __all__ = [
     "AccessRequest",
     "CareTeamPolicy",
     "Permission",
+    "TeamMembership",
+    "team_memberships",
 ]
 
 
@@ -173,20 +177,60 @@ _TEAM_OPEN = {CareTeamStatus.PROPOSED, CareTeamStatus.ACTIVE}
 
 
 @attrs.frozen
+class TeamMembership:
+    """One membership on one of a patient's care teams, as an access decision sees it.
+
+    The service reads these from the store's index (one row per membership),
+    so deciding an access never loads and decodes whole care teams.
+    """
+
+    team_id: str
+    patient_id: PatientId
+    team_status: CareTeamStatus
+    membership: Membership
+
+    @property
+    def staff_id(self) -> StaffId:
+        """The member."""
+        return self.membership.staff_id
+
+    @property
+    def role(self) -> CareTeamRole:
+        """The member's role on the team."""
+        return self.membership.role
+
+    def active_at(self, moment: datetime) -> bool:
+        """Whether the team is open (proposed or active) and the membership covers ``moment``."""
+        return self.team_status in _TEAM_OPEN and self.membership.active_at(moment)
+
+
+def team_memberships(*teams: CareTeam) -> tuple[TeamMembership, ...]:
+    """Every membership of ``teams`` as :class:`TeamMembership` (for policies and tests)."""
+    return tuple(
+        TeamMembership(
+            team_id=str(team.id), patient_id=team.patient_id, team_status=team.status, membership=m
+        )
+        for team in teams
+        for m in team.members
+    )
+
+
+@attrs.frozen
 class AccessRequest:
     """Everything a policy needs to decide one access.
 
-    ``teams`` are the patient's care teams (empty for staff-wide operations),
-    ``staff`` the staff directory entries the service loaded (the actor, the
-    members of those teams and their supervisors), ``emergency`` the actor's
-    emergency grants for this patient.
+    ``memberships`` are the memberships on the patient's care teams (empty
+    for staff-wide operations), ``staff`` the staff directory entries the
+    service loaded (the actor, the active members of those teams and their
+    supervisors), ``emergency`` the actor's unexpired emergency grants for
+    this patient.
     """
 
     actor: StaffMember
     permission: Permission
     at: datetime
     patient_id: PatientId | None = None
-    teams: tuple[CareTeam, ...] = ()
+    memberships: tuple[TeamMembership, ...] = ()
     staff: Mapping[StaffId, StaffMember] = attrs.field(factory=dict)
     emergency: tuple[EmergencyAccess, ...] = ()
 
@@ -224,10 +268,13 @@ class CareTeamPolicy:
             if request.permission in granted:
                 return AccessDecision(True, PurposeOfUse.HOPERAT, "staff-role")
             return AccessDecision(False, reason="role-does-not-allow")
-        roles: set[CareTeamRole] = set()
-        for team in request.teams:
-            if team.patient_id == request.patient_id and team.status in _TEAM_OPEN:
-                roles |= team.roles_of(actor.id, request.at)
+        roles = {
+            m.role
+            for m in request.memberships
+            if m.patient_id == request.patient_id
+            and m.staff_id == actor.id
+            and m.active_at(request.at)
+        }
         if roles:
             granted = frozenset().union(*(ROLE_PERMISSIONS.get(r, frozenset()) for r in roles))
             if request.permission in granted:
@@ -247,16 +294,15 @@ class CareTeamPolicy:
 
     @staticmethod
     def _supervises_a_member(request: AccessRequest) -> bool:
-        for team in request.teams:
-            if team.patient_id != request.patient_id or team.status not in _TEAM_OPEN:
+        for membership in request.memberships:
+            if membership.patient_id != request.patient_id or not membership.active_at(request.at):
                 continue
-            for membership in team.active_members(request.at):
-                if membership.staff_id not in request.staff:
-                    continue
-                try:
-                    chain = supervision_chain(membership.staff_id, request.staff)
-                except Exception:  # a broken reporting line grants nothing
-                    continue
-                if request.actor.id in chain:
-                    return True
+            if membership.staff_id not in request.staff:
+                continue
+            try:
+                chain = supervision_chain(membership.staff_id, request.staff)
+            except CareCoordError:  # a broken reporting line grants nothing
+                continue
+            if request.actor.id in chain:
+                return True
         return False

@@ -9,12 +9,26 @@ notifier uses to drop the duplicate. A notifier that fails, raises or times out
 never touches care data, and a notification is never lost: it stays pending
 (with exponential backoff) until delivered, or is marked failed after
 ``max_attempts`` and can be put back with :meth:`Dispatcher.requeue_failed`.
+
+Several dispatchers — threads, processes or machines sharing one store — can
+run at once. Before calling the notifier a dispatcher *claims* the
+notification: it saves a lease (``claimed_by``, ``claimed_until``) against the
+version it read, so of two dispatchers that read the same notification only
+one claim commits and the other skips it without delivering. While the lease
+runs the notification is hidden from every dispatcher's due query; if its
+holder dies, the lease runs out and another dispatcher takes it over. The
+outcome is recorded against the claim's version: a dispatcher whose lease ran
+out and was taken over records nothing (the newer holder records its own
+attempt). Like a crash after delivering, that can deliver a notification twice,
+with the same idempotency key; a lease longer than ``timeout`` prevents it for
+calls that finish or time out in time.
 """
 
 from __future__ import annotations
 
 import concurrent.futures
 import logging
+import uuid
 from collections import Counter
 from datetime import datetime, timedelta
 
@@ -51,7 +65,15 @@ class DispatchReport:
 
 
 class Dispatcher:
-    """Delivers due, pending notifications from a store's outbox through a notifier."""
+    """Delivers due, pending notifications from a store's outbox through a notifier.
+
+    ``worker_id`` names this dispatcher in the leases it takes (default: a
+    random ``dispatcher-…`` id made here); it is an operational name, never
+    PHI. ``lease`` is how long a claimed notification stays reserved for this
+    dispatcher: it must be longer than ``timeout`` (seconds a notifier call may
+    take), or a slow call could be taken over and delivered twice. Any number
+    of dispatchers may share a store; see the module documentation.
+    """
 
     def __init__(
         self,
@@ -64,9 +86,31 @@ class Dispatcher:
         max_delay: timedelta = timedelta(hours=2),
         timeout: float | None = None,
         batch_size: int = 100,
+        worker_id: str | None = None,
+        lease: timedelta = timedelta(minutes=5),
     ) -> None:
         if max_attempts < 1 or batch_size < 1:
             raise ValidationError("max_attempts and batch_size must be >= 1")
+        if worker_id is None:
+            worker_id = f"dispatcher-{uuid.uuid4().hex[:12]}"
+        if not isinstance(worker_id, str) or not worker_id.strip() or len(worker_id) > 100:
+            raise ValidationError(
+                "worker_id must be a non-blank string of at most 100 characters",
+                field="worker_id",
+            )
+        if not isinstance(lease, timedelta) or lease <= timedelta(0):
+            raise ValidationError("lease must be a positive timedelta", field="lease")
+        if timeout is not None:
+            try:
+                limit = timedelta(seconds=timeout)
+            except (TypeError, ValueError, OverflowError):
+                raise ValidationError(
+                    "timeout must be a number of seconds", field="timeout"
+                ) from None
+            if lease <= limit:
+                raise ValidationError(
+                    "lease must be longer than the notifier timeout", field="lease"
+                )
         self._store = store
         self._notifier = notifier
         self._clock = clock or SystemClock()
@@ -75,6 +119,8 @@ class Dispatcher:
         self.max_delay = max_delay
         self.timeout = timeout
         self.batch_size = batch_size
+        self.worker_id = worker_id
+        self.lease = lease
         self._executor: concurrent.futures.ThreadPoolExecutor | None = None
 
     def close(self) -> None:
@@ -90,7 +136,12 @@ class Dispatcher:
 
     # ---------------------------------------------------------------- dispatch
     def dispatch(self, now: datetime | None = None) -> DispatchReport:
-        """Try every pending notification due by ``now`` once (up to ``batch_size``)."""
+        """Try every pending notification due by ``now`` once (up to ``batch_size``).
+
+        Without ``now`` the clock is read again for each notification, so a
+        lease starts when it is taken even late in a slow batch. Notifications
+        another dispatcher claimed first count as ``skipped``.
+        """
         moment = ensure_aware(now, "now") if now is not None else self._clock.now()
         hits = self._store.query(
             WorkQuery(
@@ -102,7 +153,8 @@ class Dispatcher:
         )
         counts: Counter[str] = Counter()
         for hit in hits:
-            counts[self._one(hit.record_id, moment)] += 1
+            at = moment if now is not None else self._clock.now()
+            counts[self._one(hit.record_id, at)] += 1
         return DispatchReport(
             delivered=counts["delivered"],
             retried=counts["retried"],
@@ -111,32 +163,46 @@ class Dispatcher:
         )
 
     def _one(self, notification_id: str, now: datetime) -> str:
-        with UnitOfWork(self._store) as uow:
-            note = uow.find(Notification, notification_id)
-            if (
-                note is None
-                or note.status is not DeliveryStatus.PENDING
-                or note.next_attempt_at > now
-            ):
-                return "skipped"
-            version = uow.version_of(Notification, notification_id)
-            address = self._address(uow, note)
-        result = self._deliver(note, address)
+        # 1. Read and claim in one unit of work: the claim is saved against the
+        #    version read, so of two dispatchers that read it only one claims it.
+        #    A live lease - anyone's, this worker's own included - means the
+        #    notification is being delivered right now: leave it alone.
+        try:
+            with UnitOfWork(self._store) as uow:
+                note = uow.find(Notification, notification_id)
+                if note is None or not note.is_due(now):
+                    return "skipped"
+                address = self._address(uow, note)
+                claimed = note.claim(self.worker_id, now + self.lease)
+                uow.save(claimed)
+        except ConflictError:
+            log.debug("notification %s was claimed by another dispatcher first", notification_id)
+            return "skipped"
+        claim_version = uow.committed_versions[(Notification.__name__, notification_id)]
+        # 2. Deliver: only the holder of the claim gets here.
+        result = self._deliver(claimed, address)
         if result.ok:
-            updated = note.delivered(now)
+            updated = claimed.delivered(now)
             outcome = "delivered"
         else:
             error = (result.error or "failed")[:200]
-            attempts = note.attempts + 1
+            attempts = claimed.attempts + 1
             final = not result.retry or attempts >= self.max_attempts
             retry_at = None if final else now + self.backoff(attempts)
-            updated = note.failed_attempt(error, retry_at=retry_at)
+            updated = claimed.failed_attempt(error, retry_at=retry_at)
             outcome = "failed" if final else "retried"
+        # 3. Record the outcome against the claim's version (this releases the claim).
         try:
             with UnitOfWork(self._store) as uow:
-                uow.save(updated, expected_version=version)
+                uow.save(updated, expected_version=claim_version)
         except ConflictError:
-            # Another dispatcher recorded this notification first.
+            # The lease ran out and another dispatcher took the notification
+            # over: it records the outcome of its own attempt (at-least-once).
+            log.debug(
+                "notification %s: lease of %s was taken over; outcome not recorded",
+                notification_id,
+                self.worker_id,
+            )
             return "skipped"
         return outcome
 
@@ -198,7 +264,10 @@ class Dispatcher:
 
     # ------------------------------------------------------------- inspection
     def requeue_failed(self, now: datetime | None = None) -> int:
-        """Put every failed notification back to pending, due at ``now``; returns how many."""
+        """Put every failed notification back to pending, due at ``now``; returns how many.
+
+        Requeued notifications start again with no attempts and no claim.
+        """
         moment = ensure_aware(now, "now") if now is not None else self._clock.now()
         count = 0
         for hit in self._store.query(
@@ -209,11 +278,7 @@ class Dispatcher:
                     note = uow.get(Notification, hit.record_id)
                     if note.status is not DeliveryStatus.FAILED:
                         continue
-                    uow.save(
-                        attrs.evolve(
-                            note, status=DeliveryStatus.PENDING, attempts=0, next_attempt_at=moment
-                        )
-                    )
+                    uow.save(note.requeued(moment))
                 count += 1
             except ConflictError:
                 continue

@@ -30,11 +30,14 @@ from functools import cache
 from typing import Any, TypeVar, get_args, get_origin
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+import attrs
 import cattrs
 from cattrs.cols import homogenous_tuple_structure_factory
 from cattrs.errors import ForbiddenExtraKeysError
+from cattrs.gen import make_dict_structure_fn, make_dict_unstructure_fn, override
 
 from .model import CareCoordError, EntityId, NaiveDatetimeError, StructureError, ValidationError
+from .model._base import TRANSIENT
 
 __all__ = [
     "SCHEMA_VERSION",
@@ -203,7 +206,30 @@ def make_converter() -> cattrs.Converter:
     conv.register_unstructure_hook(Enum, lambda e: e.value)
     conv.register_unstructure_hook(StrEnum, lambda e: e.value)
     conv.register_unstructure_hook(EntityId, str)
+    # Transient fields (a record's revision) are set by the store, never stored.
+    conv.register_unstructure_hook_factory(
+        _has_transient,
+        lambda cls: make_dict_unstructure_fn(cls, conv, **_omit_transient(cls)),
+    )
+    conv.register_structure_hook_factory(
+        _has_transient,
+        lambda cls: make_dict_structure_fn(
+            cls,
+            conv,
+            _cattrs_forbid_extra_keys=True,
+            _cattrs_detailed_validation=True,
+            **_omit_transient(cls),
+        ),
+    )
     return conv
+
+
+def _has_transient(cls: Any) -> bool:
+    return attrs.has(cls) and any(f.metadata.get(TRANSIENT) for f in attrs.fields(cls))
+
+
+def _omit_transient(cls: Any) -> dict[str, Any]:
+    return {f.name: override(omit=True) for f in attrs.fields(cls) if f.metadata.get(TRANSIENT)}
 
 
 @cache

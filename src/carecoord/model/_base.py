@@ -342,3 +342,25 @@ def by_id(items: Iterable[_E], wanted: str, what: str) -> _E:
         if getattr(item, "id", None) == wanted:
             return item
     raise NotFoundError(f"{what} {wanted!s} not found")
+
+
+TRANSIENT = "carecoord.transient"
+"""Field metadata key: the field is not part of the stored payload (set by the store)."""
+
+
+def revision_field() -> Any:
+    """The ``revision`` field of entities a host updates whole (:class:`Patient`, staff).
+
+    The version of the stored record this copy was read at (0: never stored).
+    It is set when the record is read, is not part of the payload, and does not
+    take part in equality. Updating with a copy whose revision is no longer the
+    stored one raises :class:`ConflictError`, so a stale copy never overwrites
+    a newer edit.
+    """
+    return attrs.field(
+        default=0,
+        eq=False,
+        kw_only=True,
+        validator=non_negative_int,
+        metadata={TRANSIENT: True},
+    )

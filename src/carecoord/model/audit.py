@@ -1,40 +1,81 @@
-"""Audit entries shaped like FHIR AuditEvent, chained by hashes so tampering shows.
+"""Audit entries shaped like FHIR AuditEvent, in a tamper-evident, append-only log.
 
-Each entry carries the hash of the entry before it; :func:`verify_chain` finds
-any edit, deletion, insertion or reordering. Keep a recent head hash outside
-the database (see the security docs) and pass it as ``checkpoint``: then
-removing the newest entries, or rewriting the whole chain, is caught too.
+The log works like Certificate Transparency (Trillian): appending an entry is
+contention-free, and the chain is built later.
+
+* In the request path an operation writes one unsealed :class:`AuditEntry`
+  (:meth:`AuditEntry.create`): a new record with a unique, time-sortable id and
+  no link to any other entry, so concurrent operations never touch a shared row.
+* A *sealer* (one at a time, see :mod:`carecoord.service.sealing`) later takes
+  the unsealed entries in batches, gives each the next ``sequence``, links it
+  to its predecessor by ``previous_hash`` and stores its ``hash``
+  (:meth:`AuditEntry.seal`). It moves the :class:`AuditHead` forward and writes
+  an :class:`AuditCheckpoint` per batch.
+* :func:`verify_chain` finds edited, deleted, inserted, duplicated or
+  reordered sealed entries and checkpoints that no longer match the chain.
+
+Hashes are SHA-256, or HMAC-SHA256 when a ``key`` is given: with a key kept out
+of the database, nobody who can only write the database can recompute a
+consistent chain. Without a key, keep a recent head hash outside the database
+(see the security docs) and pass it as ``checkpoint``: then rewriting the whole
+chain, or cutting off its newest entries, is caught too.
 """
 
 from __future__ import annotations
 
 import hashlib
+import hmac
+import itertools
 import json
-from collections.abc import Iterable, Sequence
-from datetime import datetime
+import secrets
+from collections.abc import Iterable
+from datetime import UTC, datetime, timedelta
 from enum import StrEnum
+from typing import Any
+from zoneinfo import ZoneInfo
 
 import attrs
 
-from ._base import aware, of_type, optional, text
+from ._base import (
+    aware,
+    ensure_aware,
+    instant,
+    non_negative_int,
+    of_type,
+    optional,
+    positive_int,
+    text,
+)
 from ._errors import ValidationError
 
 __all__ = [
     "AUDIT_HEAD_ID",
     "GENESIS_HASH",
     "AuditAction",
+    "AuditCheckpoint",
     "AuditEntry",
     "AuditHead",
     "AuditOutcome",
+    "AuditVerification",
     "ChainBreak",
     "PurposeOfUse",
-    "audit_entry_id",
     "chain_hash",
+    "checkpoint_signature",
+    "new_audit_entry_id",
     "verify_chain",
 ]
 
 GENESIS_HASH = "0" * 64
-"""The ``previous_hash`` of the first entry."""
+"""The ``previous_hash`` of the first sealed entry (and the hash of an empty chain)."""
+
+AUDIT_HEAD_ID = "head"
+"""Record id of the single :class:`AuditHead`."""
+
+_ENTRY_DOMAIN = b"carecoord-audit-v2\n"
+_CHECKPOINT_DOMAIN = b"carecoord-audit-checkpoint-v2\n"
+_MIN_KEY_BYTES = 16
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_HEX = frozenset("0123456789abcdef")
 
 
 class AuditAction(StrEnum):
@@ -65,48 +106,126 @@ class PurposeOfUse(StrEnum):
     HPAYMT = "HPAYMT"
 
 
-def audit_entry_id(sequence: int) -> str:
-    """The record id of entry ``sequence``: zero-padded, so id order is chain order."""
-    return f"{sequence:020d}"
+# ------------------------------------------------------------------ helpers
+def _hex64(inst: Any, attr: attrs.Attribute[Any], value: Any) -> None:
+    """Validator: 64 lowercase hex digits (a SHA-256 digest); never echoes the value."""
+    if not isinstance(value, str) or len(value) != 64 or not _HEX.issuperset(value):
+        raise ValidationError(
+            f"{type(inst).__name__}.{attr.name} must be 64 lowercase hex digits", field=attr.name
+        )
 
 
+def _check_key(key: bytes | None) -> bytes | None:
+    if key is None:
+        return None
+    if not isinstance(key, bytes):
+        raise ValidationError("the audit key must be bytes", field="key")
+    if len(key) < _MIN_KEY_BYTES:
+        raise ValidationError(f"the audit key must be at least {_MIN_KEY_BYTES} bytes", field="key")
+    return key
+
+
+def _digest(domain: bytes, content: dict[str, Any], key: bytes | None) -> str:
+    blob = domain + json.dumps(content, sort_keys=True, separators=(",", ":")).encode()
+    key = _check_key(key)
+    if key is None:
+        return hashlib.sha256(blob).hexdigest()
+    return hmac.new(key, blob, hashlib.sha256).hexdigest()
+
+
+def _zone(value: datetime) -> str:
+    tz = value.tzinfo
+    if isinstance(tz, ZoneInfo) and tz.key:
+        return tz.key
+    offset = value.utcoffset()
+    seconds = int(offset.total_seconds()) if offset is not None else 0
+    sign, seconds = ("-" if seconds < 0 else "+"), abs(seconds)
+    text_ = f"{sign}{seconds // 3600:02d}:{seconds % 3600 // 60:02d}"
+    return text_ + (f":{seconds % 60:02d}" if seconds % 60 else "")
+
+
+def _moment(value: datetime | None) -> dict[str, str] | None:
+    """A datetime for hashing: the UTC instant, the local wall time and the zone name."""
+    if value is None:
+        return None
+    return {
+        "utc": value.astimezone(UTC).isoformat(timespec="microseconds"),
+        "local": value.isoformat(timespec="microseconds"),
+        "zone": _zone(value),
+    }
+
+
+def new_audit_entry_id(at: datetime) -> str:
+    """A fresh, unique audit entry id that sorts by time.
+
+    Format: 16 lowercase hex digits of the microseconds from the Unix epoch to
+    the UTC instant ``at``, a ``-``, 6 hex digits of a per-process counter,
+    then 10 random hex digits, e.g. ``00064a1f0c3b2e00-00002a9f2c4e1a7b``.
+    Ids of entries made at different instants sort in time order, and entries
+    one process makes at the same instant sort in the order they were made;
+    the random part makes concurrent appends from many processes
+    collision-free without coordination.
+    """
+    ensure_aware(at, "at")
+    micros = (at - _EPOCH) // timedelta(microseconds=1)
+    if micros < 0:
+        raise ValidationError("audit times before 1970 are not supported", field="at")
+    return f"{micros:016x}-{next(_APPENDS) % 0x1000000:06x}{secrets.token_hex(5)}"
+
+
+_APPENDS = itertools.count()
+"""Orders the ids one process makes at the same instant."""
+
+
+# -------------------------------------------------------------------- entry
 @attrs.frozen
 class AuditEntry:
     """One audited access: when, who, what action on which patient's which record, why, outcome.
 
-    ``operation`` names the service operation (``"set_intervention_status"``);
-    ``entity`` is ``"Kind/id"`` of the record touched (or ``None``); ``detail``
-    is a short code such as the error type of a failure — never PHI.
+    ``id`` comes from :func:`new_audit_entry_id`. ``operation`` names the
+    service operation (``"set_intervention_status"``); ``entity`` is
+    ``"Kind/id"`` of the record touched (or ``None``); ``detail`` is a short
+    code such as the error type of a failure — never PHI.
+
+    The sealing fields ``sequence``, ``previous_hash``, ``hash`` and
+    ``sealed_at`` are all ``None`` until a sealer links the entry into the
+    chain (:meth:`seal`), then all set.
     """
 
-    sequence: int = attrs.field(validator=of_type(int))
+    id: str = attrs.field(validator=text(max_len=64))
     at: datetime = attrs.field(validator=aware)
     actor: str = attrs.field(validator=text(max_len=64))
     action: AuditAction = attrs.field(validator=of_type(AuditAction))
     operation: str = attrs.field(validator=text(max_len=100))
     outcome: AuditOutcome = attrs.field(validator=of_type(AuditOutcome))
     purpose: PurposeOfUse = attrs.field(validator=of_type(PurposeOfUse))
-    previous_hash: str = attrs.field(validator=text(max_len=64))
-    hash: str = attrs.field(validator=text(max_len=64))
     patient_id: str | None = attrs.field(default=None, validator=optional(text(max_len=64)))
     entity: str | None = attrs.field(default=None, validator=optional(text(max_len=200)))
     detail: str | None = attrs.field(default=None, validator=optional(text(max_len=200)))
+    sequence: int | None = attrs.field(default=None, validator=optional(positive_int))
+    previous_hash: str | None = attrs.field(default=None, validator=optional(_hex64))
+    hash: str | None = attrs.field(default=None, validator=optional(_hex64))
+    sealed_at: datetime | None = attrs.field(default=None, validator=optional(aware))
 
     def __attrs_post_init__(self) -> None:
-        if self.sequence < 1:
-            raise ValidationError("AuditEntry.sequence must be >= 1", field="sequence")
+        sealing = (self.sequence, self.previous_hash, self.hash, self.sealed_at)
+        if any(v is None for v in sealing) and any(v is not None for v in sealing):
+            raise ValidationError(
+                "AuditEntry sequence, previous_hash, hash and sealed_at must be set together",
+                field="sequence",
+            )
 
     @property
-    def id(self) -> str:
-        """The record id (see :func:`audit_entry_id`)."""
-        return audit_entry_id(self.sequence)
+    def sealed(self) -> bool:
+        """Whether a sealer has linked this entry into the chain."""
+        return (
+            self.sequence is not None and self.hash is not None and self.previous_hash is not None
+        )
 
     @classmethod
     def create(
         cls,
         *,
-        sequence: int,
-        previous_hash: str,
         at: datetime,
         actor: str,
         action: AuditAction,
@@ -117,102 +236,274 @@ class AuditEntry:
         entity: str | None = None,
         detail: str | None = None,
     ) -> AuditEntry:
-        """Build an entry and compute its hash from its content and ``previous_hash``."""
-        draft = cls(
-            sequence=sequence,
+        """A new, unsealed entry with a fresh id (see :func:`new_audit_entry_id`)."""
+        return cls(
+            id=new_audit_entry_id(at),
             at=at,
             actor=actor,
             action=action,
             operation=operation,
             outcome=outcome,
             purpose=purpose,
-            previous_hash=previous_hash,
-            hash=GENESIS_HASH,
             patient_id=patient_id,
             entity=entity,
             detail=detail,
         )
-        return attrs.evolve(draft, hash=chain_hash(draft))
+
+    def seal(
+        self,
+        sequence: int,
+        previous_hash: str,
+        *,
+        sealed_at: datetime,
+        key: bytes | None = None,
+    ) -> AuditEntry:
+        """This entry linked into the chain at ``sequence`` after ``previous_hash``.
+
+        The hash is computed by :func:`chain_hash` (HMAC-SHA256 with ``key``).
+        Sealing an already sealed entry raises :class:`ValidationError`.
+        """
+        if self.sealed:
+            raise ValidationError("the audit entry is already sealed", field="sequence")
+        draft = attrs.evolve(
+            self,
+            sequence=sequence,
+            previous_hash=previous_hash,
+            hash=GENESIS_HASH,
+            sealed_at=sealed_at,
+        )
+        return attrs.evolve(draft, hash=chain_hash(draft, key))
 
 
-def chain_hash(entry: AuditEntry) -> str:
-    """SHA-256 over the entry's canonical content (everything but ``hash``)."""
+def chain_hash(entry: AuditEntry, key: bytes | None = None) -> str:
+    """The hex digest binding every field of ``entry`` except ``hash``.
+
+    SHA-256 (HMAC-SHA256 with ``key``, at least 16 bytes) over a domain prefix
+    and canonical JSON of: id, sequence, previous_hash, at and sealed_at (each
+    as UTC instant, local wall time and zone name, so changing only the zone
+    changes the hash), actor, action, operation, outcome, purpose, patient_id,
+    entity and detail.
+    """
     content = {
+        "id": entry.id,
         "sequence": entry.sequence,
-        "at": entry.at.isoformat(),
+        "previous_hash": entry.previous_hash,
+        "sealed_at": _moment(entry.sealed_at),
+        "at": _moment(entry.at),
         "actor": entry.actor,
         "action": entry.action.value,
         "operation": entry.operation,
         "outcome": entry.outcome.value,
         "purpose": entry.purpose.value,
-        "previous_hash": entry.previous_hash,
         "patient_id": entry.patient_id,
         "entity": entry.entity,
         "detail": entry.detail,
     }
-    blob = json.dumps(content, sort_keys=True, separators=(",", ":")).encode()
-    return hashlib.sha256(blob).hexdigest()
+    return _digest(_ENTRY_DOMAIN, content, key)
 
 
-@attrs.frozen
-class ChainBreak:
-    """Where and how a chain failed verification."""
-
-    sequence: int
-    problem: str
-
-
-def verify_chain(
-    entries: Iterable[AuditEntry], *, checkpoint: str | None = None
-) -> tuple[ChainBreak, ...]:
-    """Check an audit chain; returns every break found (empty when intact).
-
-    Entries are taken in the order given (the store's id order). Detects edited
-    entries (hash mismatch), deleted or inserted ones (sequence gaps or a wrong
-    ``previous_hash``) and reordering. ``checkpoint`` is a head hash kept outside
-    the database earlier: it must still be the hash of an entry in the chain,
-    otherwise the newest entries were removed or the chain was rewritten.
-    """
-    breaks: list[ChainBreak] = []
-    previous = GENESIS_HASH
-    expected_sequence = 1
-    items: Sequence[AuditEntry] = tuple(entries)
-    for entry in items:
-        if entry.sequence != expected_sequence:
-            breaks.append(ChainBreak(entry.sequence, f"expected sequence {expected_sequence}"))
-        if entry.previous_hash != previous:
-            breaks.append(
-                ChainBreak(entry.sequence, "previous_hash does not match the entry before")
-            )
-        if chain_hash(entry) != entry.hash:
-            breaks.append(ChainBreak(entry.sequence, "content does not match its hash"))
-        previous = entry.hash
-        expected_sequence = entry.sequence + 1
-    if (
-        checkpoint is not None
-        and checkpoint != GENESIS_HASH
-        and not any(entry.hash == checkpoint for entry in items)
-    ):
-        breaks.append(ChainBreak(expected_sequence - 1, "the kept checkpoint is not in the chain"))
-    return tuple(breaks)
-
-
-AUDIT_HEAD_ID = "head"
-"""Record id of the single :class:`AuditHead`."""
-
-
+# ------------------------------------------------------- head and checkpoints
 @attrs.frozen
 class AuditHead:
-    """The newest entry of the chain: its sequence and hash (sequence 0: empty chain).
+    """The sealer's position: the newest sealed sequence and its hash (0: nothing sealed).
 
-    Appending entries saves the head against the version read, so concurrent
-    appends are serialised by optimistic concurrency and the chain never forks.
+    Only sealers write it. A sealer saves it against the version it read, so
+    of two concurrent sealers one commits and the other's commit raises
+    :class:`~carecoord.ConflictError` and seals nothing.
     """
 
-    sequence: int = attrs.field(default=0, validator=of_type(int))
-    hash: str = attrs.field(default=GENESIS_HASH, validator=text(max_len=64))
+    sequence: int = attrs.field(default=0, validator=non_negative_int)
+    hash: str = attrs.field(default=GENESIS_HASH, validator=_hex64)
+    sealed_at: datetime | None = attrs.field(default=None, validator=optional(aware))
 
     @property
     def id(self) -> str:
         """Always :data:`AUDIT_HEAD_ID`."""
         return AUDIT_HEAD_ID
+
+
+def checkpoint_signature(
+    sequence: int, hash: str, sealed_at: datetime, key: bytes | None = None
+) -> str:
+    """The hex SHA-256 (HMAC-SHA256 with ``key``) over a checkpoint's sequence, hash and time."""
+    content = {"sequence": sequence, "hash": hash, "sealed_at": _moment(sealed_at)}
+    return _digest(_CHECKPOINT_DOMAIN, content, key)
+
+
+@attrs.frozen
+class AuditCheckpoint:
+    """What one seal batch produced: its last ``sequence``, that entry's ``hash``, when, how many.
+
+    ``signature`` is :func:`checkpoint_signature` (keyed when the sealer has a
+    key). The id is the zero-padded sequence, so id order is chain order.
+    """
+
+    sequence: int = attrs.field(validator=positive_int)
+    hash: str = attrs.field(validator=_hex64)
+    sealed_at: datetime = attrs.field(validator=aware)
+    count: int = attrs.field(validator=positive_int)
+    signature: str = attrs.field(validator=_hex64)
+
+    @property
+    def id(self) -> str:
+        """The record id: the sequence as 20 zero-padded digits."""
+        return f"{self.sequence:020d}"
+
+    @classmethod
+    def create(
+        cls,
+        *,
+        sequence: int,
+        hash: str,
+        sealed_at: datetime,
+        count: int,
+        key: bytes | None = None,
+    ) -> AuditCheckpoint:
+        """A checkpoint with its signature computed."""
+        return cls(
+            sequence=sequence,
+            hash=hash,
+            sealed_at=sealed_at,
+            count=count,
+            signature=checkpoint_signature(sequence, hash, sealed_at, key),
+        )
+
+    def signature_valid(self, key: bytes | None = None) -> bool:
+        """Whether ``signature`` matches the content (under ``key``)."""
+        expected = checkpoint_signature(self.sequence, self.hash, self.sealed_at, key)
+        return hmac.compare_digest(expected, self.signature)
+
+
+# --------------------------------------------------------------- verification
+@attrs.frozen
+class ChainBreak:
+    """Where and how the log failed verification.
+
+    ``problem`` is a short fixed phrase (never a stored value); ``sequence`` and
+    ``entry_id`` locate it when known.
+    """
+
+    sequence: int | None
+    problem: str
+    entry_id: str | None = None
+
+
+@attrs.frozen
+class AuditVerification:
+    """The result of verifying a stored audit log.
+
+    ``sealed`` entries are in the chain; ``unsealed`` ones wait for the sealer
+    (the window the chain does not cover yet). ``head_sequence`` and
+    ``head_hash`` are the stored head: keep ``head_hash`` outside the database
+    and pass it back as ``checkpoint`` to later verifications.
+    """
+
+    breaks: tuple[ChainBreak, ...]
+    sealed: int
+    unsealed: int
+    head_sequence: int
+    head_hash: str
+
+    @property
+    def intact(self) -> bool:
+        """True when no break was found."""
+        return not self.breaks
+
+
+def verify_chain(
+    entries: Iterable[AuditEntry],
+    *,
+    checkpoint: str | None = None,
+    key: bytes | None = None,
+    checkpoints: Iterable[AuditCheckpoint] = (),
+) -> tuple[ChainBreak, ...]:
+    """Check the sealed entries of a log; returns every break found (empty when intact).
+
+    ``entries`` are sorted by sequence here. Problems reported:
+
+    * ``"entry is not sealed"`` — an unsealed entry was passed;
+    * ``"sequence gap before this entry"`` — entries were deleted;
+    * ``"duplicate sequence"`` — an entry was inserted or copied;
+    * ``"previous_hash does not match the entry before"`` — a broken link;
+    * ``"content does not match its hash"`` — edited, or hashed with another key;
+    * ``"checkpoint signature does not verify"``,
+      ``"checkpoint does not match the chain"`` (hash or time differ),
+      ``"checkpoint is beyond the end of the chain"`` (newest entries removed),
+      ``"checkpoint count does not match the chain"`` and
+      ``"entries after the newest checkpoint"`` — for the stored ``checkpoints``;
+    * ``"the kept checkpoint is not in the chain"`` — ``checkpoint``, a head
+      hash kept outside the database, is no entry's hash any more: the chain
+      was truncated or rewritten.
+    """
+    breaks: list[ChainBreak] = []
+    sealed: list[AuditEntry] = []
+    for entry in entries:
+        if entry.sealed:
+            sealed.append(entry)
+        else:
+            breaks.append(ChainBreak(None, "entry is not sealed", entry.id))
+    sealed.sort(key=lambda e: (e.sequence or 0, e.id))
+    by_sequence: dict[int, AuditEntry] = {}
+    link, last = GENESIS_HASH, 0
+    for entry in sealed:
+        seq = entry.sequence or 0
+        if seq in by_sequence:
+            breaks.append(ChainBreak(seq, "duplicate sequence", entry.id))
+            expected_link = by_sequence[seq].previous_hash
+        else:
+            if seq != last + 1:
+                breaks.append(ChainBreak(seq, "sequence gap before this entry", entry.id))
+            expected_link = link
+            by_sequence[seq] = entry
+        if entry.previous_hash != expected_link:
+            breaks.append(
+                ChainBreak(seq, "previous_hash does not match the entry before", entry.id)
+            )
+        if not hmac.compare_digest(chain_hash(entry, key), entry.hash or ""):
+            breaks.append(ChainBreak(seq, "content does not match its hash", entry.id))
+        if by_sequence[seq] is entry:  # of duplicates, the first links on
+            link, last = entry.hash or GENESIS_HASH, seq
+    breaks.extend(_check_checkpoints(by_sequence, last, checkpoints, key))
+    if (
+        checkpoint is not None
+        and checkpoint != GENESIS_HASH
+        and not any(entry.hash == checkpoint for entry in sealed)
+    ):
+        breaks.append(ChainBreak(None, "the kept checkpoint is not in the chain"))
+    return tuple(breaks)
+
+
+def _check_checkpoints(
+    by_sequence: dict[int, AuditEntry],
+    last: int,
+    checkpoints: Iterable[AuditCheckpoint],
+    key: bytes | None,
+) -> list[ChainBreak]:
+    breaks: list[ChainBreak] = []
+    previous = 0
+    ordered = sorted(checkpoints, key=lambda c: c.sequence)
+    for cp in ordered:
+        if not cp.signature_valid(key):
+            breaks.append(ChainBreak(cp.sequence, "checkpoint signature does not verify"))
+        entry = by_sequence.get(cp.sequence)
+        if cp.sequence > last:
+            breaks.append(ChainBreak(cp.sequence, "checkpoint is beyond the end of the chain"))
+        elif (
+            entry is None
+            or entry.hash != cp.hash
+            or entry.sealed_at is None
+            or instant(entry.sealed_at) != instant(cp.sealed_at)
+        ):
+            entry_id = None if entry is None else entry.id
+            breaks.append(ChainBreak(cp.sequence, "checkpoint does not match the chain", entry_id))
+        if cp.count != cp.sequence - previous:
+            breaks.append(ChainBreak(cp.sequence, "checkpoint count does not match the chain"))
+        previous = cp.sequence
+    if ordered and ordered[-1].sequence < last:
+        newest = by_sequence.get(last)
+        breaks.append(
+            ChainBreak(
+                last, "entries after the newest checkpoint", None if newest is None else newest.id
+            )
+        )
+    return breaks

@@ -9,7 +9,7 @@ from typing import Self
 
 import attrs
 
-from ._base import aware, of_type, optional, text
+from ._base import aware, instant, of_type, optional, text
 from ._errors import ValidationError
 from .codes import ContactChannel
 
@@ -51,6 +51,11 @@ class Notification:
     same notification twice is recognisable as a duplicate. ``subject`` and
     ``body`` carry identifiers and what to do — clinical detail only when the
     host opted in — and are kept out of ``repr``.
+
+    ``claimed_by`` and ``claimed_until`` are a dispatcher's lease (see
+    :meth:`claim`): while it lasts no other dispatcher delivers the notification;
+    once it has passed, the notification is due again. Both are set, or neither,
+    and only on a pending notification.
     """
 
     id: str = attrs.field(validator=text(max_len=64))
@@ -70,18 +75,64 @@ class Notification:
     last_error: str | None = attrs.field(default=None, validator=optional(text(max_len=200)))
     delivered_at: datetime | None = attrs.field(default=None, validator=optional(aware))
     deferred_for_quiet_hours: bool = attrs.field(default=False, validator=of_type(bool))
+    claimed_by: str | None = attrs.field(default=None, validator=optional(text(max_len=100)))
+    claimed_until: datetime | None = attrs.field(default=None, validator=optional(aware))
 
     def __attrs_post_init__(self) -> None:
         if self.attempts < 0:
             raise ValidationError("Notification.attempts must be >= 0", field="attempts")
+        if (self.claimed_by is None) != (self.claimed_until is None):
+            raise ValidationError(
+                "Notification.claimed_by and claimed_until must be set together",
+                field="claimed_until" if self.claimed_until is None else "claimed_by",
+            )
+        if self.claimed_by is not None and self.status is not DeliveryStatus.PENDING:
+            raise ValidationError(
+                f"a {self.status.value} notification cannot be claimed", field="claimed_by"
+            )
 
     @property
     def idempotency_key(self) -> str:
         """The key a notifier uses to recognise a repeated delivery."""
         return self.id
 
+    @property
+    def next_eligible_at(self) -> datetime:
+        """When a dispatcher may next try it: the later of the retry time and the lease end.
+
+        The two are compared as instants; the later one is returned as it is.
+        """
+        if self.claimed_until is not None and instant(self.claimed_until) > instant(
+            self.next_attempt_at
+        ):
+            return self.claimed_until
+        return self.next_attempt_at
+
+    def is_claimed(self, at: datetime) -> bool:
+        """Whether a dispatcher's lease on it is still running at ``at``."""
+        return self.claimed_until is not None and instant(self.claimed_until) > instant(at)
+
+    def is_due(self, at: datetime) -> bool:
+        """Pending, its retry time reached and no live lease at ``at``."""
+        return self.status is DeliveryStatus.PENDING and instant(self.next_eligible_at) <= instant(
+            at
+        )
+
+    def claim(self, worker: str, until: datetime) -> Self:
+        """A copy leased to dispatcher ``worker`` until ``until`` (only a pending one).
+
+        The model does not refuse a claim over a live lease: whoever saves the
+        claim against the version it read wins (optimistic concurrency), and a
+        dispatcher checks :meth:`is_claimed` before claiming.
+        """
+        if self.status is not DeliveryStatus.PENDING:
+            raise ValidationError(
+                f"notification is {self.status.value}, not pending", field="status"
+            )
+        return attrs.evolve(self, claimed_by=worker, claimed_until=until)
+
     def delivered(self, at: datetime) -> Self:
-        """A copy marked delivered at ``at``."""
+        """A copy marked delivered at ``at`` (any claim is released)."""
         if self.status is not DeliveryStatus.PENDING:
             raise ValidationError(f"notification is {self.status.value}, not pending")
         return attrs.evolve(
@@ -90,18 +141,48 @@ class Notification:
             attempts=self.attempts + 1,
             delivered_at=at,
             last_error=None,
+            claimed_by=None,
+            claimed_until=None,
         )
 
     def failed_attempt(self, error: str, *, retry_at: datetime | None) -> Self:
-        """A copy after a failed attempt: pending again at ``retry_at``, or failed for good."""
+        """A copy after a failed attempt: pending again at ``retry_at``, or failed for good.
+
+        Any claim is released.
+        """
         if self.status is not DeliveryStatus.PENDING:
             raise ValidationError(f"notification is {self.status.value}, not pending")
         if retry_at is None:
             return attrs.evolve(
-                self, status=DeliveryStatus.FAILED, attempts=self.attempts + 1, last_error=error
+                self,
+                status=DeliveryStatus.FAILED,
+                attempts=self.attempts + 1,
+                last_error=error,
+                claimed_by=None,
+                claimed_until=None,
             )
         return attrs.evolve(
-            self, attempts=self.attempts + 1, last_error=error, next_attempt_at=retry_at
+            self,
+            attempts=self.attempts + 1,
+            last_error=error,
+            next_attempt_at=retry_at,
+            claimed_by=None,
+            claimed_until=None,
+        )
+
+    def requeued(self, at: datetime) -> Self:
+        """A failed notification pending again from ``at``, attempts reset, unclaimed."""
+        if self.status is not DeliveryStatus.FAILED:
+            raise ValidationError(
+                f"notification is {self.status.value}, not failed", field="status"
+            )
+        return attrs.evolve(
+            self,
+            status=DeliveryStatus.PENDING,
+            attempts=0,
+            next_attempt_at=at,
+            claimed_by=None,
+            claimed_until=None,
         )
 
 

@@ -22,6 +22,7 @@ from ._base import (
     instant,
     of_type,
     optional,
+    revision_field,
     text,
     tuple_of,
     unique_ids,
@@ -176,7 +177,8 @@ class Patient:
     """A person whose care is coordinated.
 
     Names, birth date, identifiers, contact details and contacts' names are PHI
-    and never appear in ``repr``/``str``.
+    and never appear in ``repr``/``str``. ``revision`` is the stored version
+    this copy was read at (see :meth:`CareCoordinator.update_patient`).
     """
 
     id: PatientId = attrs.field(validator=of_type(PatientId))
@@ -197,6 +199,7 @@ class Patient:
         default=(), validator=[tuple_of(Contact), unique_ids], repr=False
     )
     enrolled_at: datetime | None = attrs.field(default=None, validator=optional(aware))
+    revision: int = revision_field()
 
     def contact(self, contact_id: ContactId) -> Contact:
         """The contact with ``contact_id`` or :class:`NotFoundError`."""
@@ -226,7 +229,11 @@ class Patient:
 
 @attrs.frozen
 class StaffMember:
-    """A member of staff. ``supervisor_id`` draws the reporting line."""
+    """A member of staff. ``supervisor_id`` draws the reporting line.
+
+    ``revision`` is the stored version this copy was read at (see
+    :meth:`CareCoordinator.register_staff`).
+    """
 
     id: StaffId = attrs.field(validator=of_type(StaffId))
     name: HumanName = attrs.field(validator=of_type(HumanName), repr=False)
@@ -240,6 +247,7 @@ class StaffMember:
         factory=ContactPreferences, validator=of_type(ContactPreferences)
     )
     active: bool = attrs.field(default=True, validator=of_type(bool))
+    revision: int = revision_field()
 
     def __attrs_post_init__(self) -> None:
         if not self.roles:

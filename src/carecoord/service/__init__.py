@@ -1,5 +1,45 @@
-"""The coordination service: use cases as handlers, run by one operation runner."""
+"""The coordination service: use cases as handlers, run by one operation runner.
 
-from .coordinator import SYSTEM_ACTOR, CareCoordinator, Clock, EventHandler, SystemClock, TickReport
+* :class:`CareCoordinator` — the facade, one method per use case;
+* :mod:`~carecoord.service.runner` — :class:`Context`, :class:`Operation`,
+  :func:`operation` and the :class:`OperationRunner` pipeline;
+* the handlers, grouped by aggregate: :mod:`~carecoord.service.staff`,
+  :mod:`~carecoord.service.patients`, :mod:`~carecoord.service.teams`,
+  :mod:`~carecoord.service.plans`, :mod:`~carecoord.service.referrals`,
+  :mod:`~carecoord.service.appointments`, :mod:`~carecoord.service.records`,
+  :mod:`~carecoord.service.worklists`, :mod:`~carecoord.service.reporting`,
+  :mod:`~carecoord.service.emergency`, :mod:`~carecoord.service.audit`;
+* :mod:`~carecoord.service.sealing` — the audit-log sealer and verification;
+* :mod:`~carecoord.service.tick` — time-driven announcements.
+"""
 
-__all__ = ["SYSTEM_ACTOR", "CareCoordinator", "Clock", "EventHandler", "SystemClock", "TickReport"]
+from .coordinator import CareCoordinator
+from .runner import (
+    SYSTEM_ACTOR,
+    Clock,
+    Context,
+    EventHandler,
+    Operation,
+    OperationRunner,
+    Settings,
+    SystemClock,
+    operation,
+)
+from .sealing import AuditSealer, SealReport
+from .tick import TickReport
+
+__all__ = [
+    "SYSTEM_ACTOR",
+    "AuditSealer",
+    "CareCoordinator",
+    "Clock",
+    "Context",
+    "EventHandler",
+    "Operation",
+    "OperationRunner",
+    "SealReport",
+    "Settings",
+    "SystemClock",
+    "TickReport",
+    "operation",
+]

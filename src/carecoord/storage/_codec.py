@@ -6,13 +6,16 @@ and the benchmarks, so every path serializes, indexes and reports errors alike.
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Callable
 from typing import TypeVar
 
+import attrs
 import cattrs
 
 from ..model import CareCoordError, StorageError, StructureError, ValidationError
+from ..model._base import TRANSIENT
 from ..serialization import from_payload, to_payload
 from .port import RecordWrite, StoredRecord
 from .records import index_rows, kind_of, patient_id_of
@@ -50,9 +53,21 @@ def decode_record(
     except json.JSONDecodeError as exc:
         raise StorageError(f"{where}: invalid JSON at position {exc.pos}") from None
     try:
-        return from_payload(payload, cls, converter=converter)
+        record = from_payload(payload, cls, converter=converter)
     except (StructureError, ValidationError) as exc:  # field paths only, never values
         raise StorageError(where) from exc
+    if _revisioned(cls):
+        # The copy carries the version it was read at (a transient field, never
+        # stored); the object is new and not yet shared, so setting it is safe.
+        object.__setattr__(record, "revision", stored.version)
+    return record
+
+
+@functools.cache
+def _revisioned(cls: type) -> bool:
+    return attrs.has(cls) and any(
+        f.name == "revision" and f.metadata.get(TRANSIENT) for f in attrs.fields(cls)
+    )
 
 
 def encode_record(

@@ -62,6 +62,11 @@ def copy_store(
     Versions restart at 1 in the target (the port has no way to write a
     version directly); the content, ids and audit hash chain are unchanged.
 
+    When the copy is done and ``target`` has an ``optimize()`` method
+    (:class:`~carecoord.storage.SQLiteStore` and
+    :class:`~carecoord.storage.PostgresStore` do; any store may), it is called
+    so the target's query planner learns the new table sizes.
+
     ``target`` must hold no record of the copied kinds, otherwise
     :class:`~carecoord.ConflictError` names the first one found and nothing is
     written. The copy is not one transaction: stop writers on ``source``
@@ -89,6 +94,9 @@ def copy_store(
             counts[kind] += len(chunk)
             if progress is not None:
                 progress(kind, counts[kind], len(records))
+    optimize = getattr(target, "optimize", None)  # optional: not part of the Store port
+    if batches and callable(optimize):
+        guard_port("refresh the target's planner statistics", optimize)
     return CopyReport(counts=counts, batches=batches)
 
 

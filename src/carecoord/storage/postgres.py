@@ -52,6 +52,8 @@ try:
     from psycopg import errors as pg_errors
     from psycopg import sql
     from psycopg_pool import ConnectionPool, PoolTimeout
+
+    from ._pg_sql import Statements, query_statement
 except ImportError as exc:  # pragma: no cover - the extra is installed in the test env
     raise MissingExtraError("postgres", "psycopg") from exc
 
@@ -106,6 +108,17 @@ MIGRATIONS: tuple[tuple[int, tuple[LiteralString, ...]], ...] = (
             "CREATE INDEX work_by_record ON {schema}.work_index (kind, record_id)",
         ),
     ),
+    (
+        # Each index row carries its record's version (rows are replaced with
+        # every write), so worklist queries need no join with the records.
+        2,
+        (
+            "ALTER TABLE {schema}.work_index ADD COLUMN record_version bigint NOT NULL DEFAULT 1",
+            "UPDATE {schema}.work_index AS w SET record_version = r.version "
+            "FROM {schema}.records AS r "
+            "WHERE r.kind = w.kind AND r.id = w.record_id AND r.version <> w.record_version",
+        ),
+    ),
 )
 """Forward migrations: (schema version, statements). Never edit a released entry."""
 
@@ -115,9 +128,6 @@ LATEST_SCHEMA = MIGRATIONS[-1][0]
 _SCHEMA_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,62}")
 _IN_TRANSACTION = psycopg.pq.TransactionStatus.INTRANS
 _RETRYABLE = (pg_errors.SerializationFailure, pg_errors.DeadlockDetected)
-_ROW_COLUMNS: LiteralString = (
-    "category, item_id, patient_id, owner_id, status, is_open, priority, due_at, changed_at, detail"
-)
 
 
 def _utc(moment: datetime | None) -> datetime | None:
@@ -203,7 +213,7 @@ class PostgresStore:
                     f"PostgreSQL could not open a connection pool: {_describe(exc)}"
                 ) from exc
         self._pool = pool
-        self._sql = _Statements(schema)
+        self._sql = Statements(schema)
 
     # ------------------------------------------------------------ connections
     @property
@@ -285,6 +295,18 @@ class PostgresStore:
             self._checked = False
         return LATEST_SCHEMA
 
+    def optimize(self) -> None:
+        """Refresh the planner statistics of the store's tables (``ANALYZE``).
+
+        PostgreSQL's autovacuum does this on its own after enough writes; call
+        it after a bulk load (:func:`~carecoord.storage.copy_store` does) so the
+        next queries are planned with the new row counts right away. Only the
+        tables' owner (the role that ran :meth:`migrate`) may analyze them: for
+        another role the server skips them with a warning, and nothing fails.
+        """
+        with self._guard("refresh the planner statistics") as conn:
+            conn.execute(self._sql.analyze)
+
     # ------------------------------------------------------------------ reads
     def read(self, kind: str, record_id: str) -> StoredRecord | None:
         """The latest committed version of a record, or ``None``."""
@@ -310,46 +332,12 @@ class PostgresStore:
 
     def query(self, query: WorkQuery) -> Sequence[IndexHit]:
         """Index rows matching ``query``, ordered by the indexed columns in one statement."""
-        where: list[sql.Composable] = [sql.SQL("w.category = %s")]
-        params: list[object] = [query.category]
-        if query.open_only:
-            where.append(sql.SQL("w.is_open"))
-        for column, values in (
-            ("owner_id", query.owner_ids),
-            ("patient_id", query.patient_ids),
-            ("status", query.statuses),
-        ):
-            if values is not None:
-                if not values:
-                    return []
-                where.append(sql.SQL("w.{} = ANY(%s)").format(sql.Identifier(column)))
-                params.append(list(values))
-        bounds: tuple[tuple[LiteralString, datetime | None], ...] = (
-            ("w.due_at < %s", query.due_before),
-            ("w.due_at >= %s", query.due_from),
-            ("w.changed_at < %s", query.changed_before),
-        )
-        for clause, moment in bounds:
-            if moment is not None:
-                where.append(sql.SQL(clause))
-                params.append(moment)
-        statement = sql.SQL(
-            "SELECT w.kind, w.record_id, r.version, w.category, w.item_id, w.patient_id, "
-            "w.owner_id, w.status, w.is_open, w.priority, w.due_at, w.changed_at, w.detail "
-            "FROM {index} AS w JOIN {records} AS r ON r.kind = w.kind AND r.id = w.record_id "
-            "WHERE {where} "
-            "ORDER BY w.priority DESC, w.due_at IS NULL, w.due_at, "
-            "COALESCE(w.patient_id, ''), w.item_id"
-        ).format(
-            index=self._sql.work_index,
-            records=self._sql.records,
-            where=sql.SQL(" AND ").join(where),
-        )
-        if query.limit is not None:
-            statement = sql.Composed([statement, sql.SQL(" LIMIT %s")])
-            params.append(query.limit)
+        statement = query_statement(self._sql, query)
+        if statement is None:
+            return []
+        composed, params = statement
         with self._guard("run a worklist query") as conn:
-            rows = conn.execute(statement, params).fetchall()
+            rows = conn.execute(composed, params).fetchall()
         return [
             IndexHit(
                 kind=r[0],
@@ -439,6 +427,7 @@ class PostgresStore:
                                 (
                                     w.kind,
                                     w.id,
+                                    w.expected_version + 1,
                                     row.category,
                                     row.item_id,
                                     row.patient_id,
@@ -467,54 +456,6 @@ class PostgresStore:
 
     def __repr__(self) -> str:
         return f"PostgresStore(schema={self._schema!r}, latest_schema={LATEST_SCHEMA})"
-
-
-class _Statements:
-    """Every statement of one store, composed once with its schema's identifiers."""
-
-    def __init__(self, schema: str) -> None:
-        self.schema = sql.Identifier(schema)
-        self.records = sql.Identifier(schema, "records")
-        self.work_index = sql.Identifier(schema, "work_index")
-        versions = sql.Identifier(schema, "carecoord_schema")
-        records, work_index = self.records, self.work_index
-        self.has_version_table = sql.SQL(
-            "SELECT to_regclass(quote_ident(%s) || '.carecoord_schema')"
-        )
-        self.max_version = sql.SQL("SELECT MAX(version) FROM {}").format(versions)
-        self.migration_lock = sql.SQL("SELECT pg_advisory_xact_lock(hashtextextended(%s, 0))")
-        self.create_schema = sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(self.schema)
-        self.create_version_table = sql.SQL(
-            "CREATE TABLE IF NOT EXISTS {} (version integer PRIMARY KEY, "
-            "applied_at timestamptz NOT NULL DEFAULT now())"
-        ).format(versions)
-        self.insert_version = sql.SQL("INSERT INTO {} (version) VALUES (%s)").format(versions)
-        self.read = sql.SQL(
-            "SELECT version, payload, patient_id FROM {} WHERE kind = %s AND id = %s"
-        ).format(records)
-        self.read_all = sql.SQL(
-            "SELECT id, version, payload, patient_id FROM {} WHERE kind = %s ORDER BY id"
-        ).format(records)
-        self.read_patient = sql.SQL(
-            "SELECT id, version, payload, patient_id FROM {} "
-            "WHERE kind = %s AND patient_id = %s ORDER BY id"
-        ).format(records)
-        self.read_committed = sql.SQL("SET TRANSACTION ISOLATION LEVEL READ COMMITTED")
-        self.insert = sql.SQL(
-            "INSERT INTO {records} (kind, id, version, patient_id, payload, document) "
-            "VALUES (%s, %s, 1, %s, %s, {try_jsonb}(%s)) ON CONFLICT (kind, id) DO NOTHING"
-        ).format(records=records, try_jsonb=sql.Identifier(schema, "carecoord_try_jsonb"))
-        self.update = sql.SQL(
-            "UPDATE {records} SET version = version + 1, patient_id = %s, payload = %s, "
-            "document = {try_jsonb}(%s) WHERE kind = %s AND id = %s AND version = %s"
-        ).format(records=records, try_jsonb=sql.Identifier(schema, "carecoord_try_jsonb"))
-        self.delete_rows = sql.SQL("DELETE FROM {} WHERE kind = %s AND record_id = %s").format(
-            work_index
-        )
-        self.insert_row = sql.SQL(
-            "INSERT INTO {} (kind, record_id, {}) "
-            "VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)"
-        ).format(work_index, sql.SQL(_ROW_COLUMNS))
 
 
 def _describe(exc: BaseException) -> str:

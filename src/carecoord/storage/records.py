@@ -32,7 +32,7 @@ from ..model import (
     ValidationError,
 )
 from ..model.access import EmergencyAccess
-from ..model.audit import AuditEntry, AuditHead
+from ..model.audit import AuditCheckpoint, AuditEntry, AuditHead
 from ..model.outbox import DeliveryStatus, Notification, TimedEventMarker
 from .port import IndexRow
 
@@ -56,6 +56,7 @@ RECORD_TYPES: dict[str, type[Any]] = {
         EmergencyAccess,
         AuditEntry,
         AuditHead,
+        AuditCheckpoint,
         Notification,
         TimedEventMarker,
         Encounter,
@@ -206,12 +207,15 @@ def index_rows(record: object) -> tuple[IndexRow, ...]:
                     owner_id=record.recipient_id,
                     status=record.status.value,
                     is_open=record.status is DeliveryStatus.PENDING,
-                    due_at=record.next_attempt_at,
+                    # When a dispatcher may next take it: a live lease hides it
+                    # from the due query, an expired one makes it due again.
+                    due_at=record.next_eligible_at,
                     changed_at=record.delivered_at,
                     detail=record.event,
                 ),
             )
         case AuditEntry():
+            # Open = waiting for the sealer, which takes open rows oldest first.
             return (
                 IndexRow(
                     category="audit",
@@ -219,7 +223,8 @@ def index_rows(record: object) -> tuple[IndexRow, ...]:
                     patient_id=record.patient_id,
                     owner_id=record.actor,
                     status=record.outcome.value,
-                    is_open=False,
+                    is_open=not record.sealed,
+                    priority=0,
                     due_at=record.at,
                     changed_at=record.at,
                     detail=record.action.value,

@@ -8,7 +8,9 @@
   thread). Single host only: do not put the file on a network file system, and
   do not open it from several machines; use the PostgreSQL store for that.
 * Worklist data (owner, status, due time, priority) lives in indexed columns,
-  so "what is due for X" never scans every plan.
+  so "what is due for X" never scans every plan; reads by patient name their
+  index, so no plan depends on statistics. Migrations gather statistics
+  (``ANALYZE``); :meth:`SQLiteStore.optimize` refreshes them after bulk loads.
 * The schema is versioned (table ``carecoord_schema``); forward migrations run
   when the store is opened.
 * Parameterised SQL only. sqlite3 errors surface as
@@ -92,6 +94,15 @@ _ROW_COLUMNS = (
 )
 
 _SELECT_ROW = ", ".join("w." + column.strip() for column in _ROW_COLUMNS.split(","))
+
+_READ = "SELECT version, payload, patient_id FROM records WHERE kind = ? AND id = ?"
+_READ_ALL = "SELECT id, version, payload, patient_id FROM records WHERE kind = ? ORDER BY id"
+# Without statistics SQLite prefers the primary key (kind, id), which visits every
+# record of the kind; INDEXED BY makes the per-patient read an index search always.
+_READ_PATIENT = (
+    "SELECT id, version, payload, patient_id FROM records INDEXED BY records_by_patient "
+    "WHERE kind = ? AND patient_id = ? ORDER BY id"
+)
 
 
 class SQLiteStore:
@@ -195,10 +206,31 @@ class SQLiteStore:
                     for statement in statements:
                         conn.execute(statement)
                     conn.execute("INSERT INTO carecoord_schema (version) VALUES (?)", (version,))
+            if current < LATEST_SCHEMA:
+                _analyze(conn)  # new indexes get statistics (a new, empty file gets none)
             conn.execute("COMMIT")
         except BaseException:
             conn.execute("ROLLBACK")
             raise
+
+    def optimize(self) -> None:
+        """Refresh the query planner's statistics (``ANALYZE`` of the store's tables).
+
+        Call it after a bulk load (:func:`~carecoord.storage.copy_store` does)
+        or after the data has grown a lot: the planner then knows how selective
+        each index is. Reads by patient never depend on it (they name their
+        index), and migrations run it themselves. It reads every index once
+        and holds the write lock while it runs, so schedule it off-peak on a
+        large file.
+        """
+        with self._guard("refresh the planner statistics") as conn:
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                _analyze(conn)
+                conn.execute("COMMIT")
+            except BaseException:
+                conn.execute("ROLLBACK")
+                raise
 
     @property
     def schema_version(self) -> int:
@@ -211,10 +243,7 @@ class SQLiteStore:
     def read(self, kind: str, record_id: str) -> StoredRecord | None:
         """The latest committed version of a record, or ``None``."""
         with self._guard("read a record") as conn:
-            row = conn.execute(
-                "SELECT version, payload, patient_id FROM records WHERE kind = ? AND id = ?",
-                (kind, record_id),
-            ).fetchone()
+            row = conn.execute(_READ, (kind, record_id)).fetchone()
         if row is None:
             return None
         return StoredRecord(
@@ -223,13 +252,11 @@ class SQLiteStore:
 
     def read_all(self, kind: str, *, patient_id: str | None = None) -> Sequence[StoredRecord]:
         """Every record of ``kind`` (of one patient when given), ordered by id."""
-        sql = "SELECT id, version, payload, patient_id FROM records WHERE kind = ?"
-        params: list[object] = [kind]
-        if patient_id is not None:
-            sql += " AND patient_id = ?"
-            params.append(patient_id)
         with self._guard("read records") as conn:
-            rows = conn.execute(sql + " ORDER BY id", params).fetchall()
+            if patient_id is None:
+                rows = conn.execute(_READ_ALL, (kind,)).fetchall()
+            else:
+                rows = conn.execute(_READ_PATIENT, (kind, patient_id)).fetchall()
         return [
             StoredRecord(kind=kind, id=r[0], version=r[1], payload=r[2], patient_id=r[3])
             for r in rows
@@ -237,37 +264,10 @@ class SQLiteStore:
 
     def query(self, query: WorkQuery) -> Sequence[IndexHit]:
         """Index rows matching ``query``, ordered by the indexed columns."""
-        where = ["w.category = ?"]
-        params: list[object] = [query.category]
-        if query.open_only:
-            where.append("w.is_open = 1")
-        for column, values in (
-            ("owner_id", query.owner_ids),
-            ("patient_id", query.patient_ids),
-            ("status", query.statuses),
-        ):
-            if values is not None:
-                if not values:
-                    return []
-                where.append(f"w.{column} IN ({', '.join('?' * len(values))})")
-                params.extend(values)
-        if query.due_before is not None:
-            where.append("w.due_at < ?")
-            params.append(to_micros(query.due_before))
-        if query.due_from is not None:
-            where.append("w.due_at >= ?")
-            params.append(to_micros(query.due_from))
-        if query.changed_before is not None:
-            where.append("w.changed_at < ?")
-            params.append(to_micros(query.changed_before))
-        sql = (
-            f"SELECT w.kind, w.record_id, w.record_version, {_SELECT_ROW} "
-            f"FROM work_index AS w WHERE {' AND '.join(where)} "
-            "ORDER BY w.priority DESC, w.due_at IS NULL, w.due_at, w.patient_id, w.item_id"
-        )
-        if query.limit is not None:
-            sql += " LIMIT ?"
-            params.append(max(query.limit, 0))
+        statement = _query_sql(query)
+        if statement is None:
+            return []
+        sql, params = statement
         with self._guard("run a worklist query") as conn:
             rows = conn.execute(sql, params).fetchall()
         return [
@@ -389,3 +389,50 @@ class SQLiteStore:
     def __repr__(self) -> str:
         where = "memory" if self._memory else "file"
         return f"SQLiteStore({where}, schema={LATEST_SCHEMA})"
+
+
+def _analyze(conn: sqlite3.Connection) -> None:
+    """Gather planner statistics for the store's tables (inside the caller's transaction)."""
+    conn.execute("ANALYZE records")
+    conn.execute("ANALYZE work_index")
+
+
+def _query_sql(query: WorkQuery) -> tuple[str, list[object]] | None:
+    """The statement and parameters :meth:`SQLiteStore.query` runs (None: no row can match).
+
+    Every filter is an equality, ``IN`` or range on an indexed column of
+    ``work_index``, so the planner can search ``work_by_owner``,
+    ``work_by_patient`` or ``work_by_due`` (``tests/test_query_plans.py``
+    checks the plans).
+    """
+    where = ["w.category = ?"]
+    params: list[object] = [query.category]
+    if query.open_only:
+        where.append("w.is_open = 1")
+    for column, values in (
+        ("owner_id", query.owner_ids),
+        ("patient_id", query.patient_ids),
+        ("status", query.statuses),
+    ):
+        if values is not None:
+            if not values:
+                return None
+            where.append(f"w.{column} IN ({', '.join('?' * len(values))})")
+            params.extend(values)
+    for clause, moment in (
+        ("w.due_at < ?", query.due_before),
+        ("w.due_at >= ?", query.due_from),
+        ("w.changed_at < ?", query.changed_before),
+    ):
+        if moment is not None:
+            where.append(clause)
+            params.append(to_micros(moment))
+    sql = (
+        f"SELECT w.kind, w.record_id, w.record_version, {_SELECT_ROW} "
+        f"FROM work_index AS w WHERE {' AND '.join(where)} "
+        "ORDER BY w.priority DESC, w.due_at IS NULL, w.due_at, w.patient_id, w.item_id"
+    )
+    if query.limit is not None:
+        sql += " LIMIT ?"
+        params.append(max(query.limit, 0))
+    return sql, params

@@ -28,6 +28,10 @@ class UnitOfWork:
     version that was read, so a concurrent change raises
     :class:`~carecoord.ConflictError` and nothing is written.
 
+    The unit is an identity map: each record is decoded at most once, and
+    reading it again (by :meth:`find`, :meth:`get` or :meth:`all`) returns the
+    same object, as first read.
+
     Domain events recorded with :meth:`collect` are available in
     :attr:`events` once the unit has committed; they are dropped on rollback.
     """
@@ -36,6 +40,7 @@ class UnitOfWork:
         self._store = store
         self._converter = converter
         self._versions: dict[tuple[str, str], int] = {}
+        self._seen: dict[tuple[str, str], Any] = {}
         self._pending: dict[tuple[str, str], tuple[int, Any]] = {}
         self._events: list[object] = []
         self._state = "open"
@@ -77,13 +82,24 @@ class UnitOfWork:
         if key in self._pending:
             record: R = self._pending[key][1]
             return record
+        if key in self._seen:
+            seen: R = self._seen[key]
+            return seen
         stored = self._port("read", lambda: self._store.read(kind, str(record_id)))
         if stored is None:
             return None
-        # Keep the first version seen: a save is checked against what this unit
-        # based its work on, even if the record was read again since.
+        return self._remember(key, stored, cls)
+
+    def _remember(self, key: tuple[str, str], stored: StoredRecord, cls: type[R]) -> R:
+        """Decode ``stored`` once; later reads of the key return this very object."""
+        if key in self._seen:
+            seen: R = self._seen[key]
+            return seen
+        # A save is checked against the version this unit based its work on.
         self._versions.setdefault(key, stored.version)
-        return self._decode(stored, cls)
+        record = self._decode(stored, cls)
+        self._seen[key] = record
+        return record
 
     def get(self, cls: type[R], record_id: str) -> R:
         """Like :meth:`find`, but a missing record raises :class:`NotFoundError`."""
@@ -103,8 +119,7 @@ class UnitOfWork:
         found: dict[str, R] = {}
         records = self._port("read", lambda: self._store.read_all(kind, patient_id=patient_id))
         for stored in records:
-            self._versions.setdefault((kind, stored.id), stored.version)
-            found[stored.id] = self._decode(stored, cls)
+            found[stored.id] = self._remember((kind, stored.id), stored, cls)
         for (pkind, pid), (_, record) in self._pending.items():
             if pkind == kind and (patient_id is None or patient_id_of(record) == patient_id):
                 found[pid] = record
@@ -186,6 +201,7 @@ class UnitOfWork:
         if self._state == "committed":
             return
         self._pending.clear()
+        self._seen.clear()
         self._events.clear()
         if self._state == "open":
             self._state = "rolled back"

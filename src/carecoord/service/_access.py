@@ -1,0 +1,153 @@
+"""Loading what an access decision needs, from indexed rows only.
+
+A decision about one patient reads the memberships of the patient's care
+teams from the ``member`` index rows (never whole care teams), the reporting
+lines of the active members (staff records, each decoded at most once per
+unit of work), and the actor's unexpired emergency grants from the
+``emergency`` rows. Every lookup is an index search, so its cost does not
+grow with the number of patients in the store.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+from ..access import AccessDecision, AccessPolicy, AccessRequest, Permission, TeamMembership
+from ..model import (
+    CareCoordError,
+    CareTeamRole,
+    CareTeamStatus,
+    Membership,
+    PatientId,
+    Period,
+    StaffId,
+    StaffMember,
+    StorageError,
+    supervision_chain,
+)
+from ..model.access import EmergencyAccess
+from ..model.audit import PurposeOfUse
+from ..storage.port import IndexHit, WorkQuery
+from ..storage.uow import UnitOfWork
+
+if TYPE_CHECKING:
+    from .runner import Context
+
+__all__ = ["caseload_access", "decide", "load_line", "memberships_of", "readable"]
+
+_MAX_LINE = 50
+"""A reporting line longer than this is a data error; walking stops there."""
+
+
+def memberships_of(uow: UnitOfWork, patient_id: str) -> tuple[TeamMembership, ...]:
+    """The memberships on every care team of ``patient_id``, from the ``member`` index rows."""
+    hits = uow.query(WorkQuery(category="member", patient_ids=(patient_id,), open_only=False))
+    return tuple(_membership(hit) for hit in hits)
+
+
+def _membership(hit: IndexHit) -> TeamMembership:
+    row = hit.row
+    if row.owner_id is None or row.detail is None or row.changed_at is None:
+        raise StorageError(f"index row of CareTeam {hit.record_id} is incomplete")
+    try:
+        return TeamMembership(
+            team_id=hit.record_id,
+            patient_id=PatientId(row.patient_id or ""),
+            team_status=CareTeamStatus(row.status),
+            membership=Membership(
+                staff_id=StaffId(row.owner_id),
+                role=CareTeamRole(row.detail),
+                period=Period(start=row.changed_at, end=row.due_at),
+            ),
+        )
+    except (ValueError, CareCoordError) as exc:
+        raise StorageError(f"index row of CareTeam {hit.record_id} is invalid") from exc
+
+
+def load_line(uow: UnitOfWork, staff_id: StaffId, staff: dict[StaffId, StaffMember]) -> None:
+    """Add ``staff_id`` and everyone above them on the reporting line to ``staff``."""
+    current: StaffId | None = staff_id
+    for _ in range(_MAX_LINE):
+        if current is None or current in staff:
+            return
+        member = uow.find(StaffMember, current)
+        if member is None:
+            return
+        staff[current] = member
+        current = member.supervisor_id
+
+
+def decide(
+    uow: UnitOfWork,
+    policy: AccessPolicy,
+    actor: StaffMember,
+    permission: Permission,
+    patient_id: PatientId | None,
+    now: datetime,
+) -> AccessDecision:
+    """Ask ``policy`` about one access, with what it needs loaded from indexed rows."""
+    memberships: tuple[TeamMembership, ...] = ()
+    staff: dict[StaffId, StaffMember] = {actor.id: actor}
+    grants: list[EmergencyAccess] = []
+    if patient_id is not None:
+        memberships = memberships_of(uow, str(patient_id))
+        for membership in memberships:
+            if membership.active_at(now):
+                load_line(uow, membership.staff_id, staff)
+        for hit in uow.query(
+            WorkQuery(
+                category="emergency",
+                owner_ids=(str(actor.id),),
+                patient_ids=(str(patient_id),),
+                due_from=now,
+            )
+        ):
+            grant = uow.find(EmergencyAccess, hit.record_id)
+            if grant is not None:
+                grants.append(grant)
+    request = AccessRequest(
+        actor=actor,
+        permission=permission,
+        at=now,
+        patient_id=patient_id,
+        memberships=memberships,
+        staff=staff,
+        emergency=tuple(grants),
+    )
+    return policy.decide(request)
+
+
+def caseload_access(ctx: Context, staff_id: StaffId) -> None:
+    """Own worklist: allowed; a report's: the supervisor; anyone else's: ``view-caseloads``."""
+    entity = f"StaffMember/{staff_id}"
+    if staff_id == ctx.actor_id:
+        ctx.grant(PurposeOfUse.TREAT, entity=entity)
+        return
+    directory: dict[StaffId, StaffMember] = {}
+    load_line(ctx.uow, staff_id, directory)
+    if staff_id in directory:
+        try:
+            above = supervision_chain(staff_id, directory)
+        except CareCoordError:
+            above = []
+        if ctx.actor_id in above:
+            ctx.grant(PurposeOfUse.HOPERAT, entity=entity)
+            return
+    ctx.allow_staff(Permission.VIEW_CASELOADS, entity=entity)
+
+
+def readable(ctx: Context) -> Callable[[str], bool]:
+    """A cached per-patient READ check for the actor (used to filter worklists)."""
+    cache: dict[str, bool] = {}
+
+    def can_read(patient_id: str) -> bool:
+        if patient_id not in cache:
+            decision = decide(
+                ctx.uow, ctx.policy, ctx.actor, Permission.READ, PatientId(patient_id), ctx.now
+            )
+            cache[patient_id] = decision.allowed
+        return cache[patient_id]
+
+    return can_read

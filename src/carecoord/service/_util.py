@@ -1,0 +1,48 @@
+"""Small helpers the handlers share: input checks, code parsing, the assignment event."""
+
+from __future__ import annotations
+
+from enum import Enum
+from typing import Any, TypeVar
+
+from .. import events as ev
+from ..model import CarePlan, Intervention, Period, ValidationError
+from ..model._base import instant
+
+__all__ = ["assigned", "check", "code", "overlaps"]
+
+E = TypeVar("E", bound=Enum)
+
+
+def check(value: object, cls: type[Any]) -> None:
+    """``value`` must be a ``cls``; ValidationError (not echoing it) otherwise."""
+    if not isinstance(value, cls):
+        raise ValidationError(f"expected a {cls.__name__}")
+
+
+def code(enum: type[E], value: object, what: str) -> E:
+    """``value`` as a member of ``enum``; ValidationError (not echoing it) otherwise."""
+    try:
+        return enum(value)
+    except ValueError:
+        raise ValidationError(f"unknown {what} code", field=what) from None
+
+
+def overlaps(a: Period, b: Period) -> bool:
+    """Whether two periods share an instant."""
+    return (b.end is None or instant(a.start) < instant(b.end)) and (
+        a.end is None or instant(b.start) < instant(a.end)
+    )
+
+
+def assigned(common: dict[str, Any], plan: CarePlan, item: Intervention) -> ev.InterventionAssigned:
+    """The event announcing that ``item`` of ``plan`` is assigned."""
+    assert item.assignee_id is not None
+    return ev.InterventionAssigned(
+        **common,
+        plan_id=str(plan.id),
+        intervention_id=str(item.id),
+        assignee_id=str(item.assignee_id),
+        due_at=item.due_at,
+        priority=item.priority.value,
+    )

@@ -1,0 +1,76 @@
+"""Appointment use cases: schedule, move through FHIR appointment-status, list."""
+
+from __future__ import annotations
+
+from .. import events as ev
+from ..access import Permission
+from ..model import (
+    Appointment,
+    AppointmentId,
+    AppointmentStatus,
+    Patient,
+    PatientId,
+    Referral,
+    ValidationError,
+)
+from ..model.audit import AuditAction
+from ._util import check
+from .runner import Context, operation
+
+__all__ = ["appointments_of", "schedule_appointment", "set_appointment_status"]
+
+
+@operation(AuditAction.CREATE)
+def schedule_appointment(ctx: Context, appointment: Appointment) -> Appointment:
+    """Record an appointment arranged for the patient."""
+    check(appointment, Appointment)
+    uow = ctx.uow
+    uow.get(Patient, appointment.patient_id)
+    ctx.allow(
+        appointment.patient_id, Permission.MANAGE_APPOINTMENTS, f"Appointment/{appointment.id}"
+    )
+    if appointment.referral_id is not None:
+        found = uow.get(Referral, appointment.referral_id)
+        if found.patient_id != appointment.patient_id:
+            raise ValidationError("the appointment's referral belongs to another patient")
+    uow.add(appointment)
+    ctx.emit(
+        ev.AppointmentScheduled(
+            **ctx.common(appointment.patient_id),
+            appointment_id=str(appointment.id),
+            start=appointment.start,
+            transport_needed=appointment.transport_needed,
+        )
+    )
+    return appointment
+
+
+@operation(AuditAction.UPDATE)
+def set_appointment_status(
+    ctx: Context,
+    appointment_id: AppointmentId,
+    status: AppointmentStatus | str,
+    reason: str | None = None,
+) -> Appointment:
+    """Move an appointment through FHIR appointment-status."""
+    old = ctx.uow.get(Appointment, appointment_id)
+    ctx.allow(old.patient_id, Permission.MANAGE_APPOINTMENTS, f"Appointment/{appointment_id}")
+    new = old.transition(status, by=ctx.actor_id, at=ctx.now, reason=reason)
+    ctx.uow.save(new)
+    ctx.emit(
+        ev.AppointmentStatusChanged(
+            **ctx.common(old.patient_id),
+            appointment_id=str(old.id),
+            from_status=old.status.value,
+            to_status=new.status.value,
+        )
+    )
+    return new
+
+
+@operation(AuditAction.READ)
+def appointments_of(ctx: Context, patient_id: PatientId) -> list[Appointment]:
+    """Every appointment of a patient, earliest first."""
+    ctx.allow(patient_id, Permission.READ, f"Patient/{patient_id}")
+    found = ctx.uow.all(Appointment, patient_id=str(patient_id))
+    return sorted(found, key=lambda a: a.start)

@@ -1,0 +1,95 @@
+"""Staff use cases: register, update and read staff members."""
+
+from __future__ import annotations
+
+import attrs
+
+from .. import events as ev
+from ..access import Permission
+from ..model import (
+    CareCoordError,
+    ConflictError,
+    NotFoundError,
+    StaffId,
+    StaffMember,
+    supervision_chain,
+)
+from ..model.audit import AuditAction, PurposeOfUse
+from ..storage.port import WorkQuery
+from ..storage.uow import UnitOfWork
+from . import _access
+from ._util import check
+from .runner import Context, operation
+
+__all__ = ["register_staff", "staff_member"]
+
+
+def _first_member(uow: UnitOfWork, actor_id: StaffId, member: object) -> StaffMember | None:
+    """The very first staff member of an empty store may register themselves."""
+    if not isinstance(member, StaffMember) or member.id != actor_id:
+        return None
+    anyone = uow.query(WorkQuery(category="staff", open_only=False, limit=1))
+    return None if anyone else member
+
+
+@operation(AuditAction.UPDATE, bootstrap=_first_member)
+def register_staff(ctx: Context, member: StaffMember) -> StaffMember:
+    """Register a new staff member (``revision`` 0), or update one read earlier.
+
+    An update passes a copy read through :func:`staff_member` (or returned by
+    an earlier registration): its ``revision`` must still be the stored one,
+    otherwise :class:`ConflictError` and nothing changes. The first staff
+    member of an empty store registers themselves; after that the actor needs
+    the staff-wide ``manage-staff`` permission.
+    """
+    check(member, StaffMember)
+    uow = ctx.uow
+    entity = f"StaffMember/{member.id}"
+    if ctx.bootstrap:
+        ctx.grant(PurposeOfUse.HOPERAT, entity=entity)
+    else:
+        ctx.allow_staff(Permission.MANAGE_STAFF, entity=entity)
+    ctx.purpose = PurposeOfUse.HOPERAT
+    supervisor = member.supervisor_id
+    if supervisor is not None and uow.find(StaffMember, supervisor) is None:
+        raise NotFoundError(f"supervisor {supervisor} is not registered")
+    existing = uow.find(StaffMember, member.id)
+    if existing is None:
+        if member.revision:
+            raise NotFoundError(f"staff member {member.id} is not registered")
+        uow.add(member)
+    else:
+        current = uow.version_of(StaffMember, member.id)
+        if member.revision != current:
+            # 0: a new registration of a taken id; otherwise a stale copy.
+            raise ConflictError("StaffMember", str(member.id), member.revision)
+        uow.save(member)
+    if supervisor is not None:
+        directory: dict[StaffId, StaffMember] = {}
+        _access.load_line(uow, supervisor, directory)
+        directory[member.id] = member
+        supervision_chain(member.id, directory)  # rejects cycles
+    ctx.action = AuditAction.CREATE if existing is None else AuditAction.UPDATE
+    ctx.emit(
+        ev.StaffRegistered(
+            at=ctx.now, actor=str(ctx.actor_id), patient_id=None, staff_id=str(member.id)
+        )
+    )
+    return attrs.evolve(member, revision=uow.version_of(StaffMember, member.id) + 1)
+
+
+@operation(AuditAction.READ)
+def staff_member(ctx: Context, staff_id: StaffId) -> StaffMember:
+    """Read a staff member: oneself, one's reports, or anyone with ``manage-staff``."""
+    entity = f"StaffMember/{staff_id}"
+    directory: dict[StaffId, StaffMember] = {}
+    _access.load_line(ctx.uow, staff_id, directory)
+    try:
+        above = supervision_chain(staff_id, directory) if staff_id in directory else []
+    except CareCoordError:  # a broken reporting line grants nothing
+        above = []
+    if staff_id == ctx.actor_id or ctx.actor_id in above:
+        ctx.grant(PurposeOfUse.HOPERAT, entity=entity)
+    else:
+        ctx.allow_staff(Permission.MANAGE_STAFF, entity=entity)
+    return ctx.uow.get(StaffMember, staff_id)
