@@ -21,7 +21,7 @@ from carecoord import (
     StorageError,
     ValidationError,
 )
-from carecoord.model.audit import AuditEntry, AuditHead, verify_chain
+from carecoord.model.audit import AuditCheckpoint, AuditEntry, AuditHead, verify_chain
 from carecoord.service import CareCoordinator
 from carecoord.storage import (
     RECORD_TYPES,
@@ -38,7 +38,7 @@ from carecoord.storage import (
 )
 from carecoord.testing import FixedClock
 from carecoord.testing.strategies import ENTITY_STRATEGIES
-from world import COORD, NURSE, PLAN, T0, populate
+from world import COORD, NURSE, PATIENT, PLAN, T0, populate
 
 CATEGORIES = (
     "review",
@@ -69,6 +69,8 @@ def populated(store: Store) -> CareCoordinator:
         assignee_id=NURSE,
     )
     service.add_intervention(PLAN, task, actor=COORD)
+    service.seal_audit()
+    service.patient(PATIENT, actor=COORD)  # one entry left unsealed: it is copied as it is
     return service
 
 
@@ -107,12 +109,15 @@ def check_copied(source: Store, target: Store, report: CopyReport) -> None:
     assert {r.version for kind in RECORD_TYPES for r in target.read_all(kind)} == {1}
     assert worklists(target) == worklists(source)
     with UnitOfWork(target) as uow:
-        entries = sorted(uow.all(AuditEntry), key=lambda e: e.sequence)
+        entries = uow.all(AuditEntry)
         head = uow.get(AuditHead, "head")
+        checkpoints = uow.all(AuditCheckpoint)
     assert len(entries) == report.counts["AuditEntry"] > 10
-    assert verify_chain(entries, checkpoint=head.hash) == ()
-    assert [e.sequence for e in entries] == list(range(1, len(entries) + 1))
-    assert head.sequence == len(entries)
+    sealed = [e for e in entries if e.sealed]
+    assert len(sealed) == len(entries) - 1
+    assert verify_chain(sealed, checkpoint=head.hash, checkpoints=checkpoints) == ()
+    assert sorted(e.sequence or 0 for e in sealed) == list(range(1, len(sealed) + 1))
+    assert head.sequence == len(sealed)
 
 
 def test_memory_to_sqlite(tmp_path: Path) -> None:
@@ -133,8 +138,7 @@ def test_memory_to_sqlite(tmp_path: Path) -> None:
         # The copy is a working store: the service carries on, and the chain verifies.
         service = CareCoordinator(store=target, clock=FixedClock(T0))
         assert service.verify_audit_trail(actor=COORD) == ()
-        with UnitOfWork(target) as uow:
-            assert uow.get(AuditHead, "head").sequence == report.counts["AuditEntry"] + 1
+        assert service.seal_audit().head_sequence == report.counts["AuditEntry"] + 1
     finally:
         target.close()
 

@@ -95,6 +95,29 @@ NURSE = StaffId("staff-2")
 PID = PatientId("patient-1")
 ZONE_EXT = {"extension": [{"url": EXTENSION_BASE + "zone", "valueString": "America/Chicago"}]}
 
+# Audit entries get a fresh id when created: make them once, so every
+# rich_record() is the same record.
+AUDIT_SEALED = AuditEntry.create(
+    at=T0,
+    actor=str(COORD),
+    action=AuditAction.READ,
+    operation="get_patient",
+    outcome=AuditOutcome.SUCCESS,
+    patient_id=str(PID),
+    entity="Patient/patient-1",
+).seal(1, GENESIS_HASH, sealed_at=T0 + timedelta(minutes=5))
+"""The rich record's first audit entry, sealed by the sealer."""
+AUDIT_UNSEALED = AuditEntry.create(
+    at=T0 + timedelta(minutes=1),
+    actor=str(NURSE),
+    action=AuditAction.UPDATE,
+    operation="set_intervention_status",
+    outcome=AuditOutcome.MINOR_FAILURE,
+    patient_id=str(PID),
+    detail="AccessDeniedError",
+)
+"""The rich record's second audit entry, not sealed yet."""
+
 
 def rich_record() -> PatientRecord:
     """A fixed record that uses every mapped element at least once."""
@@ -318,28 +341,6 @@ def rich_record() -> PatientRecord:
         categories=("appointments", "care-plan"),
         period=Period(T0, T0 + timedelta(days=365)),
     ).transition("inactive", by=COORD, at=T0 + timedelta(days=2))
-    first = AuditEntry.create(
-        sequence=1,
-        previous_hash=GENESIS_HASH,
-        at=T0,
-        actor=str(COORD),
-        action=AuditAction.READ,
-        operation="get_patient",
-        outcome=AuditOutcome.SUCCESS,
-        patient_id=str(PID),
-        entity="Patient/patient-1",
-    )
-    second = AuditEntry.create(
-        sequence=2,
-        previous_hash=first.hash,
-        at=T0 + timedelta(minutes=1),
-        actor=str(NURSE),
-        action=AuditAction.UPDATE,
-        operation="set_intervention_status",
-        outcome=AuditOutcome.MINOR_FAILURE,
-        patient_id=str(PID),
-        detail="AccessDeniedError",
-    )
     return PatientRecord(
         patient=patient,
         staff=staff,
@@ -353,7 +354,7 @@ def rich_record() -> PatientRecord:
         notes=(note,),
         decisions=(decision,),
         consents=(consent,),
-        audit_entries=(first, second),
+        audit_entries=(AUDIT_SEALED, AUDIT_UNSEALED),
     )
 
 
@@ -608,6 +609,51 @@ def test_consents_decisions_notes_reviews_and_audit(bundle: dict[str, Any]) -> N
         "AccessDeniedError",
     )
     assert "identifier" not in first
+
+
+AUDIT_ID_SYSTEM = "https://carecoord.dev/fhir/id/audit-entry"
+SEALING = ("audit-sequence", "audit-previous-hash", "audit-hash", "audit-sealed-at")
+
+
+def test_audit_events_carry_the_entry_id_and_its_sealing(bundle: dict[str, Any]) -> None:
+    sealed, unsealed = resources(bundle, "AuditEvent")
+    for event, entry in ((sealed, AUDIT_SEALED), (unsealed, AUDIT_UNSEALED)):
+        assert event["id"] == entry.id  # a valid FHIR id is kept
+        assert ext(event, "audit-id") == [
+            {
+                "url": EXTENSION_BASE + "audit-id",
+                "valueIdentifier": {"system": AUDIT_ID_SYSTEM, "value": entry.id},
+            }
+        ]
+    assert AUDIT_SEALED.hash is not None
+    assert [e["url"].removeprefix(EXTENSION_BASE) for e in sealed["extension"]] == [
+        "audit-id",
+        "audit-operation",
+        *SEALING,
+        "audit-entity",
+    ]
+    assert ext(sealed, "audit-sequence")[0]["valueString"] == "1"
+    assert ext(sealed, "audit-previous-hash")[0]["valueString"] == GENESIS_HASH
+    assert ext(sealed, "audit-hash")[0]["valueString"] == AUDIT_SEALED.hash
+    # the sealing time keeps its zone, like every other datetime
+    assert ext(sealed, "audit-sealed-at")[0]["extension"] == [
+        {"url": "dateTime", "valueDateTime": "2026-11-02T09:05:00-06:00"},
+        {"url": "zone", "valueString": "America/Chicago"},
+    ]
+    # an unsealed entry simply has no sealing extensions
+    assert not [name for name in SEALING if ext(unsealed, name)]
+
+
+def test_an_audit_id_that_is_not_a_fhir_id_gets_a_uuid_and_keeps_the_id() -> None:
+    legacy = attrs.evolve(AUDIT_UNSEALED, id="legacy:audit_7")
+    record = attrs.evolve(rich_record(), audit_entries=(AUDIT_SEALED, legacy))
+    bundle = export_bundle(record, include_audit=True)
+    event = resources(bundle, "AuditEvent")[1]
+    assert event["id"] != legacy.id
+    assert full_url(bundle, event) == "urn:uuid:" + event["id"]
+    assert ext(event, "audit-id")[0]["valueIdentifier"]["value"] == "legacy:audit_7"
+    validate_resource(event)
+    assert export_bundle(record, include_audit=True) == bundle
 
 
 def test_audit_only_when_asked() -> None:

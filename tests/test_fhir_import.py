@@ -30,13 +30,17 @@ from carecoord.fhir import (
     save_imported,
 )
 from carecoord.storage import RECORD_TYPES, MemoryStore, UnitOfWork
-from test_fhir_export import rich_record
+from test_fhir_export import AUDIT_SEALED, AUDIT_UNSEALED, rich_record
 from test_fhir_roundtrip import exact
 
 Bundle = dict[str, Any]
 
 # entry positions in the rich record's Bundle (see ALL_TYPES in test_fhir_export)
 PATIENT, CARE_TEAM, CARE_PLAN, GOAL, TASK, APPOINTMENT, COMMUNICATION = 0, 7, 10, 11, 12, 16, 19
+SEALED, UNSEALED = 22, 23  # AuditEvents
+# the sealed AuditEvent's extensions: audit-id, audit-operation, audit-sequence,
+# audit-previous-hash, audit-hash, audit-sealed-at, audit-entity
+SEQ_EXT, HASH_EXT, SEALED_AT_EXT = 2, 4, 5
 
 
 @pytest.fixture
@@ -276,6 +280,93 @@ def test_wrong_types(bundle: Bundle, change: Callable[[Bundle], None], message: 
     assert str(import_error(bundle)) == message
 
 
+def _sealed_path(suffix: str = "") -> str:
+    return f"Bundle.entry[{SEALED}].resource(AuditEvent/{AUDIT_SEALED.id}){suffix}"
+
+
+def _drop_ext(resource: dict[str, Any], name: str) -> None:
+    resource["extension"] = [e for e in resource["extension"] if e["url"] != EXTENSION_BASE + name]
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (
+            lambda b: _drop_ext(res(b, SEALED), "audit-hash"),
+            _sealed_path(".extension: incomplete audit sealing extensions (audit-hash missing)"),
+        ),
+        (
+            lambda b: _drop_ext(res(b, SEALED), "audit-sequence"),
+            _sealed_path(
+                ".extension: incomplete audit sealing extensions (audit-sequence missing)"
+            ),
+        ),
+        (
+            lambda b: res(b, UNSEALED)["extension"].append(res(b, SEALED)["extension"][SEQ_EXT]),
+            f"Bundle.entry[{UNSEALED}].resource(AuditEvent/{AUDIT_UNSEALED.id}).extension: "
+            "incomplete audit sealing extensions "
+            "(audit-previous-hash, audit-hash, audit-sealed-at missing)",
+        ),
+        (
+            lambda b: res(b, SEALED)["extension"].append(res(b, SEALED)["extension"][HASH_EXT]),
+            _sealed_path(".extension[7]: extension may occur only once"),
+        ),
+        (
+            lambda b: res(b, SEALED)["extension"][SEQ_EXT].__setitem__("valueString", "0"),
+            _sealed_path(".extension[2].valueString: expected a positive integer"),
+        ),
+        (
+            lambda b: res(b, SEALED)["extension"][SEQ_EXT].__setitem__("valueString", "\u0661"),
+            _sealed_path(".extension[2].valueString: expected a positive integer"),
+        ),
+        (
+            lambda b: res(b, SEALED)["extension"][HASH_EXT].__setitem__("valueString", "A" * 64),
+            _sealed_path(".extension[4].valueString: expected 64 lowercase hex digits"),
+        ),
+        (
+            lambda b: res(b, SEALED)["extension"][SEALED_AT_EXT]["extension"][0].__setitem__(
+                "valueDateTime", "2026-11-02T09:05:00"
+            ),
+            _sealed_path(".extension[5].extension[0].valueDateTime: naive datetime"),
+        ),
+        (
+            lambda b: res(b, SEALED)["extension"][0]["valueIdentifier"].__setitem__(
+                "system", "urn:ietf:rfc:3986"
+            ),
+            _sealed_path(
+                ".extension[0].valueIdentifier.system: expected an audit-entry identifier"
+            ),
+        ),
+    ],
+    ids=[
+        "no-hash",
+        "no-sequence",
+        "half-sealed",
+        "twice",
+        "sequence-zero",
+        "sequence-not-ascii",
+        "hash",
+        "sealed-at",
+        "id-system",
+    ],
+)
+def test_inconsistent_audit_sealing_is_rejected(
+    bundle: Bundle, change: Callable[[Bundle], None], message: str
+) -> None:
+    change(bundle)
+    assert str(import_error(bundle)) == message
+
+
+def test_an_audit_event_without_the_id_extension_takes_its_fhir_id(bundle: Bundle) -> None:
+    _drop_ext(res(bundle, UNSEALED), "audit-id")
+    assert import_bundle(bundle).record == rich_record()
+    del res(bundle, UNSEALED)["id"]
+    assert str(import_error(bundle)) == (
+        f"Bundle.entry[{UNSEALED}].resource(AuditEvent).extension: "
+        "required extension audit-id missing and no id"
+    )
+
+
 def test_unknown_resource_type(bundle: Bundle) -> None:
     bundle["entry"].append({"resource": {"resourceType": "Observation", "id": "o-1"}})
     assert str(import_error(bundle)) == (
@@ -370,6 +461,8 @@ def test_errors_never_echo_values(bundle: Bundle) -> None:
         lambda b: res(b, TASK).__setitem__("status", secret),
         lambda b: res(b, PATIENT)["name"][0].__setitem__("family", [secret]),
         lambda b: res(b, TASK)["owner"].__setitem__("reference", secret),
+        lambda b: res(b, SEALED)["extension"][HASH_EXT].__setitem__("valueString", secret),
+        lambda b: res(b, SEALED)["extension"][SEQ_EXT].__setitem__("valueString", secret),
     ]
     for change in cases:
         broken = copy.deepcopy(_BUNDLE)

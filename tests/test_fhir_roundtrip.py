@@ -27,6 +27,7 @@ from carecoord import (
     PatientId,
     PurposeOfUse,
     StaffId,
+    verify_chain,
 )
 from carecoord.fhir import PatientRecord, export_bundle, import_bundle
 from carecoord.fhir.valuesets import check_bundle
@@ -46,15 +47,25 @@ def _many(strategy: SearchStrategy[T]) -> SearchStrategy[tuple[T, ...]]:
     return st.lists(strategy, max_size=MAX, unique_by=lambda x: str(x.id)).map(tuple)  # type: ignore[attr-defined]
 
 
+_HEX64 = st.text("0123456789abcdef", min_size=64, max_size=64)
+_OTHER_IDS = st.text("ab1_:", min_size=1, max_size=8)
+"""Short ids, often with ``_`` or ``:``, which FHIR ids do not allow."""
+
+
 @st.composite
-def audit_chains(draw: st.DrawFn, patient_id: str) -> tuple[AuditEntry, ...]:
-    """A short, valid audit chain about ``patient_id`` (or no patient)."""
+def audit_logs(draw: st.DrawFn, patient_id: str) -> tuple[AuditEntry, ...]:
+    """A short audit log about ``patient_id`` (or no patient): sealed entries, then unsealed ones.
+
+    A patient's entries are a part of the whole chain, so the sealed ones have
+    increasing sequences with gaps, each linked to some earlier hash. Ids are
+    fresh :func:`~carecoord.new_audit_entry_id` ones, some replaced by short
+    ids that are often not FHIR ids.
+    """
+    count = draw(st.integers(0, MAX))
+    odd_ids = draw(st.lists(_OTHER_IDS, max_size=count, unique=True))
     entries: list[AuditEntry] = []
-    previous = GENESIS_HASH
-    for n in range(1, draw(st.integers(0, MAX)) + 1):
+    for n in range(count):
         entry = AuditEntry.create(
-            sequence=n,
-            previous_hash=previous,
             at=draw(cs.AWARE_DATETIMES),
             actor=draw(cs.ids(StaffId)),
             action=draw(st.sampled_from(list(AuditAction))),
@@ -65,8 +76,12 @@ def audit_chains(draw: st.DrawFn, patient_id: str) -> tuple[AuditEntry, ...]:
             entity=draw(cs.optional(st.just("CarePlan/plan-1"))),
             detail=draw(cs.optional(st.just("AccessDeniedError"))),
         )
-        entries.append(entry)
-        previous = entry.hash
+        entries.append(entry if n >= len(odd_ids) else attrs.evolve(entry, id=odd_ids[n]))
+    sequence = 0
+    for n in range(draw(st.integers(0, count))):
+        sequence += draw(st.integers(1, 1000))
+        previous = GENESIS_HASH if sequence == 1 else draw(_HEX64)
+        entries[n] = entries[n].seal(sequence, previous, sealed_at=draw(cs.AWARE_DATETIMES))
     return tuple(entries)
 
 
@@ -88,7 +103,7 @@ def patient_records(draw: st.DrawFn) -> PatientRecord:
         notes=draw(_many(_owned(cs.notes(), pid))),
         decisions=draw(_many(_owned(cs.patient_decisions(), pid))),
         consents=draw(_many(_owned(cs.consents(), pid))),
-        audit_entries=draw(audit_chains(str(pid))),
+        audit_entries=draw(audit_logs(str(pid))),
     )
 
 
@@ -162,6 +177,61 @@ def test_audit_is_exported_only_when_asked(record: PatientRecord) -> None:
     with_audit = export_bundle(record, include_audit=True)
     kinds = [e["resource"]["resourceType"] for e in with_audit["entry"]]
     assert kinds.count("AuditEvent") == len(record.audit_entries)
+
+
+def test_unsealed_and_sealed_audit_entries_round_trip_exactly() -> None:
+    key = b"fhir-round-trip-audit-key"
+    fold_second = datetime(2026, 11, 1, 1, 30, fold=1, tzinfo=NY)  # EST, -05:00
+
+    def made(minutes: int) -> AuditEntry:
+        return AuditEntry.create(
+            at=T0 + timedelta(minutes=minutes),
+            actor="staff-1",
+            action=AuditAction.READ,
+            operation="get_patient",
+            outcome=AuditOutcome.SUCCESS,
+            patient_id="p-1",
+        )
+
+    sealed = made(0).seal(1, GENESIS_HASH, sealed_at=fold_second, key=key)
+    assert sealed.hash is not None
+    legacy = attrs.evolve(made(1), id="legacy:2").seal(
+        2, sealed.hash, sealed_at=datetime(2026, 11, 1, 7, tzinfo=UTC), key=key
+    )
+    assert legacy.hash is not None
+    unsealed = made(2)
+    record = PatientRecord(patient=cs_patient(), audit_entries=(sealed, legacy, unsealed))
+    bundle = export_bundle(record, include_audit=True)
+    validate_r4(bundle)
+    assert check_bundle(bundle) == ()
+    events = [
+        e["resource"] for e in bundle["entry"] if e["resource"]["resourceType"] == "AuditEvent"
+    ]
+    names = [[x["url"].rsplit("/", 1)[1] for x in event["extension"]] for event in events]
+    sealing = ["audit-sequence", "audit-previous-hash", "audit-hash", "audit-sealed-at"]
+    assert names == [["audit-id", "audit-operation", *sealing]] * 2 + [
+        ["audit-id", "audit-operation"]
+    ]
+    assert (events[0]["id"], events[2]["id"]) == (sealed.id, unsealed.id)
+    assert events[1]["id"] != legacy.id  # "legacy:2" is no FHIR id: a uuid instead
+    assert [event["extension"][0]["valueIdentifier"]["value"] for event in events] == [
+        sealed.id,
+        "legacy:2",
+        unsealed.id,
+    ]
+    assert events[0]["extension"][5]["extension"] == [
+        {"url": "dateTime", "valueDateTime": "2026-11-01T01:30:00-05:00"},
+        {"url": "zone", "valueString": "America/New_York"},
+    ]
+
+    back = import_bundle(json.loads(json.dumps(bundle))).record
+    assert back == record
+    assert exact(back) == exact(record)
+    assert [e.sealed for e in back.audit_entries] == [True, True, False]
+    # the sealed entries still match their hashes, and the unsealed one can be sealed on
+    again = back.audit_entries[2].seal(3, legacy.hash, sealed_at=fold_second, key=key)
+    assert verify_chain([*back.audit_entries[:2], again], key=key) == ()
+    assert export_bundle(import_bundle(bundle), include_audit=True) == bundle
 
 
 def test_dst_fold_and_gap_datetimes_round_trip_exactly() -> None:

@@ -85,5 +85,5 @@ def test_layer_imports_point_inward(layer: str) -> None:
 
 
 def test_the_checker_sees_relative_imports() -> None:
-    found = _imports(PACKAGE / "service" / "coordinator.py")
+    found = _imports(PACKAGE / "service" / "runner.py")
     assert {"carecoord.model", "carecoord.storage.uow", "carecoord.access"} <= found

@@ -233,7 +233,11 @@ def test_a_notifier_that_times_out_is_retried(any_store: Store) -> None:
 def test_missing_address_fails_without_retry(any_store: Store) -> None:
     clock = FixedClock(T0)
     service = make_service(any_store, clock)
-    unreachable = attrs.evolve(make_patient(), telecom=(), preferences=ContactPreferences())
+    unreachable = attrs.evolve(
+        service.patient(make_patient().id, actor=COORD),
+        telecom=(),
+        preferences=ContactPreferences(),
+    )
     service.update_patient(unreachable, actor=COORD)
     service.schedule_appointment(
         Appointment(

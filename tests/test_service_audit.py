@@ -201,7 +201,7 @@ OPERATIONS: dict[str, tuple[Call, Call | None]] = {
         ),
     ),
     "update_patient": (
-        lambda s, a: s.update_patient(make_patient(), actor=a),
+        lambda s, a: s.update_patient(s.patient(PATIENT, actor=a), actor=a),
         lambda s, a: s.update_patient(make_patient(), actor=OUTSIDER),
     ),
     "patient": (
@@ -528,6 +528,14 @@ OPERATIONS: dict[str, tuple[Call, Call | None]] = {
         lambda s, a: s.audit_trail(actor=a, patient_id=PATIENT),
         lambda s, a: s.audit_trail(actor=MA, patient_id=PATIENT),
     ),
+    "staff_member": (
+        lambda s, a: s.staff_member(NURSE, actor=a),
+        lambda s, a: s.staff_member(COORD, actor=MA),
+    ),
+    "verify_audit": (
+        lambda s, a: s.verify_audit(actor=a),
+        lambda s, a: s.verify_audit(actor=MA),
+    ),
     "verify_audit_trail": (
         lambda s, a: s.verify_audit_trail(actor=a),
         lambda s, a: s.verify_audit_trail(actor=MA),
@@ -539,7 +547,16 @@ OPERATIONS: dict[str, tuple[Call, Call | None]] = {
     "tick": (lambda s, a: s.tick(), None),
 }
 
-NOT_OPERATIONS = {"subscribe", "store", "clock", "access_policy", "notification_rules"}
+NOT_OPERATIONS = {
+    "subscribe",
+    "store",
+    "clock",
+    "access_policy",
+    "notification_rules",
+    "retry",
+    "run",  # runs the operations below (and a host's own)
+    "seal_audit",  # maintains the audit log itself; reads no patient data
+}
 
 
 def public_operations() -> set[str]:
@@ -567,7 +584,9 @@ def test_every_operation_audits_exactly_once(any_store: Store) -> None:
     service = CareCoordinator(store=any_store, clock=clock)
     populate(service, clock)
     for name, (allowed, denied) in OPERATIONS.items():
-        calls = {"record_referral_result": 4, "set_team_status": 2}.get(name, 1)
+        calls = {"record_referral_result": 4, "set_team_status": 2, "update_patient": 2}.get(
+            name, 1
+        )
         before = len(entries(any_store))
         allowed(service, COORD)
         after = entries(any_store)
@@ -595,8 +614,13 @@ def test_every_operation_audits_exactly_once(any_store: Store) -> None:
             kind: [(r.id, r.version) for r in any_store.read_all(kind)]
             for kind in ("Patient", "CareTeam", "CarePlan", "Referral", "Consent", "StaffMember")
         } == before_records, f"{name}: a denied operation changed data"
-    # the whole trail is intact
+    # the whole trail is intact, before and after sealing
     assert service.verify_audit_trail(actor=COORD) == ()
+    report = service.seal_audit()
+    assert report.head_sequence == len(entries(any_store))  # tick sealed most of them
+    verification = service.verify_audit(actor=COORD)
+    assert verification.intact and verification.unsealed == 0
+    assert verification.sealed == verification.head_sequence
 
 
 def test_failed_operations_are_audited_too(any_store: Store) -> None:
@@ -655,7 +679,12 @@ def test_audit_trail_per_patient_and_actor(any_store: Store) -> None:
     assert per_patient and all(e.patient_id == PATIENT for e in per_patient)
     per_nurse = service.audit_trail(actor=COORD, actor_id=NURSE)
     assert [e.operation for e in per_nurse] == ["patient"]
-    assert [e.sequence for e in per_patient] == sorted(e.sequence for e in per_patient)
+    assert [e.id for e in per_patient] == sorted(e.id for e in per_patient)
+    service.seal_audit()
+    sealed = service.audit_trail(actor=COORD, patient_id=PATIENT)
+    assert [e.id for e in sealed[: len(per_patient)]] == [e.id for e in per_patient]
+    numbers = [e.sequence for e in sealed if e.sequence is not None]
+    assert len(numbers) == len(per_patient) + 1 and numbers == sorted(numbers)
 
 
 def test_tampering_with_stored_entries_is_detected(any_store: Store) -> None:
@@ -666,6 +695,7 @@ def test_tampering_with_stored_entries_is_detected(any_store: Store) -> None:
     clock = FixedClock(T0)
     service = CareCoordinator(store=any_store, clock=clock)
     populate(service, clock)
+    service.seal_audit()
     checkpoint = service.audit_head(actor=COORD)
     assert service.verify_audit_trail(actor=COORD, checkpoint=checkpoint) == ()
     victim = any_store.read_all("AuditEntry")[2]
@@ -682,7 +712,12 @@ def test_tampering_with_stored_entries_is_detected(any_store: Store) -> None:
         ]
     )
     breaks = service.verify_audit_trail(actor=COORD, checkpoint=checkpoint)
-    assert [b.sequence for b in breaks] == [3]
+    # the edited content, and the index row the raw write dropped
+    assert {b.sequence for b in breaks} == {3}
+    assert {b.problem for b in breaks} == {
+        "content does not match its hash",
+        "audit index row is missing",
+    }
 
 
 def test_supervisor_reads_reports_patients_but_cannot_change(any_store: Store) -> None:

@@ -119,7 +119,7 @@ from world import (
     staff_member,
 )
 
-AUDIT_KINDS = {"AuditEntry", "AuditHead"}
+AUDIT_KINDS = {"AuditEntry", "AuditHead", "AuditCheckpoint"}
 P = str(PATIENT)
 
 
@@ -158,7 +158,7 @@ def snapshot(store: Store) -> dict[str, list[tuple[str, int, str]]]:
 
 def audit(store: Store) -> list[AuditEntry]:
     with UnitOfWork(store) as uow:
-        return sorted(uow.all(AuditEntry), key=lambda e: e.sequence)
+        return uow.all(AuditEntry)  # ids sort in append order (see new_audit_entry_id)
 
 
 def fails(
@@ -1275,7 +1275,7 @@ def test_an_unknown_or_inactive_actor_is_not_found(w: World) -> None:
         actor="ghost",
         operation="record_barrier",
     )
-    retired = attrs.evolve(staff_member(OUTSIDER, CareTeamRole.CARE_COORDINATOR), active=False)
+    retired = attrs.evolve(w.service.staff_member(OUTSIDER, actor=BOSS), active=False)
     w.service.register_staff(retired, actor=BOSS)
     w.take()
     fails(
@@ -1356,10 +1356,21 @@ def test_first_staff_member_bootstraps_then_registration_needs_permission() -> N
     service.register_staff(person("first", CareTeamRole.CASE_MANAGER), actor=StaffId("first"))
     with pytest.raises(NotFoundError):  # the store is no longer empty
         service.register_staff(person("second", CareTeamRole.NURSE), actor=StaffId("second"))
-    service.register_staff(person("nurse", CareTeamRole.NURSE), actor=StaffId("first"))
+    nurse = service.register_staff(person("nurse", CareTeamRole.NURSE), actor=StaffId("first"))
+    assert nurse.revision == 1
     with pytest.raises(AccessDeniedError):  # a nurse may not manage staff
         service.register_staff(person("third", CareTeamRole.NURSE), actor=StaffId("nurse"))
-    service.register_staff(person("nurse", CareTeamRole.MEDICAL_ASSISTANT), actor=StaffId("first"))
+    moved = service.register_staff(
+        attrs.evolve(nurse, roles=(CareTeamRole.MEDICAL_ASSISTANT,)), actor=StaffId("first")
+    )
+    assert moved.revision == 2
+    with pytest.raises(ConflictError):  # a stale copy never overwrites the newer edit
+        service.register_staff(attrs.evolve(nurse, active=False), actor=StaffId("first"))
+    with pytest.raises(ConflictError):  # a new registration of a taken id
+        service.register_staff(person("nurse", CareTeamRole.NURSE), actor=StaffId("first"))
+    assert service.staff_member(StaffId("nurse"), actor=StaffId("first")).roles == (
+        CareTeamRole.MEDICAL_ASSISTANT,
+    )
     trail = [e for e in audit(store) if e.operation == "register_staff"]
     assert [(e.actor, e.action, e.outcome.value) for e in trail] == [
         ("x", AuditAction.UPDATE, "4"),
@@ -1368,5 +1379,7 @@ def test_first_staff_member_bootstraps_then_registration_needs_permission() -> N
         ("first", AuditAction.CREATE, "0"),
         ("nurse", AuditAction.UPDATE, "4"),
         ("first", AuditAction.UPDATE, "0"),
+        ("first", AuditAction.UPDATE, "4"),
+        ("first", AuditAction.UPDATE, "4"),
     ]
     assert {e.purpose for e in trail if e.outcome.value == "0"} == {PurposeOfUse.HOPERAT}

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Sequence
 from datetime import UTC, date, datetime
+from typing import Any
 
 import attrs
 import pytest
@@ -191,15 +192,41 @@ def test_a_save_is_checked_against_the_first_version_read(any_store: Store) -> N
     mine = uow.get(StaffMember, "s-1")
     with UnitOfWork(any_store) as other:  # a concurrent change commits first
         other.save(attrs.evolve(other.get(StaffMember, "s-1"), active=False))
-    again = uow.get(StaffMember, "s-1")  # sees the new payload ...
-    assert again.active is False
-    assert uow.version_of(StaffMember, "s-1") == 1  # ... but keeps the version it based work on
+    again = uow.get(StaffMember, "s-1")  # the identity map: the copy first read ...
+    assert again is mine and again.active is True
+    assert uow.version_of(StaffMember, "s-1") == 1  # ... and the version it based work on
     uow.save(attrs.evolve(mine, name=HumanName(family="Lost update")))
     with pytest.raises(ConflictError):
         uow.commit()
     with UnitOfWork(any_store) as check:
         assert check.get(StaffMember, "s-1").name.family == "Staff"
         assert check.version_of(StaffMember, "s-1") == 2
+
+
+def test_a_unit_decodes_each_record_at_most_once(
+    any_store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from carecoord.storage import _codec
+    from carecoord.storage import uow as uow_module
+
+    commit(any_store, staff("s-1"), staff("s-2"))
+    decoded: list[str] = []
+    real = _codec.decode_record
+
+    def counting(stored: StoredRecord, cls: type[Any], **kwargs: Any) -> Any:
+        decoded.append(stored.id)
+        return real(stored, cls, **kwargs)
+
+    monkeypatch.setattr(uow_module, "decode_record", counting)
+    with UnitOfWork(any_store) as uow:
+        first = uow.get(StaffMember, "s-1")
+        for _ in range(5):
+            assert uow.get(StaffMember, "s-1") is first
+            assert uow.find(StaffMember, "s-1") is first
+        listed = uow.all(StaffMember)
+        assert listed[0] is first
+        assert uow.all(StaffMember)[1] is listed[1]
+    assert sorted(decoded) == ["s-1", "s-2"]
 
 
 def test_saving_a_pending_add_again_keeps_it_a_create(any_store: Store) -> None:

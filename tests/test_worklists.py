@@ -369,10 +369,7 @@ def test_own_worklist_in_chicago(world: tuple[CareCoordinator, FixedClock]) -> N
 def test_the_viewers_time_zone_sets_today(world: tuple[CareCoordinator, FixedClock]) -> None:
     service, _ = world
     service.register_staff(
-        staff_member(
-            MA, CareTeamRole.MEDICAL_ASSISTANT, supervisor=StaffId("lead-ma"), zone="Asia/Tokyo"
-        ),
-        actor=BOSS,
+        attrs.evolve(service.staff_member(MA, actor=BOSS), time_zone="Asia/Tokyo"), actor=BOSS
     )
     mine = service.worklist(MA, actor=MA)
     # In Tokyo it is already 03:00 on Nov 24, so i-utc (10:00 UTC Nov 24) is due today.
@@ -435,7 +432,7 @@ def test_supervisor_scope_covers_the_reporting_line(
     assert line.scope is WorklistScope.SUPERVISOR
     assert {i.owner_id for i in line} == {COORD, MA, NURSE}
     # MA reports to LEAD_MA; an inactive LEAD_MA does not hide MA's work from COORD.
-    lead = staff_member(LEAD_MA, CareTeamRole.LEAD_MEDICAL_ASSISTANT, supervisor=COORD)
+    lead = service.staff_member(LEAD_MA, actor=BOSS)
     service.register_staff(attrs.evolve(lead, active=False), actor=BOSS)
     assert ids(service.worklist(COORD, actor=COORD, scope="supervisor")) == ids(line)
     assert "i-late" not in ids(service.worklist(NURSE, actor=NURSE, scope="supervisor"))

@@ -198,16 +198,17 @@ def _verify_audit(args: argparse.Namespace, out: TextIO) -> int:
     service = _open_service(args.db)
     try:
         actor = StaffId(args.actor)
-        breaks = service.verify_audit_trail(actor=actor, checkpoint=args.checkpoint)
-        head = service.audit_head(actor=actor)
+        sealed = 0 if args.no_seal else service.seal_audit().sealed
+        report = service.verify_audit(actor=actor, checkpoint=args.checkpoint)
     finally:
         service.store.close()
-    if breaks:
-        out.write(f"audit trail TAMPERED: {len(breaks)} break(s)\n")
-        for found in breaks:
+    window = f"{report.sealed} sealed ({sealed} just now), {report.unsealed} not yet sealed"
+    if report.breaks:
+        out.write(f"audit trail TAMPERED: {len(report.breaks)} break(s); {window}\n")
+        for found in report.breaks:
             out.write(f"  {found}\n")
         return EXIT_TAMPERED
-    out.write(f"audit trail intact; head {head}\n")
+    out.write(f"audit trail intact; {window}; head {report.head_hash}\n")
     return EXIT_OK
 
 
@@ -288,6 +289,11 @@ def _parser() -> argparse.ArgumentParser:
     verify = reader("verify-audit", "verify the audit trail's hash chain")
     verify.add_argument("--actor", required=True, help="who is asking (needs view-caseloads)")
     verify.add_argument("--checkpoint", help="a head hash kept outside the database")
+    verify.add_argument(
+        "--no-seal",
+        action="store_true",
+        help="verify only; do not first seal the entries appended since the last seal",
+    )
     verify.set_defaults(run=_verify_audit)
 
     export = commands.add_parser(

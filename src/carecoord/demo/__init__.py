@@ -254,6 +254,7 @@ def run_demo(
     try:
         service = CareCoordinator(store=store, clock=FixedClock(data.now))
         load_demo(service, data)
+        service.seal_audit()  # chain what was recorded (a host does this from tick)
         out(f"Created {path} with {len(data.patients)} patients and {len(data.plans)} care plans.")
         end_of_day = data.now.replace(hour=23, minute=59)
         items = service.interventions_due(COORDINATOR, actor=COORDINATOR, until=end_of_day)

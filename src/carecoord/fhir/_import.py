@@ -147,6 +147,9 @@ _ACHIEVEMENT = "http://terminology.hl7.org/CodeSystem/goal-achievement"
 _GOAL_PRIORITY = "http://terminology.hl7.org/CodeSystem/goal-priority"
 _SCOPE = "http://terminology.hl7.org/CodeSystem/consentscope"
 _ACT_REASON = "http://terminology.hl7.org/CodeSystem/v3-ActReason"
+_SEALING = ("audit-sequence", "audit-previous-hash", "audit-hash", "audit-sealed-at")
+_SEQUENCE = re.compile(r"[1-9][0-9]*")
+_HEX64 = re.compile(r"[0-9a-f]{64}")
 
 
 # ------------------------------------------------------------------- readers
@@ -671,6 +674,47 @@ def has_category(o: Mapping[str, Any], at: str, key: str, code_: str) -> bool:
             if c.get("system") == cs("record-category") and c.get("code") == code_:
                 return True
     return False
+
+
+def audit_id(o: Mapping[str, Any], at: str) -> str:
+    """An audit entry's id: its ``audit-id`` identifier extension, else its FHIR id."""
+    found = ext_one(o, "audit-id", at)
+    if found is None:
+        rid = o.get("id")
+        if not isinstance(rid, str):
+            fail(f"{at}.extension", "required extension audit-id missing and no id")
+        return rid
+    where = f"{found[1]}.valueIdentifier"
+    ident = obj(ev(found[0], found[1], "valueIdentifier"), where)
+    if ident.get("system") != id_system("audit-entry"):
+        fail(f"{where}.system", "expected an audit-entry identifier")
+    return req_string(ident, "value", where)
+
+
+def audit_sealing(o: Mapping[str, Any], at: str) -> dict[str, Any]:
+    """The sealing fields of an AuditEvent: none (an unsealed entry) or all four."""
+    found = [ext_one(o, name, at) for name in _SEALING]
+    present = [f for f in found if f is not None]
+    if not present:
+        return {}
+    if len(present) != len(_SEALING):
+        missing = ", ".join(name for name, f in zip(_SEALING, found, strict=True) if f is None)
+        fail(f"{at}.extension", f"incomplete audit sealing extensions ({missing} missing)")
+    sequence, previous, hash_, sealed_at = present
+    number = ev_string(*sequence)
+    if not _SEQUENCE.fullmatch(number):
+        fail(f"{sequence[1]}.valueString", "expected a positive integer")
+    hashes = []
+    for e, where in (previous, hash_):
+        if not _HEX64.fullmatch(value := ev_string(e, where)):
+            fail(f"{where}.valueString", "expected 64 lowercase hex digits")
+        hashes.append(value)
+    return {
+        "sequence": int(number),
+        "previous_hash": hashes[0],
+        "hash": hashes[1],
+        "sealed_at": ev_dt(*sealed_at),
+    }
 
 
 # --------------------------------------------------------------------- import
@@ -1427,9 +1471,6 @@ class _Importer:
 
     def audit(self, e: _Entry) -> AuditEntry:
         r, at = e.resource, e.path
-        sequence = top_string(r, "audit-sequence", at)
-        if sequence is None or not sequence.isdigit():
-            fail(f"{at}.extension", "required extension audit-sequence missing or not a number")
         agents = items(r, "agent", at)
         if len(agents) != 1:
             fail(f"{at}.agent", "expected exactly one agent")
@@ -1444,23 +1485,20 @@ class _Importer:
         if len(purposes) != 1:
             fail(f"{at}.purposeOfEvent", "expected exactly one purpose")
         operation = top_string(r, "audit-operation", at)
-        previous = top_string(r, "audit-previous-hash", at)
-        hash_ = top_string(r, "audit-hash", at)
-        if operation is None or previous is None or hash_ is None:
-            fail(f"{at}.extension", "required audit extensions missing")
+        if operation is None:
+            fail(f"{at}.extension", "required extension audit-operation missing")
         return AuditEntry(
-            sequence=int(sequence),
+            id=audit_id(r, at),
             at=req_dt(r, "recorded", at),
             actor=req_string(ident, "value", f"{agents[0][1]}.who.identifier"),
             action=code(r, "action", at, "audit-event-action", AuditAction),
             operation=operation,
             outcome=code(r, "outcome", at, "audit-event-outcome", AuditOutcome),
             purpose=req_coded(purposes[0][0], purposes[0][1], _ACT_REASON, PurposeOfUse),
-            previous_hash=previous,
-            hash=hash_,
             patient_id=patient_id,
             entity=top_string(r, "audit-entity", at),
             detail=string(r, "outcomeDesc", at, required=False),
+            **audit_sealing(r, at),
         )
 
 

@@ -891,12 +891,17 @@ def _consent(b: _Bundle, c: Consent) -> None:
 
 
 def _audit(b: _Bundle, e: AuditEntry) -> None:
+    # AuditEvent has no identifier element: the audit-id extension carries the id.
+    ident = {"system": id_system("audit-entry"), "value": e.id}
     ext: list[dict[str, Any]] = [
-        {"url": ext_url("audit-sequence"), "valueString": str(e.sequence)},
+        {"url": ext_url("audit-id"), "valueIdentifier": ident},
         {"url": ext_url("audit-operation"), "valueString": e.operation},
-        {"url": ext_url("audit-previous-hash"), "valueString": e.previous_hash},
-        {"url": ext_url("audit-hash"), "valueString": e.hash},
     ]
+    if e.sequence is not None and e.sealed_at is not None:  # sealed: all four are set
+        ext.append({"url": ext_url("audit-sequence"), "valueString": str(e.sequence)})
+        ext += _string_ext("audit-previous-hash", e.previous_hash)
+        ext += _string_ext("audit-hash", e.hash)
+        ext.append(ext_dt(ext_url("audit-sealed-at"), e.sealed_at))
     ext += _string_ext("audit-entity", e.entity)
     body: dict[str, Any] = {
         "extension": ext,
@@ -919,7 +924,6 @@ def _audit(b: _Bundle, e: AuditEntry) -> None:
         body["outcomeDesc"] = e.detail
     if e.patient_id is not None:
         body["entity"] = [{"what": b.ref("patient", e.patient_id)}]
-    # AuditEvent has no identifier element: the sequence extension carries the id.
     entry = b.add("audit-entry", e.id, body)
     del entry["identifier"]
 

@@ -95,7 +95,7 @@ class PatientRecord:
         for entry in self.audit_entries:
             if entry.patient_id not in (None, str(self.patient.id)):
                 raise ValidationError(
-                    f"PatientRecord.audit_entries: entry {entry.sequence} names another patient",
+                    f"PatientRecord.audit_entries: entry {entry.id} names another patient",
                     field="audit_entries",
                 )
 

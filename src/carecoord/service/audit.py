@@ -10,12 +10,13 @@ from ..model.audit import (
     AuditEntry,
     AuditHead,
     AuditVerification,
+    ChainBreak,
 )
 from ..storage.port import WorkQuery
 from .runner import Context, operation
 from .sealing import verify_audit_log
 
-__all__ = ["audit_head", "audit_trail", "verify_audit"]
+__all__ = ["audit_head", "audit_trail", "verify_audit", "verify_audit_trail"]
 
 
 @operation(AuditAction.READ)
@@ -61,6 +62,12 @@ def verify_audit(ctx: Context, checkpoint: str | None = None) -> AuditVerificati
     """
     ctx.allow_staff(Permission.VIEW_CASELOADS)
     return verify_audit_log(ctx.uow, key=ctx.settings.audit_key, checkpoint=checkpoint)
+
+
+@operation(AuditAction.EXECUTE)
+def verify_audit_trail(ctx: Context, checkpoint: str | None = None) -> tuple[ChainBreak, ...]:
+    """The breaks :func:`verify_audit` finds (empty: intact)."""
+    return verify_audit.handler(ctx, checkpoint).breaks
 
 
 @operation(AuditAction.READ)

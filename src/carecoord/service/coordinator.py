@@ -35,67 +35,29 @@ from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
 from ..access import AccessPolicy, CareTeamPolicy
-from ..caseload import Worklist, WorklistScope
-from ..metrics import MetricReport
 from ..model import (
-    Appointment,
-    AppointmentId,
-    AppointmentStatus,
-    Assessment,
-    Barrier,
-    BarrierId,
-    CarePlan,
-    CarePlanId,
-    CarePlanStatus,
     CareTeam,
     CareTeamId,
     CareTeamRole,
     CareTeamStatus,
-    Consent,
-    ConsentId,
-    ConsentStatus,
-    Encounter,
-    EncounterId,
-    Goal,
-    GoalId,
-    GoalLifecycleStatus,
-    Intervention,
-    InterventionId,
-    Note,
     Patient,
-    PatientDecision,
     PatientId,
-    ProgressReading,
-    Referral,
-    ReferralId,
-    ReferralStatus,
-    Review,
     StaffId,
     StaffMember,
-    SurveyResponse,
-    TaskStatus,
     ValidationError,
 )
 from ..model._base import ensure_aware
-from ..model.access import EmergencyAccess
 from ..model.audit import AuditEntry, AuditVerification, ChainBreak
 from ..notify.rules import DEFAULT_RULES, NotificationRule
 from ..retry import RetryPolicy
 from ..storage.port import Store
-from ..worklist import WorkItem
 from . import (
-    appointments,
     audit,
-    emergency,
     patients,
-    plans,
-    records,
-    referrals,
-    reporting,
     staff,
     teams,
-    worklists,
 )
+from ._care import CareRecordMethods
 from .runner import (
     Clock,
     EventHandler,
@@ -112,7 +74,7 @@ __all__ = ["CareCoordinator"]
 T = TypeVar("T")
 
 
-class CareCoordinator:
+class CareCoordinator(CareRecordMethods):
     """The entry object: one method per coordination use case.
 
     ``store`` defaults to a fresh :class:`~carecoord.storage.MemoryStore`
@@ -299,304 +261,6 @@ class CareCoordinator:
         """Every care team of a patient."""
         return self._runner.run(teams.care_teams_of, actor, patient_id)
 
-    # --------------------------------------------------------- assessments
-    def record_assessment(self, assessment: Assessment, *, actor: StaffId) -> Assessment:
-        """Record an assessment and the needs it identified."""
-        return self._runner.run(records.record_assessment, actor, assessment)
-
-    def assessments_of(self, patient_id: PatientId, *, actor: StaffId) -> list[Assessment]:
-        """Every assessment of a patient, oldest first."""
-        return self._runner.run(records.assessments_of, actor, patient_id)
-
-    # ----------------------------------------------------------- care plans
-    def create_care_plan(self, plan: CarePlan, *, actor: StaffId) -> CarePlan:
-        """Create a care plan; the needs it addresses must come from the patient's assessments."""
-        return self._runner.run(plans.create_care_plan, actor, plan)
-
-    def care_plan(self, plan_id: CarePlanId, *, actor: StaffId) -> CarePlan:
-        """Read a care plan."""
-        return self._runner.run(plans.care_plan, actor, plan_id)
-
-    def care_plans_of(self, patient_id: PatientId, *, actor: StaffId) -> list[CarePlan]:
-        """Every care plan of a patient."""
-        return self._runner.run(plans.care_plans_of, actor, patient_id)
-
-    def set_plan_status(
-        self,
-        plan_id: CarePlanId,
-        status: CarePlanStatus | str,
-        *,
-        actor: StaffId,
-        reason: str | None = None,
-    ) -> CarePlan:
-        """Move a plan to ``status``; activating it announces its open assignments."""
-        return self._runner.run(plans.set_plan_status, actor, plan_id, status, reason)
-
-    def add_goal(self, plan_id: CarePlanId, goal: Goal, *, actor: StaffId) -> CarePlan:
-        """Add a goal to a plan (its id must be new in the plan)."""
-        return self._runner.run(plans.add_goal, actor, plan_id, goal)
-
-    def set_goal_status(
-        self,
-        plan_id: CarePlanId,
-        goal_id: GoalId,
-        status: GoalLifecycleStatus | str,
-        *,
-        actor: StaffId,
-        reason: str | None = None,
-    ) -> CarePlan:
-        """Move a goal to lifecycle ``status`` (FHIR goal-status)."""
-        return self._runner.run(plans.set_goal_status, actor, plan_id, goal_id, status, reason)
-
-    def record_progress(
-        self, plan_id: CarePlanId, goal_id: GoalId, reading: ProgressReading, *, actor: StaffId
-    ) -> CarePlan:
-        """Record a progress reading; the goal's achievement status is re-derived."""
-        return self._runner.run(plans.record_progress, actor, plan_id, goal_id, reading)
-
-    def add_intervention(
-        self, plan_id: CarePlanId, intervention: Intervention, *, actor: StaffId
-    ) -> CarePlan:
-        """Add an intervention to a plan; an assignee must be a registered staff member."""
-        return self._runner.run(plans.add_intervention, actor, plan_id, intervention)
-
-    def assign_intervention(
-        self,
-        plan_id: CarePlanId,
-        intervention_id: InterventionId,
-        assignee_id: StaffId,
-        *,
-        actor: StaffId,
-    ) -> CarePlan:
-        """Assign (or reassign) an open intervention."""
-        return self._runner.run(
-            plans.assign_intervention, actor, plan_id, intervention_id, assignee_id
-        )
-
-    def set_intervention_status(
-        self,
-        plan_id: CarePlanId,
-        intervention_id: InterventionId,
-        status: TaskStatus | str,
-        *,
-        actor: StaffId,
-        reason: str | None = None,
-    ) -> CarePlan:
-        """Move an intervention through FHIR task-status (a recurring one gets its next one)."""
-        return self._runner.run(
-            plans.set_intervention_status, actor, plan_id, intervention_id, status, reason
-        )
-
-    # -------------------------------------------------------------- reviews
-    def record_review(self, review: Review, *, actor: StaffId) -> Review:
-        """Record a plan review (moves the plan's next review, updates its goals)."""
-        return self._runner.run(plans.record_review, actor, review)
-
-    def reviews_of(self, plan_id: CarePlanId, *, actor: StaffId) -> list[Review]:
-        """Every review of a plan, oldest first."""
-        return self._runner.run(plans.reviews_of, actor, plan_id)
-
-    # ------------------------------------------------------------ referrals
-    def create_referral(self, referral: Referral, *, actor: StaffId) -> Referral:
-        """Create a referral (usually in ``draft``; send it with :meth:`set_referral_status`)."""
-        return self._runner.run(referrals.create_referral, actor, referral)
-
-    def set_referral_status(
-        self,
-        referral_id: ReferralId,
-        status: ReferralStatus | str,
-        *,
-        actor: StaffId,
-        reason: str | None = None,
-    ) -> Referral:
-        """Move a referral along its closed loop (sent, accepted, scheduled, ...)."""
-        return self._runner.run(referrals.set_referral_status, actor, referral_id, status, reason)
-
-    def record_referral_result(
-        self, referral_id: ReferralId, outcome: str, *, actor: StaffId
-    ) -> Referral:
-        """Record the result that came back: the referral's loop is closed."""
-        return self._runner.run(referrals.record_referral_result, actor, referral_id, outcome)
-
-    def referral(self, referral_id: ReferralId, *, actor: StaffId) -> Referral:
-        """Read a referral."""
-        return self._runner.run(referrals.referral, actor, referral_id)
-
-    def referrals_of(self, patient_id: PatientId, *, actor: StaffId) -> list[Referral]:
-        """Every referral of a patient."""
-        return self._runner.run(referrals.referrals_of, actor, patient_id)
-
-    # --------------------------------------------------------- appointments
-    def schedule_appointment(self, appointment: Appointment, *, actor: StaffId) -> Appointment:
-        """Record an appointment arranged for the patient."""
-        return self._runner.run(appointments.schedule_appointment, actor, appointment)
-
-    def set_appointment_status(
-        self,
-        appointment_id: AppointmentId,
-        status: AppointmentStatus | str,
-        *,
-        actor: StaffId,
-        reason: str | None = None,
-    ) -> Appointment:
-        """Move an appointment through FHIR appointment-status."""
-        return self._runner.run(
-            appointments.set_appointment_status, actor, appointment_id, status, reason
-        )
-
-    def appointments_of(self, patient_id: PatientId, *, actor: StaffId) -> list[Appointment]:
-        """Every appointment of a patient, earliest first."""
-        return self._runner.run(appointments.appointments_of, actor, patient_id)
-
-    # ----------------------------------------------- barriers, notes, consent
-    def record_barrier(self, barrier: Barrier, *, actor: StaffId) -> Barrier:
-        """Record a barrier to care."""
-        return self._runner.run(records.record_barrier, actor, barrier)
-
-    def resolve_barrier(self, barrier_id: BarrierId, summary: str, *, actor: StaffId) -> Barrier:
-        """Resolve a barrier, now."""
-        return self._runner.run(records.resolve_barrier, actor, barrier_id, summary)
-
-    def barriers_of(self, patient_id: PatientId, *, actor: StaffId) -> list[Barrier]:
-        """Every barrier of a patient."""
-        return self._runner.run(records.barriers_of, actor, patient_id)
-
-    def record_note(self, note: Note, *, actor: StaffId) -> Note:
-        """Document an interaction; a note naming a contact must name one of the patient's."""
-        return self._runner.run(records.record_note, actor, note)
-
-    def notes_of(self, patient_id: PatientId, *, actor: StaffId) -> list[Note]:
-        """Every note of a patient, oldest first."""
-        return self._runner.run(records.notes_of, actor, patient_id)
-
-    def record_decision(self, decision: PatientDecision, *, actor: StaffId) -> PatientDecision:
-        """Record a patient's decision about a recommendation."""
-        return self._runner.run(records.record_decision, actor, decision)
-
-    def decisions_of(self, patient_id: PatientId, *, actor: StaffId) -> list[PatientDecision]:
-        """Every recorded decision of a patient, oldest first."""
-        return self._runner.run(records.decisions_of, actor, patient_id)
-
-    def record_consent(self, consent: Consent, *, actor: StaffId) -> Consent:
-        """Record a consent; every contact it names must be one of the patient's."""
-        return self._runner.run(records.record_consent, actor, consent)
-
-    def set_consent_status(
-        self,
-        consent_id: ConsentId,
-        status: ConsentStatus | str,
-        *,
-        actor: StaffId,
-        reason: str | None = None,
-    ) -> Consent:
-        """Move a consent through FHIR consent-state (e.g. withdraw: ``inactive``)."""
-        return self._runner.run(records.set_consent_status, actor, consent_id, status, reason)
-
-    def consents_of(self, patient_id: PatientId, *, actor: StaffId) -> list[Consent]:
-        """Every consent of a patient."""
-        return self._runner.run(records.consents_of, actor, patient_id)
-
-    def record_encounter(self, encounter: Encounter, *, actor: StaffId) -> Encounter:
-        """Record a hospital or clinic encounter of a patient (admission, maybe discharge)."""
-        return self._runner.run(records.record_encounter, actor, encounter)
-
-    def record_discharge(
-        self, encounter_id: EncounterId, discharged_at: datetime, *, actor: StaffId
-    ) -> Encounter:
-        """Record when an admitted patient was discharged (once)."""
-        return self._runner.run(records.record_discharge, actor, encounter_id, discharged_at)
-
-    def record_survey_response(self, response: SurveyResponse, *, actor: StaffId) -> SurveyResponse:
-        """Record a patient's satisfaction survey score."""
-        return self._runner.run(records.record_survey_response, actor, response)
-
-    # ------------------------------------------------------------ worklists
-    def interventions_due(
-        self, staff_id: StaffId, *, actor: StaffId, until: datetime | None = None
-    ) -> list[WorkItem]:
-        """Open interventions of ``staff_id`` due by ``until`` (default now), most urgent first.
-
-        Served by the store's index: only the plans that hold due items are read.
-        Items of patients the actor may not read are left out.
-        """
-        return self._runner.run(worklists.interventions_due, actor, staff_id, until)
-
-    def reviews_due(self, *, actor: StaffId, until: datetime | None = None) -> list[CarePlan]:
-        """Active plans the actor may read with a review due before ``until`` (default now)."""
-        return self._runner.run(worklists.reviews_due, actor, until)
-
-    def worklist(
-        self,
-        staff_id: StaffId,
-        *,
-        actor: StaffId,
-        now: datetime | None = None,
-        scope: WorklistScope | str = WorklistScope.SELF,
-        until: datetime | None = None,
-        stalled_after: timedelta | None = None,
-        no_contact_after: timedelta = timedelta(days=30),
-    ) -> Worklist:
-        """The caseload worklist of ``staff_id`` at ``now`` (default: the clock), most urgent first.
-
-        Lists interventions and reviews due by the end of the viewer's local day
-        (``actor``'s time zone; or by ``until``), stalled referrals (no status
-        change for ``stalled_after``, default :attr:`stalled_referral_after`) and
-        completed ones still without an outcome, open goals at risk, unresolved
-        barriers, and caseload patients without a completed patient or family
-        contact for ``no_contact_after``. ``scope`` (see
-        :class:`~carecoord.caseload.WorklistScope`) widens it to the staff
-        member's teams or reporting line.
-
-        Served by the store's index; items of patients the actor may not read
-        are left out. Access: one's own worklist; a report's, for a
-        supervisor; anyone else's needs ``view-caseloads``.
-        """
-        return self._runner.run(
-            worklists.worklist,
-            actor,
-            staff_id,
-            now=now,
-            scope=scope,
-            until=until,
-            stalled_after=stalled_after,
-            no_contact_after=no_contact_after,
-        )
-
-    # --------------------------------------------------------------- metrics
-    def metrics(
-        self,
-        start: datetime,
-        end: datetime,
-        *,
-        actor: StaffId,
-        coordinator: StaffId | None = None,
-    ) -> MetricReport:
-        """Quality metrics over ``[start, end)`` (see :mod:`carecoord.metrics`).
-
-        With ``coordinator``, only patients on whose care teams the coordinator
-        held a membership during the period count. Metrics are de-identified
-        aggregates; the actor needs the staff-wide ``view-metrics`` permission.
-        A period still running is measured as of the clock's time.
-        """
-        return self._runner.run(reporting.metrics, actor, start, end, coordinator)
-
-    # ------------------------------------------------------ emergency access
-    def break_glass(
-        self,
-        patient_id: PatientId,
-        reason: str,
-        *,
-        actor: StaffId,
-        duration: timedelta = timedelta(hours=4),
-    ) -> EmergencyAccess:
-        """Grant the actor emergency access (purpose ETREAT) to a patient they do not care for.
-
-        Needs a reason; lasts ``duration`` (at most 24 hours); lets the actor read
-        and document; every access under it is audited with purpose ETREAT, and
-        the patient's team leads are notified.
-        """
-        return self._runner.run(emergency.break_glass, actor, patient_id, reason, duration)
-
     # ---------------------------------------------------------------- audit
     def audit_trail(
         self,
@@ -626,7 +290,7 @@ class CareCoordinator:
         self, *, actor: StaffId, checkpoint: str | None = None
     ) -> tuple[ChainBreak, ...]:
         """The breaks :meth:`verify_audit` finds (empty: intact)."""
-        return self.verify_audit(actor=actor, checkpoint=checkpoint).breaks
+        return self._runner.run(audit.verify_audit_trail, actor, checkpoint)
 
     def audit_head(self, *, actor: StaffId) -> str:
         """The hash of the newest sealed audit entry, to keep outside the database."""

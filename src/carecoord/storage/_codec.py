@@ -9,7 +9,7 @@ from __future__ import annotations
 import functools
 import json
 from collections.abc import Callable
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import attrs
 import cattrs
@@ -56,7 +56,8 @@ def decode_record(
         record = from_payload(payload, cls, converter=converter)
     except (StructureError, ValidationError) as exc:  # field paths only, never values
         raise StorageError(where) from exc
-    if _revisioned(cls):
+    decoded_type: type[Any] = type(record)
+    if _revisioned(decoded_type):
         # The copy carries the version it was read at (a transient field, never
         # stored); the object is new and not yet shared, so setting it is safe.
         object.__setattr__(record, "revision", stored.version)
@@ -64,7 +65,7 @@ def decode_record(
 
 
 @functools.cache
-def _revisioned(cls: type) -> bool:
+def _revisioned(cls: type[Any]) -> bool:
     return attrs.has(cls) and any(
         f.name == "revision" and f.metadata.get(TRANSIENT) for f in attrs.fields(cls)
     )
