@@ -30,7 +30,11 @@ def _imports(path: Path) -> set[str]:
                 target = ".".join([*base, node.module] if node.module else base)
             else:
                 target = node.module or ""
-            if target.startswith("carecoord"):
+            if not target.startswith("carecoord"):
+                continue
+            if node.module is None:  # ``from .. import events``: the submodules named
+                found |= {f"{target}.{a.name}" for a in node.names}
+            else:
                 found.add(target)
     return found
 
@@ -55,6 +59,27 @@ RULES: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
         ("carecoord.model", "carecoord.display"),
     ),
     "serialization": (("serialization.py",), ("carecoord.model",)),
+    "retry": (("retry.py",), ("carecoord.model",)),
+    # use cases: the model, the pure rules, the ports and the unit of work; never an
+    # adapter of its own choosing (the memory store default is built lazily, in a method)
+    "service": (
+        ("service",),
+        (
+            "carecoord.model",
+            "carecoord.access",
+            "carecoord.events",
+            "carecoord.caseload",
+            "carecoord.metrics",
+            "carecoord.worklist",
+            "carecoord.notify.rules",
+            "carecoord.storage.port",
+            "carecoord.storage.uow",
+            "carecoord.storage.memory",
+            "carecoord.storage.records",
+            "carecoord.retry",
+            "carecoord.service",
+        ),
+    ),
     "adapters": (
         ("storage", "notify", "fhir"),
         (
@@ -65,6 +90,7 @@ RULES: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
             "carecoord.fhir",
             "carecoord.serialization",
             "carecoord.progress",
+            "carecoord.retry",
         ),
     ),
 }

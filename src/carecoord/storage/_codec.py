@@ -6,7 +6,6 @@ and the benchmarks, so every path serializes, indexes and reports errors alike.
 
 from __future__ import annotations
 
-import functools
 import json
 from collections.abc import Callable
 from typing import Any, TypeVar
@@ -64,11 +63,17 @@ def decode_record(
     return record
 
 
-@functools.cache
+_REVISIONED: dict[type[Any], bool] = {}
+
+
 def _revisioned(cls: type[Any]) -> bool:
-    return attrs.has(cls) and any(
-        f.name == "revision" and f.metadata.get(TRANSIENT) for f in attrs.fields(cls)
-    )
+    """Whether ``cls`` has the transient ``revision`` field (cached per class)."""
+    known = _REVISIONED.get(cls)
+    if known is None:
+        known = _REVISIONED[cls] = attrs.has(cls) and any(
+            f.name == "revision" and f.metadata.get(TRANSIENT) for f in attrs.fields(cls)
+        )
+    return known
 
 
 def encode_record(

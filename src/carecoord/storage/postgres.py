@@ -38,13 +38,13 @@ from __future__ import annotations
 
 import re
 import threading
-import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any, LiteralString
 
 from ..model import ConflictError, MissingExtraError, StorageError, ValidationError
+from ..retry import RetryPolicy
 from .port import IndexHit, IndexRow, RecordWrite, StoredRecord, WorkQuery
 
 try:
@@ -191,6 +191,7 @@ class PostgresStore:
         self._schema = schema
         self._timeout = float(timeout)
         self._retries = retries
+        self._retry = RetryPolicy(attempts=retries + 1, base=0.005, cap=0.2)
         self._connect = connect
         self._own_pool = pool is None and conninfo is not None
         self._lock = threading.Lock()
@@ -370,13 +371,11 @@ class PostgresStore:
             if self._closed:
                 raise StorageError("the store is closed")
             return
-        attempt = 0
-        while True:
+        def attempt() -> None:
             progress: list[str] = []
             try:
                 with self._guard("write a unit of work") as conn:
                     self._write_batch(conn, ordered, progress)
-                return
             except StorageError as exc:
                 cause = exc.__cause__
                 if (
@@ -389,15 +388,15 @@ class PostgresStore:
                         f"({_describe(cause)}): it may or may not have been written; "
                         "read the records again before retrying"
                     ) from cause
-                if not isinstance(exc.__cause__, _RETRYABLE):
-                    raise
-                if attempt >= self._retries:
-                    first = ordered[0]
-                    raise ConflictError(first.kind, first.id, first.expected_version) from (
-                        exc.__cause__
-                    )
-                time.sleep(0.005 * 2**attempt)
-                attempt += 1
+                raise
+
+        try:
+            self._retry.call(attempt, retry_if=_aborted)
+        except StorageError as exc:
+            if not _aborted(exc):
+                raise
+            first = ordered[0]
+            raise ConflictError(first.kind, first.id, first.expected_version) from exc.__cause__
 
     def _write_batch(
         self, conn: Connection, batch: Sequence[RecordWrite], progress: list[str]
@@ -456,6 +455,11 @@ class PostgresStore:
 
     def __repr__(self) -> str:
         return f"PostgresStore(schema={self._schema!r}, latest_schema={LATEST_SCHEMA})"
+
+
+def _aborted(exc: BaseException) -> bool:
+    """The server aborted the transaction (serialization failure, deadlock): worth a retry."""
+    return isinstance(exc, StorageError) and isinstance(exc.__cause__, _RETRYABLE)
 
 
 def _describe(exc: BaseException) -> str:
