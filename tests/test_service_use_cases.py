@@ -116,7 +116,6 @@ from world import (
     TEAM,
     make_patient,
     populate,
-    staff_member,
 )
 
 AUDIT_KINDS = {"AuditEntry", "AuditHead", "AuditCheckpoint"}

@@ -20,7 +20,6 @@ from carecoord import (
     BarrierKind,
     CarePlan,
     CarePlanId,
-    CareTeamRole,
     Comparator,
     ContactChannel,
     Direction,
@@ -70,7 +69,6 @@ from world import (
     PLAN,
     T0,
     populate,
-    staff_member,
 )
 
 TOKYO = ZoneInfo("Asia/Tokyo")

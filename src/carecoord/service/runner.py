@@ -310,8 +310,8 @@ class OperationRunner:
             )
             last.append(ctx)
             result = op.handler(ctx, *args, **kwargs)
-            if not ctx.checked:
-                raise AssertionError(f"{op.name} made no access decision")
+            if not ctx.checked:  # fail closed: an operation must decide access
+                raise AccessDeniedError(f"{op.name} made no access decision")
             _outbox.plan(uow, now, settings.notification_rules)
             uow.add(
                 AuditEntry.create(

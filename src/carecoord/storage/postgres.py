@@ -371,6 +371,7 @@ class PostgresStore:
             if self._closed:
                 raise StorageError("the store is closed")
             return
+
         def attempt() -> None:
             progress: list[str] = []
             try:
