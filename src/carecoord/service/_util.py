@@ -2,16 +2,22 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from enum import Enum
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from .. import events as ev
 from ..model import CarePlan, Intervention, Period, ValidationError
 from ..model._base import instant
 
-__all__ = ["assigned", "check", "code", "overlaps"]
+if TYPE_CHECKING:
+    from ..access import Permission
+    from .runner import Context
+
+__all__ = ["assigned", "check", "code", "overlaps", "update"]
 
 E = TypeVar("E", bound=Enum)
+R = TypeVar("R")
 
 
 def check(value: object, cls: type[Any]) -> None:
@@ -46,3 +52,20 @@ def assigned(common: dict[str, Any], plan: CarePlan, item: Intervention) -> ev.I
         due_at=item.due_at,
         priority=item.priority.value,
     )
+
+
+def update(
+    ctx: Context, cls: type[R], record_id: str, permission: Permission, edit: Callable[[R], R]
+) -> tuple[R, R]:
+    """Read a patient's record, check ``permission`` on its patient, edit it and save it.
+
+    The shared shape of every "change one record" use case; returns
+    ``(old, new)``. The save is checked against the version read, so a
+    concurrent change makes the runner retry the whole operation.
+    """
+    old = ctx.uow.get(cls, record_id)
+    patient_id = old.patient_id  # type: ignore[attr-defined]
+    ctx.allow(patient_id, permission, f"{cls.__name__}/{record_id}")
+    new = edit(old)
+    ctx.uow.save(new)
+    return old, new

@@ -14,7 +14,7 @@ from ..model import (
     ValidationError,
 )
 from ..model.audit import AuditAction
-from ._util import check
+from ._util import check, update
 from .runner import Context, operation
 
 __all__ = ["appointments_of", "schedule_appointment", "set_appointment_status"]
@@ -53,10 +53,13 @@ def set_appointment_status(
     reason: str | None = None,
 ) -> Appointment:
     """Move an appointment through FHIR appointment-status."""
-    old = ctx.uow.get(Appointment, appointment_id)
-    ctx.allow(old.patient_id, Permission.MANAGE_APPOINTMENTS, f"Appointment/{appointment_id}")
-    new = old.transition(status, by=ctx.actor_id, at=ctx.now, reason=reason)
-    ctx.uow.save(new)
+    old, new = update(
+        ctx,
+        Appointment,
+        appointment_id,
+        Permission.MANAGE_APPOINTMENTS,
+        lambda old: old.transition(status, by=ctx.actor_id, at=ctx.now, reason=reason),
+    )
     ctx.emit(
         ev.AppointmentStatusChanged(
             **ctx.common(old.patient_id),

@@ -33,7 +33,7 @@ from ..model import (
 )
 from ..model._base import instant
 from ..model.audit import AuditAction
-from ._util import assigned, check
+from ._util import assigned, check, update
 from .runner import Context, operation
 
 __all__ = [
@@ -102,10 +102,14 @@ def care_plans_of(ctx: Context, patient_id: PatientId) -> list[CarePlan]:
 
 def _change(ctx: Context, plan_id: CarePlanId, permission: Permission, edit: Edit) -> CarePlan:
     """Read the plan, check ``permission``, apply ``edit`` and save (retried on a race)."""
-    old = ctx.uow.get(CarePlan, plan_id)
-    ctx.allow(old.patient_id, permission, f"CarePlan/{plan_id}")
-    plan, happened = edit(old)
-    ctx.uow.save(plan)
+    happened: list[ev.DomainEvent] = []
+
+    def apply(old: CarePlan) -> CarePlan:
+        plan, events = edit(old)
+        happened.extend(events)
+        return plan
+
+    plan = update(ctx, CarePlan, plan_id, permission, apply)[1]
     ctx.emit(*happened)
     return plan
 

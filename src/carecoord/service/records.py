@@ -28,7 +28,7 @@ from ..model import (
 )
 from ..model._base import ensure_aware
 from ..model.audit import AuditAction
-from ._util import check
+from ._util import check, update
 from .runner import Context, operation
 
 __all__ = [
@@ -118,10 +118,13 @@ def record_barrier(ctx: Context, barrier: Barrier) -> Barrier:
 @operation(AuditAction.UPDATE)
 def resolve_barrier(ctx: Context, barrier_id: BarrierId, summary: str) -> Barrier:
     """Resolve a barrier, now."""
-    old = ctx.uow.get(Barrier, barrier_id)
-    ctx.allow(old.patient_id, Permission.RECORD_BARRIER, f"Barrier/{barrier_id}")
-    new = old.resolve(summary, by=ctx.actor_id, at=ctx.now)
-    ctx.uow.save(new)
+    _, new = update(
+        ctx,
+        Barrier,
+        barrier_id,
+        Permission.RECORD_BARRIER,
+        lambda old: old.resolve(summary, by=ctx.actor_id, at=ctx.now),
+    )
     ctx.emit(ev.BarrierResolved(**ctx.common(new.patient_id), barrier_id=str(new.id)))
     return new
 
@@ -193,10 +196,13 @@ def set_consent_status(
     ctx: Context, consent_id: ConsentId, status: ConsentStatus | str, reason: str | None = None
 ) -> Consent:
     """Move a consent through FHIR consent-state (e.g. withdraw: ``inactive``)."""
-    old = ctx.uow.get(Consent, consent_id)
-    ctx.allow(old.patient_id, Permission.RECORD_CONSENT, f"Consent/{consent_id}")
-    new = old.transition(status, by=ctx.actor_id, at=ctx.now, reason=reason)
-    ctx.uow.save(new)
+    old, new = update(
+        ctx,
+        Consent,
+        consent_id,
+        Permission.RECORD_CONSENT,
+        lambda old: old.transition(status, by=ctx.actor_id, at=ctx.now, reason=reason),
+    )
     ctx.emit(
         ev.ConsentStatusChanged(
             **ctx.common(old.patient_id),
@@ -223,15 +229,15 @@ def record_encounter(ctx: Context, encounter: Encounter) -> Encounter:
 @operation(AuditAction.UPDATE)
 def record_discharge(ctx: Context, encounter_id: EncounterId, discharged_at: datetime) -> Encounter:
     """Record when an admitted patient was discharged (once)."""
-    old = ctx.uow.get(Encounter, encounter_id)
-    ctx.allow(old.patient_id, Permission.DOCUMENT, f"Encounter/{encounter_id}")
-    if old.discharged_at is not None:
-        raise ValidationError(
-            f"encounter {encounter_id} is already discharged", field="discharged_at"
-        )
-    new = attrs.evolve(old, discharged_at=ensure_aware(discharged_at, "discharged_at"))
-    ctx.uow.save(new)
-    return new
+
+    def discharge(old: Encounter) -> Encounter:
+        if old.discharged_at is not None:
+            raise ValidationError(
+                f"encounter {encounter_id} is already discharged", field="discharged_at"
+            )
+        return attrs.evolve(old, discharged_at=ensure_aware(discharged_at, "discharged_at"))
+
+    return update(ctx, Encounter, encounter_id, Permission.DOCUMENT, discharge)[1]
 
 
 @operation(AuditAction.CREATE)

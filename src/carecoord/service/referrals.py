@@ -16,7 +16,7 @@ from ..model import (
     ValidationError,
 )
 from ..model.audit import AuditAction
-from ._util import check
+from ._util import check, update
 from .runner import Context, operation
 
 __all__ = [
@@ -47,10 +47,7 @@ def create_referral(ctx: Context, referral: Referral) -> Referral:
 def _change(
     ctx: Context, referral_id: ReferralId, edit: Callable[[Referral], Referral]
 ) -> Referral:
-    old = ctx.uow.get(Referral, referral_id)
-    ctx.allow(old.patient_id, Permission.MANAGE_REFERRALS, f"Referral/{referral_id}")
-    new = edit(old)
-    ctx.uow.save(new)
+    old, new = update(ctx, Referral, referral_id, Permission.MANAGE_REFERRALS, edit)
     common = ctx.common(old.patient_id)
     ctx.emit(
         ev.ReferralStatusChanged(

@@ -21,7 +21,7 @@ from ..model import (
     StaffMember,
 )
 from ..model.audit import AuditAction, PurposeOfUse
-from ._util import check, code
+from ._util import check, code, update
 from .runner import Context, operation
 
 __all__ = [
@@ -76,12 +76,13 @@ def _change(
     staff_id: StaffId | None,
     edit: Callable[[CareTeam], CareTeam],
 ) -> CareTeam:
-    old = ctx.uow.get(CareTeam, team_id)
-    ctx.allow(old.patient_id, Permission.MANAGE_TEAM, f"CareTeam/{team_id}")
-    if staff_id is not None and ctx.uow.find(StaffMember, staff_id) is None:
-        raise NotFoundError(f"staff member {staff_id} is not registered")
-    team = edit(old)
-    ctx.uow.save(team)
+
+    def checked(old: CareTeam) -> CareTeam:
+        if staff_id is not None and ctx.uow.find(StaffMember, staff_id) is None:
+            raise NotFoundError(f"staff member {staff_id} is not registered")
+        return edit(old)
+
+    team = update(ctx, CareTeam, team_id, Permission.MANAGE_TEAM, checked)[1]
     ctx.emit(
         ev.CareTeamChanged(
             **ctx.common(team.patient_id),
