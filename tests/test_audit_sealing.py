@@ -96,8 +96,7 @@ class MemoryTamper:
         self._write(kind, record_id, json.dumps(payload), self._rows(kind, record_id))
 
     def delete_record(self, kind: str, record_id: str) -> None:
-        del self.store._records[(kind, record_id)]
-        self.store._index.pop((kind, record_id), None)
+        self.store._forget(kind, record_id)
 
     def edit_row(self, record_id: str, **changes: Any) -> None:
         stored = self.store.read("AuditEntry", record_id)
@@ -106,7 +105,9 @@ class MemoryTamper:
         self._write("AuditEntry", record_id, stored.payload, rows)
 
     def delete_row(self, record_id: str) -> None:
-        self.store._index[("AuditEntry", record_id)] = ()
+        stored = self.store.read("AuditEntry", record_id)
+        assert stored is not None
+        self._write("AuditEntry", record_id, stored.payload, ())
 
 
 class SQLiteTamper:
