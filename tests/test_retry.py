@@ -64,7 +64,7 @@ def recording_policy(
 
 def test_defaults() -> None:
     policy = RetryPolicy()
-    assert (policy.attempts, policy.base, policy.cap) == (10, 0.002, 0.2)
+    assert (policy.attempts, policy.base, policy.cap) == (12, 0.004, 0.5)
     assert CareCoordinator().retry == policy
 
 

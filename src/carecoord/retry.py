@@ -44,11 +44,15 @@ class RetryPolicy:
     ``attempts`` counts every try, the first included (1: never retry).
     ``base`` and ``cap`` (seconds) shape the jittered exponential wait; ``sleep``
     and ``rng`` are injectable for tests.
+
+    The defaults (12 tries, waits from 4 ms doubling up to 0.5 s) carry ten
+    workers hammering one record through; a host whose workers all write the
+    same few records should raise ``attempts`` or spread the work.
     """
 
-    attempts: int = attrs.field(default=10, validator=_positive_attempts)
-    base: float = attrs.field(default=0.002, validator=_seconds)
-    cap: float = attrs.field(default=0.2, validator=_seconds)
+    attempts: int = attrs.field(default=12, validator=_positive_attempts)
+    base: float = attrs.field(default=0.004, validator=_seconds)
+    cap: float = attrs.field(default=0.5, validator=_seconds)
     sleep: Callable[[float], None] = attrs.field(default=time.sleep, eq=False, repr=False)
     rng: random.Random = attrs.field(factory=random.Random, eq=False, repr=False)
 

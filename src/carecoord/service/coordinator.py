@@ -83,7 +83,7 @@ class CareCoordinator(CareRecordMethods):
     :class:`SystemClock`, ``access_policy`` to
     :class:`~carecoord.access.CareTeamPolicy`, ``notification_rules`` to
     :data:`~carecoord.notify.DEFAULT_RULES`, ``retry`` to a
-    :class:`~carecoord.retry.RetryPolicy` of 10 attempts. Defaults are built on
+    :class:`~carecoord.retry.RetryPolicy` of 12 attempts. Defaults are built on
     first use.
 
     ``audit_key`` (bytes, at least 16) keys the audit chain with HMAC-SHA256,

@@ -396,7 +396,9 @@ class PostgresStore:
         except StorageError as exc:
             if not _aborted(exc):
                 raise
-            first = ordered[0]
+            # Name a record the batch updates: the race was on what it read, and a
+            # caller may retry on fresh data (a create alone is named otherwise).
+            first = next((w for w in ordered if w.expected_version), ordered[0])
             raise ConflictError(first.kind, first.id, first.expected_version) from exc.__cause__
 
     def _write_batch(
