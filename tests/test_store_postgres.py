@@ -367,6 +367,19 @@ def test_serialization_failures_are_retried(store: ThrowawayStore, dsn: str) -> 
     assert got is not None and got.version == 1
 
 
+def test_an_exhausted_race_names_a_record_the_batch_updates(dsn: str) -> None:
+    """The runner retries a conflict on an update; a create-only name would stop it."""
+    made = ThrowawayStore(dsn, retries=0)
+    try:
+        made.write([write("z")])
+        _flaky_trigger(dsn, made.schema, failures=5)
+        with pytest.raises(ConflictError) as info:  # "Flaky/a" sorts first, but is a create
+            made.write([write("a", kind="Flaky"), write("z", expected=1)])
+        assert (info.value.kind, info.value.record_id, info.value.expected) == ("Thing", "z", 1)
+    finally:
+        made.close()
+
+
 def test_serialization_failures_beyond_the_retries_are_conflicts(dsn: str) -> None:
     made = ThrowawayStore(dsn, retries=1)
     try:
