@@ -1,4 +1,4 @@
-"""The benchmark script runs end to end on a tiny data set (correctness only, never timing)."""
+"""The benchmark scripts run end to end on tiny data sets (correctness only, never timing)."""
 
 from __future__ import annotations
 
@@ -6,13 +6,14 @@ import importlib.util
 import json
 import sqlite3
 import sys
+import uuid
 from pathlib import Path
 from types import ModuleType
 from typing import Any
 
 import pytest
 
-from carecoord import CarePlan, CarePlanStatus, Patient
+from carecoord import CarePlan, CarePlanStatus, Patient, PatientId
 from carecoord.storage import MemoryStore, UnitOfWork, WorkQuery
 
 SCRIPT = Path(__file__).resolve().parents[1] / "benchmarks" / "run.py"
@@ -222,3 +223,164 @@ def test_rejects_nonsense_sizes(bench: ModuleType, capsys: pytest.CaptureFixture
         bench.parse_args(["--patients", "0"])
     assert info.value.code == 2
     assert "--patients" in capsys.readouterr().err
+
+
+# ------------------------------------------------------- benchmarks/service.py
+SERVICE_SCRIPT = SCRIPT.with_name("service.py")
+
+
+def load_service_script() -> ModuleType:
+    spec = importlib.util.spec_from_file_location("carecoord_benchmarks_service", SERVICE_SCRIPT)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.fixture(scope="module")
+def service_bench() -> ModuleType:
+    return load_service_script()
+
+
+@pytest.fixture(scope="module")
+def service_outcome(
+    service_bench: ModuleType, tmp_path_factory: pytest.TempPathFactory
+) -> tuple[dict[str, Any], Path]:
+    out = tmp_path_factory.mktemp("service-bench") / "service-results.json"
+    with pytest.MonkeyPatch.context() as patch:
+        patch.delenv(service_bench.DSN_ENV, raising=False)
+        results: dict[str, Any] = service_bench.main(["--quick", "--out", str(out)])
+    return results, out
+
+
+def test_service_quick_run_measures_every_figure_on_sqlite(
+    service_bench: ModuleType, service_outcome: tuple[dict[str, Any], Path]
+) -> None:
+    results, out = service_outcome
+    assert json.loads(out.read_text()) == results
+    sizes = results["sizes"]
+    assert sizes["patients"] == list(service_bench.QUICK_SIZES)
+    assert sizes["ops"] == service_bench.QUICK_OPS and sizes["quick"] is True
+    stages = results["sqlite"]["stages"]
+    assert [s["patients"] for s in stages] == sizes["patients"]
+    for stage in stages:
+        measured = stage["measured"]
+        for figure in service_bench.FIGURES:
+            for side in ("carecoord", "floor"):
+                part = measured[figure][side]
+                assert part["ops"] == sizes["ops"], (figure, side)
+                assert part["failures"] == 0 and part["errors"] == {}, (figure, side)
+                assert is_number(part["ops_per_s"]) and part["ops_per_s"] > 0
+                assert part["p50_us"] <= part["p95_us"]
+            assert is_number(measured[figure]["ratio"]) and measured[figure]["ratio"] > 0
+        written = measured["enrol"]["rows_written"]
+        assert written["transactions"] == 3  # one unit of work per operation
+        assert written["kinds"]["AuditEntry"] == 3  # one audit entry per operation
+        assert {"Patient", "CareTeam", "CarePlan"} <= set(written["kinds"])
+        assert measured["enrol"]["floor_all_rows"]["failures"] == 0
+        # every operation appended an audit entry, and seal_audit() chained them all
+        assert measured["seal_audit"]["entries"] >= 3 * sizes["ops"] + 5 * sizes["ops"]
+        load = stage["load"]
+        assert load["records"] == 5 * load["added"] + (100 if stage is stages[0] else 0)
+    assert set(results["sqlite"]["scaling"]) == set(service_bench.FIGURES)
+
+
+def test_service_quick_run_skips_postgres_and_judges_every_target(
+    service_bench: ModuleType,
+    service_outcome: tuple[dict[str, Any], Path],
+) -> None:
+    results = service_outcome[0]
+    assert "is not set" in results["postgres"]["skipped"]
+    assert results["sizes"]["processes"] == []
+    assert set(results["targets_met"]) == set(service_bench.TARGETS)
+    assert all(isinstance(v, bool) for v in results["targets_met"].values())
+    # read and enrol ratio at each size, scaling for each figure
+    assert len(results["checks"]) == 2 * 2 + 3
+    text = service_bench.table(results)
+    verdicts = [row for row in text.splitlines() if row.startswith("target ")]
+    assert len(verdicts) == len(service_bench.TARGETS)
+    assert all(": met (" in row or ": not met (" in row for row in verdicts)
+    assert "PostgreSQL skipped" in text
+
+
+def test_service_background_feeds_the_service(service_bench: ModuleType) -> None:
+    from carecoord.service import CareCoordinator
+
+    first = service_bench.background(service_bench.patient_rng(3, 7), 7)
+    assert first == service_bench.background(service_bench.patient_rng(3, 7), 7)
+    assert [type(r).__name__ for r in first] == ["Patient", "CareTeam", "CarePlan", "Note", "Note"]
+    store = MemoryStore()
+    times = service_bench.load_range(store, 3, 0, 12, 7, staff=True)
+    assert times.records == 100 + 5 * 12
+    service = CareCoordinator(store)
+    patient = service_bench.patient_id(7)
+    read = service.patient(patient, actor=service_bench.coordinator_of(7))
+    assert read == service_bench.raw_read(store, patient)
+    work = service_bench.Workload(12, 3, "t")
+    note, actor = work.note(1)
+    assert service.record_note(note, actor=actor) == note
+    enrolment = work.enrolment(1)
+    service_bench.enrol(service, enrolment)
+    plan = service.care_plan(enrolment.plan.id, actor=enrolment.actor)
+    assert len(plan.interventions) == 10
+
+
+def test_service_rows_like_are_new_valid_records(service_bench: ModuleType) -> None:
+    from carecoord.service import CareCoordinator
+
+    store = MemoryStore()
+    service_bench.load_range(store, 3, 0, 4, 50, staff=True)
+    recording = service_bench.Recording(store)
+    work = service_bench.Workload(4, 3, "t")
+    service_bench.enrol(CareCoordinator(recording), work.enrolment(0))
+    sample = [w for batch in recording.batches for w in batch]
+    copies = service_bench.rows_like(sample, PatientId("copy-1"), "copy-1")
+    assert [w.kind for w in copies] == [w.kind for w in sample]
+    assert {w.id for w in copies}.isdisjoint({w.id for w in sample})
+    assert all(w.patient_id == "copy-1" for w in copies)
+    assert [len(w.index) for w in copies] == [len(w.index) for w in sample]
+    store.write(copies)
+    with UnitOfWork(store) as uow:
+        assert uow.get(Patient, "copy-1").id == "copy-1"
+    assert CareCoordinator(store).seal_audit().sealed == 6  # the originals and the copies
+
+
+def test_service_rejects_nonsense_options(
+    service_bench: ModuleType, capsys: pytest.CaptureFixture[str]
+) -> None:
+    for argv in (["--ops", "0"], ["--sizes", "10,0"], ["--processes", "x"]):
+        with pytest.raises(SystemExit) as info:
+            service_bench.parse_args(argv)
+        assert info.value.code == 2
+    assert capsys.readouterr().err.count("error") == 3
+    args = service_bench.parse_args(["--sizes", "100_000,1000,1000", "--ops", "3"])
+    assert args.sizes == (1000, 100_000) and args.ops == 3
+
+
+def test_service_quick_run_on_postgres_in_processes(
+    service_bench: ModuleType, tmp_path: Path
+) -> None:
+    from _pg import postgres_dsn, raw_connection
+
+    dsn = postgres_dsn()  # skips without a server
+    schema = f"cc_test_bench_{uuid.uuid4().hex[:10]}"
+    argv = ["--quick", "--postgres-dsn", dsn, "--postgres-schema", schema]
+    results = service_bench.main([*argv, "--out", str(tmp_path / "out.json")])
+    assert results["sizes"]["processes"] == list(service_bench.QUICK_PROCESSES)
+    assert results["machine"]["postgresql"]
+    stages = results["postgres"]["stages"]
+    assert [s["patients"] for s in stages] == list(service_bench.QUICK_SIZES)
+    for stage in stages:
+        for figure in service_bench.FIGURES:
+            assert stage["measured"][figure]["carecoord"]["failures"] == 0
+        assert [run["processes"] for run in stage["processes"]] == [1, 2]
+        for run in stage["processes"]:
+            assert run["errors"] == []
+            for figure in service_bench.FIGURES:
+                assert run[figure]["failures"] == 0
+                assert run[figure]["ops"] == run["processes"] * run["ops_per_process"]
+                assert run[figure]["ops_per_s"] > 0
+    assert {c["backend"] for c in results["checks"]} == {"sqlite", "postgres"}
+    with raw_connection(dsn) as conn:  # the throw-away schema is gone
+        gone = conn.execute("SELECT 1 FROM pg_namespace WHERE nspname = %s", (schema,))
+        assert gone.fetchone() is None
