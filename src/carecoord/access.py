@@ -19,7 +19,7 @@ Hosts replace the policy by passing any object with a ``decide`` method.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from enum import StrEnum
 from typing import Protocol, runtime_checkable
@@ -223,7 +223,8 @@ class AccessRequest:
     for staff-wide operations), ``staff`` the staff directory entries the
     service loaded (the actor, the active members of those teams and their
     supervisors), ``emergency`` the actor's unexpired emergency grants for
-    this patient.
+    this patient. The service fills ``staff`` and ``emergency`` lazily: they
+    are read from the store only if the policy looks at them.
     """
 
     actor: StaffMember
@@ -232,7 +233,7 @@ class AccessRequest:
     patient_id: PatientId | None = None
     memberships: tuple[TeamMembership, ...] = ()
     staff: Mapping[StaffId, StaffMember] = attrs.field(factory=dict)
-    emergency: tuple[EmergencyAccess, ...] = ()
+    emergency: Sequence[EmergencyAccess] = ()
 
 
 @attrs.frozen

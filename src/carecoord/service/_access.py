@@ -10,9 +10,9 @@ grow with the number of patients in the store.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, overload
 
 from ..access import AccessDecision, AccessPolicy, AccessRequest, Permission, TeamMembership
 from ..model import (
@@ -79,6 +79,80 @@ def load_line(uow: UnitOfWork, staff_id: StaffId, staff: dict[StaffId, StaffMemb
         current = member.supervisor_id
 
 
+class _StaffDirectory(Mapping[StaffId, StaffMember]):
+    """The staff entries a decision may need, read (and decoded) only when asked for.
+
+    Holds the actor, and can reach the active members of the patient's teams
+    and everyone above them on their reporting lines. A policy that decides
+    from the memberships alone never makes it read a staff record.
+    """
+
+    def __init__(self, uow: UnitOfWork, actor: StaffMember, roots: Iterable[StaffId]) -> None:
+        self._uow = uow
+        self._known: dict[StaffId, StaffMember] = {actor.id: actor}
+        self._roots = tuple(dict.fromkeys(roots))
+        self._reachable: set[StaffId] | None = None
+
+    def _load(self) -> dict[StaffId, StaffMember]:
+        if self._reachable is None:
+            for root in self._roots:
+                load_line(self._uow, root, self._known)
+            self._reachable = set(self._known)
+        return self._known
+
+    def __getitem__(self, staff_id: StaffId) -> StaffMember:
+        found = self._known.get(staff_id)
+        if found is not None:
+            return found
+        if self._reachable is None and staff_id in self._load():
+            return self._known[staff_id]
+        raise KeyError(staff_id)
+
+    def __contains__(self, staff_id: object) -> bool:
+        return staff_id in self._known or (
+            self._reachable is None and isinstance(staff_id, str) and staff_id in self._load()
+        )
+
+    def __iter__(self) -> Iterator[StaffId]:
+        return iter(dict(self._load()))
+
+    def __len__(self) -> int:
+        return len(self._load())
+
+
+class _Grants(Sequence[EmergencyAccess]):
+    """The actor's unexpired emergency grants for one patient, read on first use."""
+
+    def __init__(self, uow: UnitOfWork, actor: StaffId, patient_id: PatientId, now: datetime):
+        self._uow = uow
+        self._query = WorkQuery(
+            category="emergency",
+            owner_ids=(str(actor),),
+            patient_ids=(str(patient_id),),
+            due_from=now,
+        )
+        self._found: tuple[EmergencyAccess, ...] | None = None
+
+    def _load(self) -> tuple[EmergencyAccess, ...]:
+        if self._found is None:
+            hits = self._uow.query(self._query)
+            found = (self._uow.find(EmergencyAccess, hit.record_id) for hit in hits)
+            self._found = tuple(grant for grant in found if grant is not None)
+        return self._found
+
+    @overload
+    def __getitem__(self, index: int) -> EmergencyAccess: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> Sequence[EmergencyAccess]: ...
+
+    def __getitem__(self, index: int | slice) -> EmergencyAccess | Sequence[EmergencyAccess]:
+        return self._load()[index]
+
+    def __len__(self) -> int:
+        return len(self._load())
+
+
 def decide(
     uow: UnitOfWork,
     policy: AccessPolicy,
@@ -87,34 +161,26 @@ def decide(
     patient_id: PatientId | None,
     now: datetime,
 ) -> AccessDecision:
-    """Ask ``policy`` about one access, with what it needs loaded from indexed rows."""
+    """Ask ``policy`` about one access, with what it needs loaded from indexed rows.
+
+    Staff records beyond the actor (the members' reporting lines, for the
+    supervisor rule) are read only if the policy looks them up.
+    """
     memberships: tuple[TeamMembership, ...] = ()
-    staff: dict[StaffId, StaffMember] = {actor.id: actor}
-    grants: list[EmergencyAccess] = []
+    roots: list[StaffId] = []
+    grants: Sequence[EmergencyAccess] = ()
     if patient_id is not None:
         memberships = memberships_of(uow, str(patient_id))
-        for membership in memberships:
-            if membership.active_at(now):
-                load_line(uow, membership.staff_id, staff)
-        for hit in uow.query(
-            WorkQuery(
-                category="emergency",
-                owner_ids=(str(actor.id),),
-                patient_ids=(str(patient_id),),
-                due_from=now,
-            )
-        ):
-            grant = uow.find(EmergencyAccess, hit.record_id)
-            if grant is not None:
-                grants.append(grant)
+        roots = [m.staff_id for m in memberships if m.active_at(now)]
+        grants = _Grants(uow, actor.id, patient_id, now)
     request = AccessRequest(
         actor=actor,
         permission=permission,
         at=now,
         patient_id=patient_id,
         memberships=memberships,
-        staff=staff,
-        emergency=tuple(grants),
+        staff=_StaffDirectory(uow, actor, roots),
+        emergency=grants,
     )
     return policy.decide(request)
 
