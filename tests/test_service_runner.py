@@ -141,3 +141,61 @@ def test_service_surface() -> None:
     assert {"CareCoordinator", "Context", "Operation", "operation", "RetryPolicy"} <= set(
         carecoord.__all__
     )
+
+
+def test_the_policy_gets_lazy_staff_lines_and_grants(service: CareCoordinator) -> None:
+    from carecoord.access import AccessDecision, AccessRequest, CareTeamPolicy
+    from world import BOSS, NURSE, OUTSIDER
+
+    seen: list[dict[str, object]] = []
+
+    class Spy:
+        """Looks at the lazy parts while deciding (they read through the open unit)."""
+
+        def decide(self, request: AccessRequest) -> AccessDecision:
+            try:
+                request.staff[OUTSIDER]
+                missing = False
+            except KeyError:
+                missing = True
+            seen.append(
+                {
+                    "staff": set(request.staff),
+                    "len": len(request.staff),
+                    "nurse": request.staff[NURSE].id if NURSE in request.staff else None,
+                    "outsider missing": missing,
+                    "grants": [g.staff_id for g in request.emergency],
+                }
+            )
+            return CareTeamPolicy().decide(request)
+
+    spying = CareCoordinator(store=service.store, clock=service.clock, access_policy=Spy())
+    spying.patient(PATIENT, actor=BOSS)  # a supervisor: the policy walks reporting lines
+    first = seen[-1]
+    assert {BOSS, COORD, NURSE, MA} <= first["staff"]  # type: ignore[operator]
+    assert first["len"] == len(first["staff"])  # type: ignore[arg-type]
+    assert first["nurse"] == NURSE and first["outsider missing"] is True
+    assert first["grants"] == []
+    spying.break_glass(PATIENT, "unconscious in the ED", actor=OUTSIDER)
+    spying.patient(PATIENT, actor=OUTSIDER)
+    assert seen[-1]["grants"] == [OUTSIDER]
+
+
+def test_a_members_read_decodes_no_other_staff(
+    service: CareCoordinator, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from typing import Any
+
+    from carecoord.storage import _codec
+    from carecoord.storage import uow as uow_module
+
+    decoded: list[str] = []
+    real = _codec.decode_record
+
+    def counting(stored: Any, cls: type[Any], **kwargs: Any) -> Any:
+        decoded.append(stored.kind)
+        return real(stored, cls, **kwargs)
+
+    monkeypatch.setattr(uow_module, "decode_record", counting)
+    service.patient(PATIENT, actor=COORD)
+    assert sorted(decoded) == ["Patient", "StaffMember"]  # the actor and the patient only

@@ -224,7 +224,8 @@ class AccessRequest:
     service loaded (the actor, the active members of those teams and their
     supervisors), ``emergency`` the actor's unexpired emergency grants for
     this patient. The service fills ``staff`` and ``emergency`` lazily: they
-    are read from the store only if the policy looks at them.
+    are read from the store only if the policy looks at them, through the
+    operation's unit of work, so a policy reads them inside ``decide``.
     """
 
     actor: StaffMember
