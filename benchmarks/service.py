@@ -100,7 +100,7 @@ from carecoord import (
     TaskPriority,
     TaskStatus,
 )
-from carecoord.model.audit import new_audit_entry_id
+from carecoord.model.audit import AuditAction, AuditOutcome, new_audit_entry_id
 from carecoord.progress import Progress
 from carecoord.service import CareCoordinator
 from carecoord.storage import (
@@ -366,6 +366,22 @@ class Workload:
 def raw_read(store: Store, pid: PatientId) -> Patient:
     """The read floor: a fresh unit of work decodes one patient (no access check, no audit)."""
     return UnitOfWork(store).get(Patient, pid)
+
+
+def raw_audited_read(store: Store, pid: PatientId, actor: StaffId) -> Patient:
+    """The read floor with the audit row every service read must write (one more transaction)."""
+    found = raw_read(store, pid)
+    entry = AuditEntry.create(
+        at=datetime.now(UTC),
+        actor=str(actor),
+        action=AuditAction.READ,
+        operation="patient",
+        outcome=AuditOutcome.SUCCESS,
+        patient_id=str(pid),
+        entity=f"Patient/{pid}",
+    )
+    store.write([encode_record(entry, 0)])
+    return found
 
 
 def enrol(service: CareCoordinator, enrolment: Enrolment) -> None:
@@ -698,13 +714,19 @@ def measure(store: Store, *, patients: int, ops: int, seed: int, tag: str) -> di
         store.write([encode_record(r, 0) for r in work.enrolment(n, "wf").records()])
 
     result: dict[str, Any] = {"warmup_ops": warm, "ops": ops}
-    mine, floor = _Timer(), _Timer()
+    mine, floor, audited = _Timer(), _Timer(), _Timer()
     for _ in range(ops):
         pid, actor = work.pick()
         mine(partial(service.patient, pid, actor=actor))
-        other, _actor = work.pick()
+        other, other_actor = work.pick()
         floor(partial(raw_read, store, other))
-    result["read"] = {"carecoord": mine.stats(), "floor": floor.stats()}
+        other, other_actor = work.pick()
+        audited(partial(raw_audited_read, store, other, other_actor))
+    result["read"] = {
+        "carecoord": mine.stats(),
+        "floor": floor.stats(),
+        "floor_with_audit": audited.stats(),
+    }
 
     mine, floor = _Timer(), _Timer()
     for n in range(ops):
@@ -736,6 +758,9 @@ def measure(store: Store, *, patients: int, ops: int, seed: int, tag: str) -> di
     for figure in FIGURES:
         entry = result[figure]
         entry["ratio"] = _ratio(entry["carecoord"], entry["floor"])
+    result["read"]["ratio_with_audit"] = _ratio(
+        result["read"]["carecoord"], result["read"]["floor_with_audit"]
+    )
     result["enrol"]["ratio_all_rows"] = _ratio(
         result["enrol"]["carecoord"], result["enrol"]["floor_all_rows"]
     )
@@ -1029,6 +1054,17 @@ def table(results: dict[str, Any]) -> str:
                         ("yes" if entry["ratio"] <= TARGETS[target] else "NO") if target else "",
                     ]
                 )
+            read = stage["measured"]["read"]
+            rows.append(
+                [
+                    f"{name} {size}:   read + its audit row",
+                    "",
+                    f"{_num(read['floor_with_audit']['ops_per_s'])}/s (get, then 1 audit write)",
+                    _num(read["ratio_with_audit"], 2, "x"),
+                    "",
+                    "",
+                ]
+            )
             rows.append(
                 [
                     f"{name} {size}:   same rows as the service",
