@@ -65,9 +65,10 @@ from carecoord import (
     SurveyResponseId,
     Target,
 )
+from carecoord.model.access import EmergencyAccess
 from carecoord.model.codes import Comparator
 from carecoord.service import CareCoordinator
-from carecoord.storage import Store
+from carecoord.storage import Store, UnitOfWork
 from carecoord.testing import FixedClock
 from world import (
     COORD,
@@ -175,6 +176,13 @@ def _survey(n: str) -> SurveyResponse:
 
 # Operation name -> (call as the allowed actor, call as someone denied). Order matters: later
 # calls rely on what earlier ones created (goal, intervention, referral, ...).
+def _grant(service: CareCoordinator) -> str:
+    """The id of the one emergency grant in the store."""
+    with UnitOfWork(service.store) as uow:
+        (grant,) = uow.all(EmergencyAccess)
+    return grant.id
+
+
 OPERATIONS: dict[str, tuple[Call, Call | None]] = {
     "register_staff": (
         lambda s, a: s.register_staff(staff_member(StaffId("new"), CareTeamRole.NURSE), actor=a),
@@ -524,6 +532,10 @@ OPERATIONS: dict[str, tuple[Call, Call | None]] = {
         lambda s, a: s.break_glass(PATIENT, "ED: unconscious, team unreachable", actor=OUTSIDER),
         None,
     ),
+    "review_emergency_access": (
+        lambda s, a: s.review_emergency_access(_grant(s), actor=a),  # the team lead reviews
+        lambda s, a: s.review_emergency_access(_grant(s), actor=MA),
+    ),
     "audit_trail": (
         lambda s, a: s.audit_trail(actor=a, patient_id=PATIENT),
         lambda s, a: s.audit_trail(actor=MA, patient_id=PATIENT),
@@ -628,13 +640,13 @@ def test_failed_operations_are_audited_too(any_store: Store) -> None:
     service = CareCoordinator(store=any_store, clock=clock)
     populate(service, clock)
     before = len(entries(any_store))
-    with pytest.raises(Exception, match="not found"):
+    with pytest.raises(AccessDeniedError, match="not found or not permitted"):
         service.care_plan(CarePlanId("missing"), actor=COORD)
     with pytest.raises(Exception, match="not a registered"):
         service.patient(PATIENT, actor=StaffId("ghost"))
     trail = entries(any_store)[before:]
     assert [(e.operation, e.outcome, e.detail, e.actor) for e in trail] == [
-        ("care_plan", AuditOutcome.MINOR_FAILURE, "NotFoundError", "coord"),
+        ("care_plan", AuditOutcome.MINOR_FAILURE, "AccessDeniedError", "coord"),
         ("patient", AuditOutcome.MINOR_FAILURE, "NotFoundError", "ghost"),
     ]
 

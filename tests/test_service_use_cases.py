@@ -20,6 +20,7 @@ import attrs
 import pytest
 
 from carecoord import (
+    AccessDeniedError,
     Appointment,
     AppointmentId,
     AppointmentStatus,
@@ -359,7 +360,8 @@ def test_team_status_moves_are_recorded(w: World) -> None:
         (ValidationError, lambda s: s.change_team_lead(TEAM, OUTSIDER, actor=COORD)),
         (ReasonRequiredError, lambda s: s.set_team_status(TEAM, "suspended", actor=COORD)),
         (InvalidTransitionError, lambda s: s.set_team_status(TEAM, "proposed", actor=COORD)),
-        (NotFoundError, lambda s: s.change_team_lead(CareTeamId("nope"), MA, actor=COORD)),
+        # a missing team is refused like a forbidden one (no existence oracle)
+        (AccessDeniedError, lambda s: s.change_team_lead(CareTeamId("nope"), MA, actor=COORD)),
     ],
     ids=[
         "unknown-staff",
@@ -416,7 +418,7 @@ def test_assessment_of_an_unknown_patient_or_twice_fails(w: World) -> None:
     w.service.record_assessment(_assessment(), actor=COORD)
     w.take()
     unknown = attrs.evolve(_assessment("as-9"), patient_id=PatientId("p-404"))
-    fails(w, NotFoundError, lambda: w.service.record_assessment(unknown, actor=COORD))
+    fails(w, AccessDeniedError, lambda: w.service.record_assessment(unknown, actor=COORD))
     fails(w, ConflictError, lambda: w.service.record_assessment(_assessment(), actor=COORD))
 
 
@@ -501,13 +503,16 @@ def _draft(n: str = "plan-2", **changes: Any) -> CarePlan:
             ),
         ),
         (
-            NotFoundError,
+            AccessDeniedError,
             lambda s: s.create_care_plan(_draft(patient_id=PatientId("p-404")), actor=COORD),
         ),
         (ConflictError, lambda s: s.create_care_plan(_draft("plan-1"), actor=COORD)),
         (InvalidTransitionError, lambda s: s.set_plan_status(PLAN, "draft", actor=COORD)),
         (ReasonRequiredError, lambda s: s.set_plan_status(PLAN, "revoked", actor=COORD)),
-        (NotFoundError, lambda s: s.set_plan_status(CarePlanId("nope"), "active", actor=COORD)),
+        (
+            AccessDeniedError,
+            lambda s: s.set_plan_status(CarePlanId("nope"), "active", actor=COORD),
+        ),
     ],
     ids=[
         "unknown-need",
@@ -1013,7 +1018,11 @@ def test_barriers_are_recorded_and_resolved_once(w: World) -> None:
         ValidationError,
         lambda: w.service.resolve_barrier(BarrierId("b-1"), "Again", actor=COORD),
     )
-    fails(w, NotFoundError, lambda: w.service.resolve_barrier(BarrierId("b-404"), "x", actor=COORD))
+    fails(
+        w,
+        AccessDeniedError,
+        lambda: w.service.resolve_barrier(BarrierId("b-404"), "x", actor=COORD),
+    )
 
 
 # ------------------------------------------------- notes, decisions, consents

@@ -12,7 +12,12 @@ The default :class:`CareTeamPolicy` follows "minimum necessary":
   staff, viewing de-identified quality metrics) depend on the actor's own
   roles (:data:`STAFF_PERMISSIONS`);
 * an emergency grant (break the glass, purpose ETREAT) lets its holder read
-  and document until it expires; every such access is marked ETREAT in the audit.
+  and document until it expires; every such access is marked ETREAT in the
+  audit; one holds at most :data:`MAX_ACTIVE_EMERGENCY_GRANTS` at once;
+* staff administration is bounded (:func:`staff_change_problem`): nobody
+  administers themselves, nobody grants a role above their own
+  (:data:`GRANTABLE_ROLES`) or manages someone who outranks them, and the
+  last active administrator stays.
 
 Hosts replace the policy by passing any object with a ``decide`` method.
 """
@@ -42,6 +47,8 @@ from .model.audit import PurposeOfUse
 
 __all__ = [
     "EMERGENCY_PERMISSIONS",
+    "GRANTABLE_ROLES",
+    "MAX_ACTIVE_EMERGENCY_GRANTS",
     "ROLE_PERMISSIONS",
     "STAFF_PERMISSIONS",
     "AccessDecision",
@@ -50,6 +57,9 @@ __all__ = [
     "CareTeamPolicy",
     "Permission",
     "TeamMembership",
+    "grantable_roles",
+    "is_administrator",
+    "staff_change_problem",
     "team_memberships",
 ]
 
@@ -172,6 +182,75 @@ STAFF_PERMISSIONS: Mapping[CareTeamRole, frozenset[Permission]] = {
 
 EMERGENCY_PERMISSIONS = frozenset({_P.READ, _P.DOCUMENT})
 """What an active emergency grant allows."""
+
+MAX_ACTIVE_EMERGENCY_GRANTS = 3
+"""How many unexpired emergency grants one staff member may hold at once."""
+
+_ALL_ROLES = frozenset(CareTeamRole)
+GRANTABLE_ROLES: Mapping[CareTeamRole, frozenset[CareTeamRole]] = {
+    CareTeamRole.CARE_COORDINATOR: _ALL_ROLES,
+    CareTeamRole.CASE_MANAGER: _ALL_ROLES,
+    CareTeamRole.LEAD_MEDICAL_ASSISTANT: frozenset(
+        {
+            CareTeamRole.LEAD_MEDICAL_ASSISTANT,
+            CareTeamRole.MEDICAL_ASSISTANT,
+            CareTeamRole.COMMUNITY_HEALTH_WORKER,
+        }
+    ),
+}
+"""Which roles a staff member with ``manage-staff`` may grant, by their own role.
+
+Never a role above one's own: a lead medical assistant manages medical
+assistants, community health workers and other lead medical assistants; care
+coordinators and case managers (the *administrators*) manage everyone.
+"""
+
+
+def grantable_roles(actor: StaffMember) -> frozenset[CareTeamRole]:
+    """Every role ``actor`` may grant (the union over the actor's own roles)."""
+    return frozenset().union(*(GRANTABLE_ROLES.get(r, frozenset()) for r in actor.roles))
+
+
+def is_administrator(member: StaffMember) -> bool:
+    """An active staff member who may grant every role."""
+    return member.active and grantable_roles(member) == _ALL_ROLES
+
+
+def staff_change_problem(
+    actor: StaffMember, before: StaffMember | None, after: StaffMember
+) -> str | None:
+    """Why ``actor`` may not register ``after`` (replacing ``before``), or ``None``.
+
+    The rules (on top of the staff-wide ``manage-staff`` permission):
+
+    * nobody administers themselves: one's own roles, active flag and
+      supervisor are changed by someone else (contact details and
+      preferences one may change oneself) — ``self-administration``;
+    * one manages only staff all of whose roles one may grant: no
+      deactivating, re-rolling or re-lining someone above one's own role —
+      ``outranks-actor``;
+    * one grants only roles one may grant — ``role-above-own``.
+
+    Keeping at least one active administrator needs the whole directory and is
+    checked by the service (``last-administrator``).
+    """
+    if after.id == actor.id:
+        if before is None:
+            return "self-administration"
+        if (
+            set(before.roles) != set(after.roles)
+            or before.active != after.active
+            or before.supervisor_id != after.supervisor_id
+        ):
+            return "self-administration"
+        return None
+    allowed = grantable_roles(actor)
+    if before is not None and not set(before.roles) <= allowed:
+        return "outranks-actor"
+    if not set(after.roles) <= allowed:
+        return "role-above-own"
+    return None
+
 
 _TEAM_OPEN = {CareTeamStatus.PROPOSED, CareTeamStatus.ACTIVE}
 

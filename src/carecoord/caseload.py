@@ -63,6 +63,7 @@ class WorklistCategory(StrEnum):
     GOAL_AT_RISK = "goal-at-risk"
     NO_CONTACT = "no-contact"
     BARRIER = "barrier"
+    EMERGENCY_REVIEW = "emergency-review"
 
 
 class WorklistScope(StrEnum):

@@ -300,8 +300,9 @@ class CareRecordMethods:
         (``actor``'s time zone; or by ``until``), stalled referrals (no status
         change for ``stalled_after``, default :attr:`stalled_referral_after`) and
         completed ones still without an outcome, open goals at risk, unresolved
-        barriers, and caseload patients without a completed patient or family
-        contact for ``no_contact_after``. ``scope`` (see
+        barriers, caseload patients without a completed patient or family
+        contact for ``no_contact_after``, and emergency grants waiting for this
+        staff member's review (own and supervisor scopes). ``scope`` (see
         :class:`~carecoord.caseload.WorklistScope`) widens it to the staff
         member's teams or reporting line.
 
@@ -354,3 +355,7 @@ class CareRecordMethods:
         the patient's team leads are notified.
         """
         return self._runner.run(emergency.break_glass, actor, patient_id, reason, duration)
+
+    def review_emergency_access(self, grant_id: str, *, actor: StaffId) -> EmergencyAccess:
+        """Mark an emergency grant reviewed (only its reviewer may); it leaves their worklist."""
+        return self._runner.run(emergency.review_emergency_access, actor, grant_id)

@@ -59,13 +59,13 @@ def update(
 ) -> tuple[R, R]:
     """Read a patient's record, check ``permission`` on its patient, edit it and save it.
 
+    A missing record is refused like a forbidden one (see :meth:`Context.load`).
+
     The shared shape of every "change one record" use case; returns
     ``(old, new)``. The save is checked against the version read, so a
     concurrent change makes the runner retry the whole operation.
     """
-    old = ctx.uow.get(cls, record_id)
-    patient_id = old.patient_id  # type: ignore[attr-defined]
-    ctx.allow(patient_id, permission, f"{cls.__name__}/{record_id}")
+    old = ctx.load(cls, record_id, permission)
     new = edit(old)
     ctx.uow.save(new)
     return old, new

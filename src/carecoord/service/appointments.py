@@ -25,10 +25,10 @@ def schedule_appointment(ctx: Context, appointment: Appointment) -> Appointment:
     """Record an appointment arranged for the patient."""
     check(appointment, Appointment)
     uow = ctx.uow
-    uow.get(Patient, appointment.patient_id)
     ctx.allow(
         appointment.patient_id, Permission.MANAGE_APPOINTMENTS, f"Appointment/{appointment.id}"
     )
+    uow.get(Patient, appointment.patient_id)
     if appointment.referral_id is not None:
         found = uow.get(Referral, appointment.referral_id)
         if found.patient_id != appointment.patient_id:

@@ -61,8 +61,8 @@ def create_care_plan(ctx: Context, plan: CarePlan) -> CarePlan:
     """Create a care plan; the needs it addresses must come from the patient's assessments."""
     check(plan, CarePlan)
     uow = ctx.uow
-    uow.get(Patient, plan.patient_id)
     ctx.allow(plan.patient_id, Permission.EDIT_PLAN, f"CarePlan/{plan.id}")
+    uow.get(Patient, plan.patient_id)
     if plan.goals:
         ctx.allow(plan.patient_id, Permission.EDIT_GOALS)
     if plan.addresses:
@@ -88,9 +88,7 @@ def create_care_plan(ctx: Context, plan: CarePlan) -> CarePlan:
 @operation(AuditAction.READ)
 def care_plan(ctx: Context, plan_id: CarePlanId) -> CarePlan:
     """Read a care plan."""
-    plan = ctx.uow.get(CarePlan, plan_id)
-    ctx.allow(plan.patient_id, Permission.READ, f"CarePlan/{plan_id}")
-    return plan
+    return ctx.load(CarePlan, plan_id, Permission.READ)
 
 
 @operation(AuditAction.READ)
@@ -323,8 +321,8 @@ def record_review(ctx: Context, review: Review) -> Review:
     """
     check(review, Review)
     uow = ctx.uow
-    plan = uow.get(CarePlan, review.plan_id)
-    ctx.allow(plan.patient_id, Permission.REVIEW_PLAN, f"Review/{review.id}")
+    plan = ctx.load(CarePlan, review.plan_id, Permission.REVIEW_PLAN)
+    ctx.entity = f"Review/{review.id}"
     if plan.patient_id != review.patient_id:
         raise ValidationError("the review's patient is not the plan's patient")
     if plan.status not in (CarePlanStatus.ACTIVE, CarePlanStatus.ON_HOLD):
@@ -364,8 +362,7 @@ def record_review(ctx: Context, review: Review) -> Review:
 @operation(AuditAction.READ)
 def reviews_of(ctx: Context, plan_id: CarePlanId) -> list[Review]:
     """Every review of a plan, oldest first."""
-    plan = ctx.uow.get(CarePlan, plan_id)
-    ctx.allow(plan.patient_id, Permission.READ, f"CarePlan/{plan_id}")
+    plan = ctx.load(CarePlan, plan_id, Permission.READ)
     found = [
         r for r in ctx.uow.all(Review, patient_id=str(plan.patient_id)) if r.plan_id == plan_id
     ]

@@ -64,8 +64,8 @@ def _add(
     """Create one new record of a registered patient (the shared shape of ``record_*``)."""
     check(record, cls)
     patient_id: PatientId = record.patient_id  # type: ignore[attr-defined]
-    patient = ctx.uow.get(Patient, patient_id)
     ctx.allow(patient_id, permission, f"{cls.__name__}/{record.id}")  # type: ignore[attr-defined]
+    patient = ctx.uow.get(Patient, patient_id)
     if verify is not None:
         verify(patient)
     ctx.uow.add(record)

@@ -33,8 +33,8 @@ def create_referral(ctx: Context, referral: Referral) -> Referral:
     """Create a referral (usually in ``draft``; send it with :func:`set_referral_status`)."""
     check(referral, Referral)
     uow = ctx.uow
-    uow.get(Patient, referral.patient_id)
     ctx.allow(referral.patient_id, Permission.MANAGE_REFERRALS, f"Referral/{referral.id}")
+    uow.get(Patient, referral.patient_id)
     if referral.plan_id is not None:
         plan = uow.get(CarePlan, referral.plan_id)
         if plan.patient_id != referral.patient_id:
@@ -85,9 +85,7 @@ def record_referral_result(ctx: Context, referral_id: ReferralId, outcome: str) 
 @operation(AuditAction.READ)
 def referral(ctx: Context, referral_id: ReferralId) -> Referral:
     """Read a referral."""
-    found = ctx.uow.get(Referral, referral_id)
-    ctx.allow(found.patient_id, Permission.READ, f"Referral/{referral_id}")
-    return found
+    return ctx.load(Referral, referral_id, Permission.READ)
 
 
 @operation(AuditAction.READ)

@@ -50,6 +50,7 @@ from ..model.audit import AuditAction, AuditEntry, AuditOutcome, PurposeOfUse
 from ..notify.rules import NotificationRule
 from ..retry import RetryPolicy
 from ..storage.port import Store
+from ..storage.records import patient_id_of
 from ..storage.uow import UnitOfWork
 from . import _access, _outbox
 
@@ -68,6 +69,7 @@ __all__ = [
 log = logging.getLogger("carecoord")
 
 P = ParamSpec("P")
+R = TypeVar("R")
 T = TypeVar("T")
 
 EventHandler = Callable[[ev.DomainEvent], None]
@@ -154,6 +156,30 @@ class Context:
             self.uow, self.policy, self.actor, permission, PatientId(str(patient_id)), self.now
         )
         self._apply(decision.allowed, decision.purpose, decision.reason, permission)
+
+    def load(self, cls: type[R], record_id: str, permission: Permission) -> R:
+        """Read one record of a patient and check ``permission`` on that patient.
+
+        A missing record and a refused one raise the same
+        :class:`AccessDeniedError` (same message, no patient named), so someone
+        outside the care team cannot learn whether a record exists; both are
+        audited as denials.
+        """
+        entity = f"{cls.__name__}/{record_id}"
+        self.entity = entity
+        record = self.uow.find(cls, record_id)
+        if record is not None:
+            patient_id = patient_id_of(record) or ""
+            decision = _access.decide(
+                self.uow, self.policy, self.actor, permission, PatientId(patient_id), self.now
+            )
+            if decision.allowed:
+                self.patient_id = patient_id
+                self._apply(True, decision.purpose, decision.reason, permission)
+                return record
+        raise AccessDeniedError(
+            f"{self.actor_id} may not {permission.value} {entity} (not found or not permitted)"
+        )
 
     def allow_staff(self, permission: Permission, entity: str | None = None) -> None:
         """Check a staff-wide ``permission`` (no patient)."""

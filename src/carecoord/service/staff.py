@@ -5,13 +5,15 @@ from __future__ import annotations
 import attrs
 
 from .. import events as ev
-from ..access import Permission
+from ..access import Permission, is_administrator, staff_change_problem
 from ..model import (
+    AccessDeniedError,
     CareCoordError,
     ConflictError,
     NotFoundError,
     StaffId,
     StaffMember,
+    ValidationError,
     supervision_chain,
 )
 from ..model.audit import AuditAction, PurposeOfUse
@@ -45,15 +47,20 @@ def register_staff(ctx: Context, member: StaffMember) -> StaffMember:
     check(member, StaffMember)
     uow = ctx.uow
     entity = f"StaffMember/{member.id}"
+    existing = uow.find(StaffMember, member.id)
     if ctx.bootstrap:
         ctx.grant(PurposeOfUse.HOPERAT, entity=entity)
     else:
         ctx.allow_staff(Permission.MANAGE_STAFF, entity=entity)
+        _check_change(ctx, existing, member)
     ctx.purpose = PurposeOfUse.HOPERAT
     supervisor = member.supervisor_id
-    if supervisor is not None and uow.find(StaffMember, supervisor) is None:
-        raise NotFoundError(f"supervisor {supervisor} is not registered")
-    existing = uow.find(StaffMember, member.id)
+    if supervisor is not None:
+        above = uow.find(StaffMember, supervisor)
+        if above is None:
+            raise NotFoundError(f"supervisor {supervisor} is not registered")
+        if not above.active:
+            raise ValidationError("the supervisor is not active", field="supervisor_id")
     if existing is None:
         if member.revision:
             raise NotFoundError(f"staff member {member.id} is not registered")
@@ -76,6 +83,23 @@ def register_staff(ctx: Context, member: StaffMember) -> StaffMember:
         )
     )
     return attrs.evolve(member, revision=uow.version_of(StaffMember, member.id) + 1)
+
+
+def _check_change(ctx: Context, before: StaffMember | None, after: StaffMember) -> None:
+    """The staff administration rules (see :func:`carecoord.access.staff_change_problem`)."""
+    problem = staff_change_problem(ctx.actor, before, after)
+    if (
+        problem is None
+        and before is not None
+        and is_administrator(before)
+        and not is_administrator(after)
+        and not any(is_administrator(m) for m in ctx.uow.all(StaffMember) if m.id != before.id)
+    ):
+        problem = "last-administrator"
+    if problem is not None:
+        raise AccessDeniedError(
+            f"{ctx.actor_id} may not make this change to StaffMember/{after.id} ({problem})"
+        )
 
 
 @operation(AuditAction.READ)

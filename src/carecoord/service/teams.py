@@ -144,9 +144,7 @@ def set_team_status(
 @operation(AuditAction.READ)
 def care_team(ctx: Context, team_id: CareTeamId) -> CareTeam:
     """Read a care team."""
-    team = ctx.uow.get(CareTeam, team_id)
-    ctx.allow(team.patient_id, Permission.READ, f"CareTeam/{team_id}")
-    return team
+    return ctx.load(CareTeam, team_id, Permission.READ)
 
 
 @operation(AuditAction.READ)

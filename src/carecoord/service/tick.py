@@ -10,7 +10,7 @@ conflicts and announces nothing).
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import attrs
@@ -101,7 +101,13 @@ def run_tick(
             ):
                 counts["reviews_due"] += 1
         stall = settings.stalled_referral_after
-        for hit in store.query(WorkQuery(category="referral", changed_before=moment - stall)):
+        stalled_before = _stall_cutoff(moment, stall)
+        referrals = (
+            ()
+            if stalled_before is None
+            else store.query(WorkQuery(category="referral", changed_before=stalled_before))
+        )
+        for hit in referrals:
             changed = hit.row.changed_at
             assert changed is not None
             if announce(
@@ -127,6 +133,19 @@ def run_tick(
             )
         )
     return report
+
+
+def _stall_cutoff(moment: datetime, stall: timedelta) -> datetime | None:
+    """``moment - stall``: referrals unchanged since before it are stalled.
+
+    ``None`` when that is before the earliest representable time (no referral
+    can have been unchanged since then); the last representable instant when a
+    negative ``stall`` runs past the latest one.
+    """
+    try:
+        return moment - stall
+    except OverflowError:
+        return None if stall > timedelta(0) else datetime.max.replace(tzinfo=UTC)
 
 
 def _overdue(plan_id: str, item_id: str, now: datetime, escalation: timedelta | None) -> Make:

@@ -141,6 +141,9 @@ def worklist(
     for hit in query("barrier"):
         if can_read(hit.row.patient_id or ""):
             add(WorklistCategory.BARRIER, hit, hit.row.changed_at)
+    if kind is not WorklistScope.TEAM:  # grants to review are the reviewer's own work
+        for hit in query("emergency-review"):
+            add(WorklistCategory.EMERGENCY_REVIEW, hit, hit.row.due_at)
     items.extend(_no_contact(uow, caseload, moment, as_of, no_contact_after, can_read))
     return Worklist(staff_id=staff_id, as_of=as_of, items=tuple(items), scope=kind)
 

@@ -6,7 +6,7 @@ so "what is due for X" never loads every plan.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 from ..model import (
@@ -100,8 +100,18 @@ def patient_id_of(record: object) -> str | None:
     return None if value is None else str(value)
 
 
-def _day_end(day: Any) -> datetime:
-    # A target date is met "by" that day: it is past due from the next UTC midnight.
+_LAST_INSTANT = datetime.max.replace(tzinfo=UTC)
+
+
+def _day_end(day: date) -> datetime:
+    """When a goal due on ``day`` becomes past due: the next UTC midnight.
+
+    A target date is met "by" that day. For ``date.max`` (9999-12-31) there is
+    no next midnight; the row is due at the last representable instant,
+    ``datetime.max`` in UTC (one microsecond early, so never past due in practice).
+    """
+    if day >= date.max:
+        return _LAST_INSTANT
     return datetime.combine(day, time.min, UTC) + timedelta(days=1)
 
 
@@ -111,7 +121,8 @@ def index_rows(record: object) -> tuple[IndexRow, ...]:
     Categories: ``review``, ``intervention`` and ``goal`` (care plans),
     ``referral``, ``barrier``, ``appointment``, ``contact`` (notes), ``member``
     (one per care-team membership, owner = the member), ``staff`` (owner = the
-    supervisor), ``outbox``, ``audit`` and ``emergency``.
+    supervisor), ``outbox``, ``audit``, ``emergency`` (owner = the grantee) and
+    ``emergency-review`` (owner = the reviewer, open until reviewed).
     """
     match record:
         case CarePlan():
@@ -231,18 +242,31 @@ def index_rows(record: object) -> tuple[IndexRow, ...]:
                 ),
             )
         case EmergencyAccess():
-            return (
-                IndexRow(
-                    category="emergency",
-                    item_id=record.id,
-                    patient_id=str(record.patient_id),
-                    owner_id=str(record.staff_id),
-                    status="granted",
-                    is_open=True,
-                    due_at=record.expires_at,
-                    changed_at=record.granted_at,
-                ),
+            grant = IndexRow(
+                category="emergency",
+                item_id=record.id,
+                patient_id=str(record.patient_id),
+                owner_id=str(record.staff_id),
+                status="granted",
+                is_open=True,
+                due_at=record.expires_at,
+                changed_at=record.granted_at,
             )
+            if record.reviewer_id is None:
+                return (grant,)
+            # The reviewer's worklist item: open until the grant is reviewed.
+            review = IndexRow(
+                category="emergency-review",
+                item_id=record.id,
+                patient_id=str(record.patient_id),
+                owner_id=str(record.reviewer_id),
+                status="reviewed" if record.reviewed_at else "to-review",
+                is_open=record.reviewed_at is None,
+                due_at=record.granted_at,
+                changed_at=record.reviewed_at or record.granted_at,
+                detail=str(record.staff_id),
+            )
+            return (grant, review)
         case _:
             return ()
 
