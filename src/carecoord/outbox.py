@@ -22,12 +22,24 @@ out and was taken over records nothing (the newer holder records its own
 attempt). Like a crash after delivering, that can deliver a notification twice,
 with the same idempotency key; a lease longer than ``timeout`` prevents it for
 calls that finish or time out in time.
+
+With a ``timeout`` each notifier call runs on a thread of its own, started
+only while the dispatcher still waits for it (never after its deadline). A
+call that outlives it is *in doubt*: the notification stays pending, counts it
+in ``in_doubt_attempts`` (never towards ``max_attempts``) and is retried after
+a backoff with the same idempotency key. While that call still runs this
+dispatcher postpones the retry; if it succeeds, the next pass records the
+notification delivered without sending it again. In-doubt retries are not
+capped: a notifier that always times out leaves notifications pending, never
+failed, since each may have been delivered.
 """
 
 from __future__ import annotations
 
-import concurrent.futures
+import enum
 import logging
+import threading
+import time
 import uuid
 from collections import Counter
 from datetime import datetime, timedelta
@@ -51,17 +63,111 @@ _NO_ADDRESS_NEEDED = {ContactChannel.PORTAL, ContactChannel.IN_PERSON}
 
 @attrs.frozen
 class DispatchReport:
-    """What one :meth:`Dispatcher.dispatch` pass did."""
+    """What one :meth:`Dispatcher.dispatch` pass did.
+
+    ``delivered``: recorded delivered, ``late_delivered`` of them because an
+    earlier pass's timed-out call turned out to succeed (not sent again).
+    ``retried``: left pending for a later try, ``in_doubt`` of them because
+    the call timed out (or an earlier timed-out call for it is still running
+    and it was not called again). ``failed``: marked failed. ``skipped``: left
+    alone, claimed by another dispatcher first (or its earlier call's success
+    is being recorded by another thread).
+    """
 
     delivered: int = 0
     retried: int = 0
     failed: int = 0
     skipped: int = 0
+    in_doubt: int = 0
+    late_delivered: int = 0
 
     @property
     def attempted(self) -> int:
-        """Notifications handed to the notifier in this pass."""
+        """Notifications whose outcome this pass recorded: delivered, retried or failed.
+
+        All were handed to the notifier in this pass but ``late_delivered``
+        ones and ``in_doubt`` ones whose earlier call was still running.
+        """
         return self.delivered + self.retried + self.failed
+
+
+class _Unsettled(enum.Enum):
+    """Why a call with a timeout has no result."""
+
+    IN_DOUBT = "in-doubt"  # started and still running: it may yet deliver
+    NOT_STARTED = "not-started"  # cancelled before it started: nothing was sent
+
+
+def _invoke(notifier: Notifier, message: OutgoingMessage) -> DeliveryResult:
+    """One notifier call; an exception or a wrong result becomes a failure code."""
+    try:
+        result = notifier.deliver(message)
+    except Exception as exc:  # a notifier failure must never escape as care-data failure
+        log.warning("notifier raised %s for %s", type(exc).__name__, message.idempotency_key)
+        return DeliveryResult.failure(type(exc).__name__)
+    if not isinstance(result, DeliveryResult):
+        return DeliveryResult.failure("bad-notifier-result")
+    return result
+
+
+class _Call:
+    """One notifier call on a thread of its own, started only before its deadline.
+
+    The dispatcher waits :meth:`wait`; whatever the thread has not started by
+    then is cancelled under the same lock, so a call never starts once the
+    dispatcher has stopped waiting for it.
+    """
+
+    def __init__(self, notifier: Notifier, message: OutgoingMessage, timeout: float) -> None:
+        self.note_id = message.idempotency_key
+        self._notifier = notifier
+        self._message = message
+        self._deadline = time.monotonic() + timeout
+        self._lock = threading.Lock()
+        self._started = False
+        self._cancelled = False
+        self._done = threading.Event()
+        self.result: DeliveryResult | None = None
+        self.settling = False  # a dispatcher thread is recording its outcome
+
+    @property
+    def finished(self) -> bool:
+        """Whether the call has ended (or was cancelled before it started)."""
+        return self._done.is_set()
+
+    def cancel(self) -> None:
+        """Make sure the call never starts (it may have started already)."""
+        with self._lock:
+            if not self._started:
+                self._cancelled = True
+                self._done.set()
+
+    def run(self) -> None:
+        """The thread's body: start the call unless cancelled or past the deadline."""
+        with self._lock:
+            if self._cancelled or time.monotonic() >= self._deadline:
+                self._cancelled = True
+                self._done.set()
+                return
+            self._started = True
+        try:
+            result = _invoke(self._notifier, self._message)
+        except BaseException as exc:  # not an Exception: end the thread quietly
+            result = DeliveryResult.failure(type(exc).__name__)
+        self.result = result
+        self._done.set()
+
+    def wait(self, timeout: float) -> DeliveryResult | _Unsettled:
+        """The result if the call ends within ``timeout``; else why there is none."""
+        self._done.wait(timeout)
+        self.cancel()
+        with self._lock:
+            if self._cancelled:
+                return _Unsettled.NOT_STARTED
+            if not self._done.is_set():
+                return _Unsettled.IN_DOUBT
+        assert self.result is not None  # set before the event
+        return self.result
 
 
 class Dispatcher:
@@ -73,6 +179,12 @@ class Dispatcher:
     dispatcher: it must be longer than ``timeout`` (seconds a notifier call may
     take), or a slow call could be taken over and delivered twice. Any number
     of dispatchers may share a store; see the module documentation.
+
+    A call that outlives ``timeout`` is in doubt: retried with backoff and the
+    same idempotency key, never counted towards ``max_attempts``. At most
+    ``max_abandoned_calls`` such calls may still be running (each on its own
+    thread) before a pass stops starting new calls; the rest wait, pending.
+    A dispatcher may be shared by threads.
     """
 
     def __init__(
@@ -88,9 +200,18 @@ class Dispatcher:
         batch_size: int = 100,
         worker_id: str | None = None,
         lease: timedelta = timedelta(minutes=5),
+        max_abandoned_calls: int = 16,
     ) -> None:
         if max_attempts < 1 or batch_size < 1:
             raise ValidationError("max_attempts and batch_size must be >= 1")
+        if (
+            isinstance(max_abandoned_calls, bool)
+            or not isinstance(max_abandoned_calls, int)
+            or max_abandoned_calls < 1
+        ):
+            raise ValidationError(
+                "max_abandoned_calls must be an int >= 1", field="max_abandoned_calls"
+            )
         if worker_id is None:
             worker_id = f"dispatcher-{uuid.uuid4().hex[:12]}"
         if not isinstance(worker_id, str) or not worker_id.strip() or len(worker_id) > 100:
@@ -107,6 +228,8 @@ class Dispatcher:
                 raise ValidationError(
                     "timeout must be a number of seconds", field="timeout"
                 ) from None
+            if limit <= timedelta(0):
+                raise ValidationError("timeout must be > 0 seconds", field="timeout")
             if lease <= limit:
                 raise ValidationError(
                     "lease must be longer than the notifier timeout", field="lease"
@@ -121,16 +244,27 @@ class Dispatcher:
         self.batch_size = batch_size
         self.worker_id = worker_id
         self.lease = lease
-        self._executor: concurrent.futures.ThreadPoolExecutor | None = None
+        self.max_abandoned_calls = max_abandoned_calls
+        self._lock = threading.Lock()
+        self._abandoned: dict[str, _Call] = {}  # timed-out calls, by notification id
 
     def close(self) -> None:
-        """Stop the timeout worker thread, if one was started."""
-        if self._executor is not None:
-            self._executor.shutdown(wait=False, cancel_futures=True)
-            self._executor = None
+        """Forget timed-out calls still running; their notifications are retried as usual.
+
+        Their threads end when the notifier returns; a success they report
+        after this is not recorded, and the retry (same idempotency key) lets
+        the notifier drop the duplicate. The dispatcher stays usable.
+        """
+        with self._lock:
+            self._abandoned.clear()
+
+    def abandoned_calls(self) -> int:
+        """How many timed-out notifier calls of this dispatcher are still running."""
+        with self._lock:
+            return sum(not call.finished for call in self._abandoned.values())
 
     def backoff(self, attempts: int) -> timedelta:
-        """Delay before the next try after ``attempts`` failed ones (exponential, capped)."""
+        """Delay before the next try after ``attempts`` calls, failed or in doubt (capped)."""
         delay: timedelta = self.base_delay * (2 ** max(attempts - 1, 0))
         return min(delay, self.max_delay)
 
@@ -140,9 +274,13 @@ class Dispatcher:
 
         Without ``now`` the clock is read again for each notification, so a
         lease starts when it is taken even late in a slow batch. Notifications
-        another dispatcher claimed first count as ``skipped``.
+        another dispatcher claimed first count as ``skipped``. First, timed-out
+        calls of earlier passes that have since succeeded are recorded
+        delivered (``late_delivered``).
         """
         moment = ensure_aware(now, "now") if now is not None else self._clock.now()
+        counts: Counter[str] = Counter()
+        counts["late"] = self._settle_abandoned(moment)
         hits = self._store.query(
             WorkQuery(
                 category="outbox",
@@ -151,18 +289,38 @@ class Dispatcher:
                 limit=self.batch_size,
             )
         )
-        counts: Counter[str] = Counter()
         for hit in hits:
+            running = self.abandoned_calls()
+            if running >= self.max_abandoned_calls:
+                log.warning(
+                    "%d timed-out notifier calls are still running; pass stopped early", running
+                )
+                break
             at = moment if now is not None else self._clock.now()
             counts[self._one(hit.record_id, at)] += 1
         return DispatchReport(
-            delivered=counts["delivered"],
-            retried=counts["retried"],
+            delivered=counts["delivered"] + counts["late"],
+            retried=counts["retried"] + counts["in_doubt"],
             failed=counts["failed"],
             skipped=counts["skipped"],
+            in_doubt=counts["in_doubt"],
+            late_delivered=counts["late"],
         )
 
     def _one(self, notification_id: str, now: datetime) -> str:
+        # 0. An earlier call of this dispatcher timed out: if it has succeeded
+        #    since, record that; while it still runs, do not call again.
+        with self._lock:
+            earlier = self._abandoned.get(notification_id)
+            if earlier is not None and earlier.settling:
+                return "skipped"  # another thread is recording that call's success
+            settle = earlier is not None and earlier.finished
+            if earlier is not None and settle:
+                earlier.settling = True
+        if earlier is not None and settle:
+            if self._settle(earlier, now):
+                return "late"
+            earlier = None
         # 1. Read and claim in one unit of work: the claim is saved against the
         #    version read, so of two dispatchers that read it only one claims it.
         #    A live lease - anyone's, this worker's own included - means the
@@ -179,17 +337,22 @@ class Dispatcher:
             log.debug("notification %s was claimed by another dispatcher first", notification_id)
             return "skipped"
         claim_version = uow.committed_versions[(Notification.__name__, notification_id)]
-        # 2. Deliver: only the holder of the claim gets here.
-        result = self._deliver(claimed, address)
-        if result.ok:
-            updated = claimed.delivered(now)
-            outcome = "delivered"
+        # 2. Deliver: only the holder of the claim gets here. While this
+        #    dispatcher's earlier, timed-out call still runs, postpone instead.
+        retry_at = now + self.backoff(claimed.attempts + claimed.in_doubt_attempts + 1)
+        result = self._deliver(claimed, address) if earlier is None else _Unsettled.IN_DOUBT
+        if earlier is not None:  # it may still deliver: do not call again yet
+            updated, outcome = claimed.postponed(retry_at), "in_doubt"
+        elif result is _Unsettled.NOT_STARTED:  # nothing was sent, no attempt counted
+            updated, outcome = claimed.postponed(retry_at), "retried"
+        elif result is _Unsettled.IN_DOUBT:
+            updated, outcome = claimed.in_doubt_attempt("timeout", retry_at=retry_at), "in_doubt"
+        elif result.ok:
+            updated, outcome = claimed.delivered(now), "delivered"
         else:
+            final = not result.retry or claimed.attempts + 1 >= self.max_attempts
             error = (result.error or "failed")[:200]
-            attempts = claimed.attempts + 1
-            final = not result.retry or attempts >= self.max_attempts
-            retry_at = None if final else now + self.backoff(attempts)
-            updated = claimed.failed_attempt(error, retry_at=retry_at)
+            updated = claimed.failed_attempt(error, retry_at=None if final else retry_at)
             outcome = "failed" if final else "retried"
         # 3. Record the outcome against the claim's version (this releases the claim).
         try:
@@ -227,7 +390,50 @@ class Dispatcher:
                 return value
         return None
 
-    def _deliver(self, note: Notification, address: str | None) -> DeliveryResult:
+    # ------------------------------------------------------ timed-out calls
+    def _settle_abandoned(self, at: datetime) -> int:
+        """Record the timed-out calls that have succeeded since; how many were recorded."""
+        with self._lock:
+            done = [c for c in self._abandoned.values() if c.finished and not c.settling]
+            for call in done:
+                call.settling = True
+        return sum(self._settle(call, at) for call in done)
+
+    def _settle(self, call: _Call, at: datetime) -> bool:
+        """Record a finished, timed-out call if it succeeded; then forget it."""
+        try:
+            ok = call.result is not None and call.result.ok
+            return ok and self._record_late(call.note_id, at)
+        finally:
+            with self._lock:
+                if self._abandoned.get(call.note_id) is call:
+                    del self._abandoned[call.note_id]
+
+    def _record_late(self, notification_id: str, at: datetime) -> bool:
+        """Mark a notification delivered by an earlier, timed-out call; False if not possible."""
+        for _ in range(3):
+            try:
+                with UnitOfWork(self._store) as uow:
+                    note = uow.find(Notification, notification_id)
+                    if note is None or note.status is DeliveryStatus.DELIVERED:
+                        return False
+                    uow.save(note.delivered_late(at))
+            except ConflictError:
+                continue  # changed meanwhile (a claim, an outcome): read it again
+            log.info("notification %s: a timed-out call succeeded; recorded", notification_id)
+            return True
+        log.debug("notification %s: a late success could not be recorded", notification_id)
+        return False
+
+    def _spawn(self, call: _Call) -> None:
+        """Start ``call`` on a daemon thread of its own (a hung notifier blocks no exit)."""
+        try:
+            threading.Thread(target=call.run, name="carecoord-notify", daemon=True).start()
+        except RuntimeError:  # no thread could be started: the call never runs
+            log.warning("no thread for the notifier call of %s", call.note_id)
+            call.cancel()
+
+    def _deliver(self, note: Notification, address: str | None) -> DeliveryResult | _Unsettled:
         if address is None and note.channel not in _NO_ADDRESS_NEEDED:
             return DeliveryResult.failure("no-address", retry=False)
         message = OutgoingMessage(
@@ -240,26 +446,19 @@ class Dispatcher:
             address=address,
             patient_id=note.patient_id,
             event=note.event,
-            attempt=note.attempts + 1,
+            attempt=note.attempts + note.in_doubt_attempts + 1,
         )
-        try:
-            if self.timeout is None:
-                result = self._notifier.deliver(message)
-            else:
-                if self._executor is None:
-                    self._executor = concurrent.futures.ThreadPoolExecutor(
-                        max_workers=1, thread_name_prefix="carecoord-notify"
-                    )
-                future = self._executor.submit(self._notifier.deliver, message)
-                try:
-                    result = future.result(timeout=self.timeout)
-                except concurrent.futures.TimeoutError:
-                    return DeliveryResult.failure("timeout")
-        except Exception as exc:  # a notifier failure must never escape as care-data failure
-            log.warning("notifier raised %s for %s", type(exc).__name__, note.id)
-            return DeliveryResult.failure(type(exc).__name__)
-        if not isinstance(result, DeliveryResult):
-            return DeliveryResult.failure("bad-notifier-result")
+        if self.timeout is None:
+            return _invoke(self._notifier, message)
+        call = _Call(self._notifier, message, self.timeout)
+        self._spawn(call)
+        result = call.wait(self.timeout)
+        if result is _Unsettled.IN_DOUBT:
+            with self._lock:
+                self._abandoned[note.id] = call
+            log.warning("notifier call for %s timed out; in doubt, retried later", note.id)
+        elif result is _Unsettled.NOT_STARTED:
+            log.warning("notifier call for %s did not start before its timeout", note.id)
         return result
 
     # ------------------------------------------------------------- inspection

@@ -56,6 +56,12 @@ class Notification:
     :meth:`claim`): while it lasts no other dispatcher delivers the notification;
     once it has passed, the notification is due again. Both are set, or neither,
     and only on a pending notification.
+
+    ``attempts`` counts calls whose outcome is known (delivered or failed);
+    only failed ones count towards a dispatcher's ``max_attempts``.
+    ``in_doubt_attempts`` counts calls that timed out: the message may or may
+    not have gone out, so they are retried with the same idempotency key and
+    never make the notification fail (see :meth:`in_doubt_attempt`).
     """
 
     id: str = attrs.field(validator=text(max_len=64))
@@ -77,10 +83,15 @@ class Notification:
     deferred_for_quiet_hours: bool = attrs.field(default=False, validator=of_type(bool))
     claimed_by: str | None = attrs.field(default=None, validator=optional(text(max_len=100)))
     claimed_until: datetime | None = attrs.field(default=None, validator=optional(aware))
+    in_doubt_attempts: int = attrs.field(default=0, validator=of_type(int))
 
     def __attrs_post_init__(self) -> None:
         if self.attempts < 0:
             raise ValidationError("Notification.attempts must be >= 0", field="attempts")
+        if self.in_doubt_attempts < 0:
+            raise ValidationError(
+                "Notification.in_doubt_attempts must be >= 0", field="in_doubt_attempts"
+            )
         if (self.claimed_by is None) != (self.claimed_until is None):
             raise ValidationError(
                 "Notification.claimed_by and claimed_until must be set together",
@@ -145,6 +156,51 @@ class Notification:
             claimed_until=None,
         )
 
+    def delivered_late(self, at: datetime) -> Self:
+        """A copy marked delivered at ``at``: an earlier, timed-out call turned out to succeed.
+
+        That call is no longer in doubt: it moves from ``in_doubt_attempts`` to
+        ``attempts``. A notification marked failed since then (by a later call
+        that failed) is corrected to delivered, because it was. Any claim is
+        released.
+        """
+        if self.status is DeliveryStatus.DELIVERED:
+            raise ValidationError("notification is delivered already", field="status")
+        return attrs.evolve(
+            self,
+            status=DeliveryStatus.DELIVERED,
+            attempts=self.attempts + 1,
+            in_doubt_attempts=max(self.in_doubt_attempts - 1, 0),
+            delivered_at=at,
+            last_error=None,
+            claimed_by=None,
+            claimed_until=None,
+        )
+
+    def in_doubt_attempt(self, error: str, *, retry_at: datetime) -> Self:
+        """A copy after a call with an unknown outcome (a timeout): pending again at ``retry_at``.
+
+        It counts in ``in_doubt_attempts``, never in ``attempts``: the message
+        may have been delivered, so an in-doubt call never makes the
+        notification fail. Any claim is released.
+        """
+        if self.status is not DeliveryStatus.PENDING:
+            raise ValidationError(f"notification is {self.status.value}, not pending")
+        return attrs.evolve(
+            self,
+            in_doubt_attempts=self.in_doubt_attempts + 1,
+            last_error=error,
+            next_attempt_at=retry_at,
+            claimed_by=None,
+            claimed_until=None,
+        )
+
+    def postponed(self, retry_at: datetime) -> Self:
+        """A pending copy due again at ``retry_at``, unclaimed, its counts unchanged."""
+        if self.status is not DeliveryStatus.PENDING:
+            raise ValidationError(f"notification is {self.status.value}, not pending")
+        return attrs.evolve(self, next_attempt_at=retry_at, claimed_by=None, claimed_until=None)
+
     def failed_attempt(self, error: str, *, retry_at: datetime | None) -> Self:
         """A copy after a failed attempt: pending again at ``retry_at``, or failed for good.
 
@@ -171,7 +227,7 @@ class Notification:
         )
 
     def requeued(self, at: datetime) -> Self:
-        """A failed notification pending again from ``at``, attempts reset, unclaimed."""
+        """A failed notification pending again from ``at``, both counts reset, unclaimed."""
         if self.status is not DeliveryStatus.FAILED:
             raise ValidationError(
                 f"notification is {self.status.value}, not failed", field="status"
@@ -180,6 +236,7 @@ class Notification:
             self,
             status=DeliveryStatus.PENDING,
             attempts=0,
+            in_doubt_attempts=0,
             next_attempt_at=at,
             claimed_by=None,
             claimed_until=None,

@@ -4,9 +4,12 @@
   corrupts a commit (a power cut may lose the last commits, never corrupt).
 * One writer at a time: each unit of work commits inside ``BEGIN IMMEDIATE``;
   other writers wait up to ``timeout`` seconds, then get a StorageError.
-* Safe to share between the threads of one process (one connection per
-  thread). Single host only: do not put the file on a network file system, and
-  do not open it from several machines; use the PostgreSQL store for that.
+* Safe to share between the threads of one process: each call checks a
+  connection out of a bounded pool (``max_connections``, default 8) and hands
+  it back, so however many threads come and go, at most ``max_connections``
+  connections (each a few file descriptors) are open. Single host only: do
+  not put the file on a network file system, and do not open it from several
+  machines; use the PostgreSQL store for that.
 * Worklist data (owner, status, due time, priority) lives in indexed columns,
   so "what is due for X" never scans every plan; reads by patient name their
   index, so no plan depends on statistics. Migrations gather statistics
@@ -21,12 +24,12 @@ from __future__ import annotations
 
 import os
 import sqlite3
-import threading
 import uuid
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 
-from ..model import ConflictError, StorageError
+from ..model import ConflictError, StorageError, ValidationError
+from ._sqlite_pool import ConnectionPool
 from .port import (
     IndexHit,
     IndexRow,
@@ -108,11 +111,26 @@ _READ_PATIENT = (
 class SQLiteStore:
     """A store in one SQLite file (``":memory:"`` for a private in-memory database).
 
-    ``timeout`` is how long a writer waits for another writer before giving up
-    with :class:`~carecoord.StorageError`.
+    ``timeout`` is how long a writer waits for another writer, and a call for
+    a free connection, before giving up with :class:`~carecoord.StorageError`.
+    ``max_connections`` bounds the connections the store keeps open for all
+    its threads together; each call holds one only while it runs. An
+    in-memory store always uses one connection, taken by one call at a time.
     """
 
-    def __init__(self, path: str | os.PathLike[str] = ":memory:", *, timeout: float = 30.0) -> None:
+    def __init__(
+        self,
+        path: str | os.PathLike[str] = ":memory:",
+        *,
+        timeout: float = 30.0,
+        max_connections: int = 8,
+    ) -> None:
+        if (
+            isinstance(max_connections, bool)
+            or not isinstance(max_connections, int)
+            or max_connections < 1
+        ):
+            raise ValidationError("max_connections must be an int >= 1", field="max_connections")
         self._timeout = float(timeout)
         self._memory = str(path) == ":memory:"
         self._target = (
@@ -120,13 +138,13 @@ class SQLiteStore:
             if self._memory
             else os.fspath(path)
         )
-        self._local = threading.local()
-        self._connections: list[sqlite3.Connection] = []
-        self._lock = threading.RLock()
-        # In memory, one connection serves every thread (shared-cache locks do
-        # not honour busy timeouts); a file gets one connection per thread.
-        self._serial = threading.RLock() if self._memory else None
-        self._closed = False
+        # In memory, one connection serves every call in turn (shared-cache
+        # locks do not honour busy timeouts, and the database lives as long as
+        # its connection); a file gets a pool of up to max_connections.
+        self._max_connections = 1 if self._memory else max_connections
+        self._pool = ConnectionPool(
+            self._new_connection, max_size=self._max_connections, timeout=self._timeout
+        )
         try:
             with self._guard("open the database") as conn:
                 self._migrate(conn)
@@ -135,6 +153,16 @@ class SQLiteStore:
             raise
 
     # ------------------------------------------------------------ connections
+    @property
+    def max_connections(self) -> int:
+        """The most connections this store opens at once (1 in memory)."""
+        return self._max_connections
+
+    @property
+    def open_connections(self) -> int:
+        """How many connections the store holds open now (idle or in use)."""
+        return self._pool.open_connections
+
     def _new_connection(self) -> sqlite3.Connection:
         conn = sqlite3.connect(
             self._target,
@@ -151,43 +179,22 @@ class SQLiteStore:
         except BaseException:
             conn.close()
             raise
-        with self._lock:
-            self._connections.append(conn)
-        return conn
-
-    def _connection(self) -> sqlite3.Connection:
-        if self._closed:
-            raise StorageError("the store is closed")
-        if self._memory:
-            with self._lock:
-                if not self._connections:
-                    return self._new_connection()
-                return self._connections[0]
-        conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
-        if conn is None:
-            conn = self._new_connection()
-            self._local.conn = conn
         return conn
 
     @contextmanager
     def _guard(self, action: str) -> Iterator[sqlite3.Connection]:
-        """Yield a connection; translate sqlite3 errors into StorageError."""
-        if self._serial is not None:
-            self._serial.acquire()
+        """Yield a pooled connection; translate sqlite3 errors into StorageError."""
         try:
-            try:
-                yield self._connection()
-            except sqlite3.OperationalError as exc:
-                busy = "locked" in str(exc) or "busy" in str(exc)
-                reason = "the database is busy (another writer held it too long)" if busy else None
-                raise StorageError(
-                    f"SQLite could not {action}: {reason or 'operational error'}"
-                ) from exc
-            except sqlite3.Error as exc:
-                raise StorageError(f"SQLite could not {action}: {type(exc).__name__}") from exc
-        finally:
-            if self._serial is not None:
-                self._serial.release()
+            with self._pool.connection() as conn:
+                yield conn
+        except sqlite3.OperationalError as exc:
+            busy = "locked" in str(exc) or "busy" in str(exc)
+            reason = "the database is busy (another writer held it too long)" if busy else None
+            raise StorageError(
+                f"SQLite could not {action}: {reason or 'operational error'}"
+            ) from exc
+        except sqlite3.Error as exc:
+            raise StorageError(f"SQLite could not {action}: {type(exc).__name__}") from exc
 
     # ------------------------------------------------------------- migrations
     def _migrate(self, conn: sqlite3.Connection) -> None:
@@ -373,12 +380,8 @@ class SQLiteStore:
 
     # ------------------------------------------------------------------ close
     def close(self) -> None:
-        """Close every connection; later use raises StorageError."""
-        with self._lock:
-            self._closed = True
-            for conn in self._connections:
-                conn.close()
-            self._connections.clear()
+        """Close every connection (one in use when its call ends); later use raises StorageError."""
+        self._pool.close()
 
     def integrity_check(self) -> bool:
         """Run ``PRAGMA integrity_check``; True when the database is sound."""
