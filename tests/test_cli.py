@@ -198,3 +198,268 @@ def test_export_skips_patients_off_the_caseload(tmp_path: Path) -> None:
         "patient-1",
     )
     assert code == EXIT_ERROR
+
+
+# ------------------------------------------------------- files it must not touch
+def _usage_error(argv: list[str], capsys: pytest.CaptureFixture[str]) -> str:
+    """Run ``argv``, expect exit code 2, return what went to stderr."""
+    with pytest.raises(SystemExit) as caught:
+        main(argv, out=io.StringIO())
+    assert caught.value.code == EXIT_USAGE
+    return capsys.readouterr().err
+
+
+def _foreign_sqlite(path: Path) -> Path:
+    with sqlite3.connect(path) as conn:
+        conn.execute("CREATE TABLE invoices (number TEXT, amount REAL)")
+        conn.execute("INSERT INTO invoices VALUES ('2026-1', 99.5)")
+    conn.close()
+    return path
+
+
+def _tables(path: Path) -> list[str]:
+    conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
+    try:
+        return [r[0] for r in conn.execute("SELECT name FROM sqlite_master ORDER BY name")]
+    finally:
+        conn.close()
+
+
+@pytest.mark.parametrize("kind", ["text", "sqlite", "empty"])
+def test_demo_does_not_replace_a_file_that_is_not_a_carecoord_database(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], kind: str
+) -> None:
+    path = tmp_path / "precious.db"
+    if kind == "sqlite":
+        _foreign_sqlite(path)
+    else:
+        path.write_text("" if kind == "empty" else "my notes\n", encoding="utf-8")
+    before = path.read_bytes()
+    err = _usage_error(["demo", "--db", str(path)], capsys)
+    assert "is not a carecoord database" in err and "--force" in err
+    assert path.read_bytes() == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["precious.db"]
+    # --force replaces it.
+    assert main(["demo", "--db", str(path), "--force"], out=io.StringIO()) == EXIT_OK
+    assert "carecoord_schema" in _tables(path)
+
+
+def test_demo_replaces_an_earlier_carecoord_database_but_never_a_folder(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "demo.sqlite3"
+    assert main(["demo", "--db", str(path)], out=io.StringIO()) == EXIT_OK
+    assert main(["demo", "--db", str(path)], out=io.StringIO()) == EXIT_OK
+    folder = tmp_path / "folder"
+    (folder / "inside").mkdir(parents=True)
+    for extra in ([], ["--force"]):
+        assert "is a folder" in _usage_error(["demo", "--db", str(folder), *extra], capsys)
+    assert (folder / "inside").is_dir()
+
+
+def test_run_demo_refuses_too(tmp_path: Path) -> None:
+    from carecoord.demo import is_carecoord_database, run_demo
+
+    path = tmp_path / "notes.txt"
+    path.write_text("keep me", encoding="utf-8")
+    with pytest.raises(FileExistsError):
+        run_demo(path, out=lambda _: None)
+    assert path.read_text(encoding="utf-8") == "keep me"
+    assert not is_carecoord_database(path)
+    assert not is_carecoord_database(tmp_path / "missing.sqlite3")
+    assert not is_carecoord_database(tmp_path)
+    assert not (tmp_path / "missing.sqlite3").exists()
+
+
+READERS = [
+    ["worklist", "--staff", COORD],
+    ["metrics", "--actor", COORD, "--from", "2026-10-01", "--to", "2026-12-01"],
+    ["verify-audit", "--actor", COORD],
+    ["export", "--actor", COORD, "--out-dir", "{out}"],
+]
+
+
+@pytest.mark.parametrize("argv", READERS, ids=lambda a: a[0])
+def test_readers_leave_a_database_that_is_not_carecoords_alone(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], argv: list[str]
+) -> None:
+    path = _foreign_sqlite(tmp_path / "invoices.sqlite3")
+    before = path.read_bytes()
+    out = tmp_path / "out"
+    args = [argv[0], "--db", str(path), *(a.replace("{out}", str(out)) for a in argv[1:])]
+    err = _usage_error(args, capsys)
+    assert "not a carecoord database" in err
+    assert path.read_bytes() == before
+    assert _tables(path) == ["invoices"]
+    assert not out.exists()
+    # A file that is not SQLite at all, and a folder, are refused the same way.
+    notes = tmp_path / "notes.txt"
+    notes.write_text("not a database " * 50, encoding="utf-8")
+    args[2] = str(notes)
+    assert "not a carecoord database" in _usage_error(args, capsys)
+    args[2] = str(tmp_path)
+    assert "no database file" in _usage_error(args, capsys)
+
+
+# ----------------------------------------------------------------- verify-audit
+@pytest.mark.parametrize(
+    "checkpoint", ["abc", "", "A" * 64, "g" * 64, "a" * 63, "a" * 65, " " + "a" * 64]
+)
+def test_a_malformed_checkpoint_is_a_usage_error(
+    demo_db: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], checkpoint: str
+) -> None:
+    copy = tmp_path / "copy.sqlite3"
+    copy.write_bytes(demo_db.read_bytes())
+    argv = ["verify-audit", "--db", str(copy), "--actor", COORD, "--checkpoint", checkpoint]
+    err = _usage_error(argv, capsys)
+    assert "64 lowercase hex digits" in err and "TAMPERED" not in err
+    assert copy.read_bytes() == demo_db.read_bytes()  # nothing sealed either
+
+
+def test_breaks_are_printed_readably(demo_db: Path, tmp_path: Path) -> None:
+    code, text = run("verify-audit", "--db", str(demo_db), "--actor", COORD, "--no-seal")
+    head = text.rsplit("head ", 1)[1].strip()
+    assert code == EXIT_OK and len(head) == 64
+    code, text = run(
+        "verify-audit", "--db", str(demo_db), "--actor", COORD, "--checkpoint", head, "--no-seal"
+    )
+    assert code == EXIT_OK
+    # A well-formed head hash that is not in the chain: tampered, said plainly.
+    code, text = run(
+        "verify-audit", "--db", str(demo_db), "--actor", COORD, "--checkpoint", "f" * 64
+    )
+    assert code == EXIT_TAMPERED
+    assert "  sequence -, entry -: the kept checkpoint is not in the chain" in text
+    assert "ChainBreak" not in text
+    # An edited entry: its sequence, id and problem.
+    copy = tmp_path / "tampered.sqlite3"
+    copy.write_bytes(demo_db.read_bytes())
+    with sqlite3.connect(copy) as conn:
+        record_id, payload = conn.execute(
+            "SELECT id, payload FROM records WHERE kind = 'AuditEntry' ORDER BY id LIMIT 1"
+        ).fetchone()
+        conn.execute(
+            "UPDATE records SET payload = ? WHERE kind = 'AuditEntry' AND id = ?",
+            (payload.replace('"operation":"', '"operation":"x', 1), record_id),
+        )
+    conn.close()
+    code, text = run("verify-audit", "--db", str(copy), "--actor", COORD)
+    assert code == EXIT_TAMPERED
+    assert f"  sequence 1, entry {record_id}: content does not match its hash" in text
+    assert "ChainBreak" not in text
+
+
+# ----------------------------------------------------------------------- export
+def test_export_to_a_place_it_cannot_write_is_a_clear_error(
+    demo_db: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    args = ["export", "--db", str(demo_db), "--actor", COORD, "--out-dir"]
+    a_file = tmp_path / "a-file"
+    a_file.write_text("x", encoding="utf-8")
+    blocked = tmp_path / "blocked"
+    (blocked / "patient-2.fhir.json").mkdir(parents=True)  # a folder where a file goes
+    for out_dir, message in [
+        (a_file, f"--out-dir {a_file} exists and is not a folder"),
+        (a_file / "sub", f"cannot create the folder {a_file / 'sub'}: "),
+        (
+            blocked,
+            f"cannot write {blocked.resolve() / 'patient-2.fhir.json'}: Is a directory "
+            "(1 patient file(s) written before this one)",
+        ),
+    ]:
+        code, _ = run(*args, str(out_dir))
+        err = capsys.readouterr().err
+        assert code == EXIT_ERROR
+        assert err.startswith(f"carecoord export: {message}"), err
+        assert "Traceback" not in err
+
+
+def test_export_never_writes_outside_the_out_dir(
+    demo_db: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # A patient whose stored id would climb out of --out-dir (written past the model).
+    db = tmp_path / "db" / "care.sqlite3"
+    db.parent.mkdir()
+    db.write_bytes(demo_db.read_bytes())
+    escaped = "../../escaped"
+    with sqlite3.connect(db) as conn:
+        (payload,) = conn.execute(
+            "SELECT payload FROM records WHERE kind = 'Patient' AND id = 'patient-1'"
+        ).fetchone()
+        conn.execute(
+            "INSERT INTO records (kind, id, version, patient_id, payload) VALUES (?, ?, 1, ?, ?)",
+            ("Patient", escaped, escaped, payload.replace('"patient-1"', json.dumps(escaped))),
+        )
+    conn.close()
+    out_dir = tmp_path / "a" / "b" / "out"
+    code, _ = run("export", "--db", str(db), "--actor", COORD, "--out-dir", str(out_dir))
+    assert code == EXIT_ERROR
+    assert "PatientId must be" in capsys.readouterr().err
+    assert sorted(p.relative_to(tmp_path).as_posix() for p in tmp_path.rglob("*.json")) == []
+    # Asked for by name: a usage error, nothing written.
+    argv = ["export", "--db", str(demo_db), "--actor", COORD, "--out-dir", str(out_dir)]
+    err = _usage_error([*argv, "--patient", escaped], capsys)
+    assert "--patient: PatientId must be" in err
+    assert list(tmp_path.rglob("*.json")) == []
+
+
+def test_export_file_names_stay_in_the_folder(tmp_path: Path) -> None:
+    from carecoord.cli import _CommandError, _export_path
+
+    folder = (tmp_path / "out").resolve()
+    folder.mkdir()
+    assert _export_path(folder, "patient-1") == folder / "patient-1.fhir.json"
+    for unsafe in ("../../escaped", "a/b", "/etc/x", "../out"):
+        with pytest.raises(_CommandError):
+            _export_path(folder, unsafe)  # a plain str: past the PatientId rule
+    # A symbolic link planted in the folder is not written through.
+    elsewhere = tmp_path / "elsewhere.json"
+    (folder / "patient-2.fhir.json").symlink_to(elsewhere)
+    with pytest.raises(_CommandError):
+        _export_path(folder, "patient-2")
+
+
+def test_an_imported_identifier_cannot_carry_a_path(demo_db: Path) -> None:
+    from carecoord import FhirImportError
+    from carecoord.fhir import PatientRecord, export_bundle, import_bundle
+    from carecoord.storage import SQLiteStore
+
+    store = SQLiteStore(demo_db)
+    try:
+        bundle = export_bundle(PatientRecord.from_store(store, "patient-1"))
+    finally:
+        store.close()
+
+    def retarget(node: object) -> None:
+        # Every carecoord patient identifier, in the Patient and in every reference to it.
+        if isinstance(node, dict):
+            if str(node.get("system", "")).endswith("/id/patient"):
+                node["value"] = "../../escaped"
+            for value in node.values():
+                retarget(value)
+        elif isinstance(node, list):
+            for value in node:
+                retarget(value)
+
+    retarget(bundle)
+    with pytest.raises(FhirImportError) as caught:
+        import_bundle(bundle)
+    assert "not a valid carecoord id" in str(caught.value)
+    assert "escaped" not in str(caught.value)
+
+
+def test_unusable_paths_are_reported_not_raised(
+    demo_db: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    too_long = str(tmp_path / ("n" * 300))
+    for argv in (
+        ["demo", "--db", too_long],
+        ["worklist", "--db", too_long, "--staff", COORD],
+        ["export", "--db", too_long, "--actor", COORD, "--out-dir", str(tmp_path / "out")],
+    ):
+        assert "carecoord" in _usage_error(argv, capsys)
+    for out_dir in (too_long, str(tmp_path / "nul\x00")):
+        code, _ = run("export", "--db", str(demo_db), "--actor", COORD, "--out-dir", out_dir)
+        assert code == EXIT_ERROR
+        assert capsys.readouterr().err.startswith("carecoord export: cannot create the folder")
+    assert sorted(p.name for p in tmp_path.iterdir()) == []

@@ -48,7 +48,7 @@ PERIOD = Period(start=datetime(2026, 10, 1, tzinfo=CHI), end=datetime(2027, 1, 1
 
 def patient() -> Patient:
     return Patient(
-        id=PatientId("p-<1>"),
+        id=PatientId("p-1"),
         name=HumanName(family=f"{SECRET}family", given=(f"{SECRET}given",)),
         birth_date=date(1946, 6, 15),
         time_zone="America/Chicago",
@@ -85,9 +85,9 @@ def worklist() -> Worklist:
         items=(
             work_item(
                 "intervention",
-                patient_id="p-<script>",
+                patient_id="p-1",
                 item_id="i-1",
-                record_id="plan-1",
+                record_id="plan-<script>",  # ids cannot hold markup; other text is escaped
                 status="ready",
                 now=T0,
                 due=T0 - timedelta(days=2),
@@ -148,11 +148,11 @@ def test_patient_displays_without_phi() -> None:
     page = p._repr_html_()
     assert SECRET not in page
     assert "1946" not in page
-    assert "p-&lt;1&gt;" in page
+    assert "p-1" in page
     assert "America/Chicago" in page
     record = patient_record(p, on=date(2026, 11, 23))
     assert record == {
-        "patient_id": "p-<1>",
+        "patient_id": "p-1",
         "age_band": "80-89",
         "time_zone": "America/Chicago",
         "language": "en",
@@ -186,7 +186,7 @@ def test_worklist_html_and_records() -> None:
     w = worklist()
     page = w._repr_html_()
     assert "<script>" not in page
-    assert "p-&lt;script&gt;" in page
+    assert "plan-&lt;script&gt;" in page
     assert "2 items" in page
     assert page.index("i-1") < page.index("b-1")  # priority 1 sorts first
     records = w.to_records()
@@ -224,9 +224,9 @@ def test_metric_and_report_display() -> None:
     page = metric._repr_html_()
     assert "readmission_rate" in page
     assert "readmissions / discharges" in page
-    report = compute_metrics(PERIOD, coordinator=StaffId("c<1>"))
+    report = compute_metrics(PERIOD, coordinator=StaffId("c-1"))
     page = report._repr_html_()
-    assert "c&lt;1&gt;" in page
+    assert "c-1" in page
     assert page.count("<tr>") == 1 + len(report)
     frame = report.to_dataframe()
     assert list(frame.columns) == list(Metric.COLUMNS)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -1011,13 +1012,63 @@ def test_consent_categories_unique() -> None:
 
 @pytest.mark.parametrize(
     "raw",
-    ["", " ", "a b", "x" * 65, "caf\u00e9", "tab\there", "line\n", "\x00"],
+    [
+        "",
+        " ",
+        "a b",
+        " p-1",
+        "p-1 ",
+        "x" * 65,
+        "caf\u00e9",
+        "tab\there",
+        "line\n",
+        "p-1\n",
+        "\x00",
+        "\x7f",
+        # Nothing that could leave a folder when the id names a file.
+        ".",
+        "..",
+        "a/b",
+        "/abs",
+        "../../escaped",
+        "..\\escaped",
+        "a\\b",
+        # Nothing else outside A-Z a-z 0-9 . _ : -
+        "p<1>",
+        "p&1",
+        "p%2F1",
+        "p?1",
+        "p#1",
+        "p*1",
+        "p~1",
+        "p'1",
+        'p"1',
+    ],
 )
 def test_entity_id_rejects_bad_strings(raw: str) -> None:
     with pytest.raises(ValidationError) as info:
         PatientId(raw)
     assert isinstance(info.value, CareCoordError)
     assert info.value.field == "PatientId"
+    if raw.strip(" ."):
+        assert raw not in str(info.value)  # the value is never echoed
+
+
+def test_entity_id_rule_is_documented_in_the_error() -> None:
+    with pytest.raises(ValidationError) as info:
+        StaffId("../x")
+    assert str(info.value) == (
+        "StaffId must be 1-64 characters from A-Z a-z 0-9 . _ : - (and not '.' or '..')"
+    )
+    assert info.value.field == "StaffId"
+
+
+@pytest.mark.parametrize("cls", [*EntityId.__subclasses__(), EntityId], ids=lambda c: c.__name__)
+def test_every_id_type_applies_the_rule(cls: type[EntityId]) -> None:
+    for raw in ("../p", "a/b", "..", "a b"):
+        with pytest.raises(ValidationError):
+            cls(raw)
+    assert cls("p-1.x_y:z") == "p-1.x_y:z"
 
 
 @pytest.mark.parametrize("raw", [5, None, b"abc", 1.5, ["a"]])
@@ -1029,7 +1080,11 @@ def test_entity_id_rejects_non_strings(raw: Any) -> None:
 
 def test_entity_id_accepts_valid_strings() -> None:
     assert PatientId("x" * 64) == "x" * 64
-    assert PatientId("a-b_c.d:e/f") == "a-b_c.d:e/f"
+    assert PatientId("a-b_c.d:e") == "a-b_c.d:e"
+    for ok in ("p-1", "cc-1", "plan-1", "P_1", "...", ".hidden", "a..b", "urn:uuid:1-2"):
+        assert PatientId(ok) == ok
+    text_form = str(uuid.uuid4())
+    assert PatientId(text_form) == text_form
     pid = PatientId("p-1")
     assert repr(pid) == "PatientId('p-1')"
     assert str(pid) == "p-1"

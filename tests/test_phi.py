@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import traceback
+import typing
 from collections.abc import Callable, Iterator
 from datetime import date, datetime, time, timedelta
 from typing import Any
@@ -15,13 +16,20 @@ from zoneinfo import ZoneInfo
 
 import attrs
 import pytest
+from hypothesis import HealthCheck, given, settings
 
+import carecoord.model
 from carecoord import (
     Appointment,
     AppointmentId,
     Assessment,
     AssessmentDomain,
     AssessmentId,
+    AuditAction,
+    AuditCheckpoint,
+    AuditEntry,
+    AuditHead,
+    AuditOutcome,
     Barrier,
     BarrierId,
     BarrierKind,
@@ -42,6 +50,10 @@ from carecoord import (
     DecisionId,
     DecisionOutcome,
     Direction,
+    EmergencyAccess,
+    Encounter,
+    EncounterClass,
+    EncounterId,
     Finding,
     FindingId,
     Goal,
@@ -62,12 +74,14 @@ from carecoord import (
     Note,
     NoteId,
     NotFoundError,
+    Notification,
     Patient,
     PatientDecision,
     PatientId,
     Period,
     QuietHours,
     ReasonRequiredError,
+    RecipientKind,
     Ref,
     Referral,
     ReferralId,
@@ -80,12 +94,18 @@ from carecoord import (
     StaffId,
     StaffMember,
     StructureError,
+    SurveyResponse,
+    SurveyResponseId,
+    TimedEventMarker,
     ValidationError,
     dumps,
     from_payload,
     loads,
     to_payload,
 )
+from carecoord.fhir import PatientRecord
+from carecoord.storage import RECORD_TYPES
+from carecoord.testing.strategies import ENTITY_STRATEGIES
 
 MARKER = "PHIMARKER"
 BIRTH = date(1937, 11, 23)
@@ -162,6 +182,7 @@ def marked_team() -> CareTeam:
         patient_id=PATIENT,
         lead_id=STAFF,
         members=(Membership(staff_id=STAFF, role=CareTeamRole.NURSE, period=Period(start=T0)),),
+        name=phi("team name"),
     )
     team = team.transition("active", by=STAFF, at=T0, reason=phi("activated"))
     return team.transition("suspended", by=STAFF, at=T0 + DAY, reason=phi("suspended"))
@@ -386,6 +407,7 @@ def test_every_phi_field_is_marked() -> None:
         "patient words",
         "consent error",
         "activated",
+        "team name",
     ]
     for label in expected:
         assert phi(label) in serialized, label
@@ -534,6 +556,12 @@ def _raises(action: Callable[[], object]) -> CareCoordError:
         ),
         (lambda: PatientId(phi("id")), ValidationError),
         (lambda: PatientId(MARKER * 10), ValidationError),
+        (lambda: PatientId(f"../{MARKER}"), ValidationError),
+        # An unknown zone: the ZoneInfo error that names it is not chained.
+        (lambda: attrs.evolve(marked_patient(), time_zone=f"Mars/{MARKER}"), ValidationError),
+        (lambda: attrs.evolve(marked_staff(), time_zone=f"../{MARKER}"), ValidationError),
+        (lambda: attrs.evolve(marked_patient(), time_zone=MARKER * 100), ValidationError),
+        (lambda: attrs.evolve(marked_patient(), time_zone=f"{MARKER}\x00"), ValidationError),
         # Model rules broken by objects full of PHI.
         (
             lambda: attrs.evolve(marked_plan(), addresses=()),
@@ -597,6 +625,12 @@ def test_model_errors_hide_phi(action: Callable[[], object], expected: type) -> 
     _check(error)
 
 
+def test_an_unknown_zone_is_reported_without_its_cause() -> None:
+    error = _raises(lambda: attrs.evolve(marked_patient(), time_zone=f"Mars/{MARKER}"))
+    assert error.__cause__ is None and error.__suppress_context__
+    assert str(error) == "Patient.time_zone is not a known IANA time zone"
+
+
 def _review_fields(**changes: Any) -> dict[str, Any]:
     fields = {f.name: getattr(marked_review(), f.name) for f in attrs.fields(Review)}
     fields.update(changes)
@@ -615,3 +649,357 @@ def test_transition_records_keep_reason_out_of_repr() -> None:
     assert plan.history[-1].reason == phi("plan revoked")
     _assert_clean(repr(plan.history))
     _assert_clean(repr(marked_intervention().history[-1]))
+
+
+# ------------------------------------------------ every str field, generated
+# Walks every stored record type (RECORD_TYPES), the FHIR PatientRecord, every
+# attrs class the model exports, and every attrs class nested in their fields.
+# Each field typed ``str`` (alone, optional, or in a tuple) must be kept out of
+# ``repr`` or be named in NOT_PHI below; a new field that is neither fails
+# ``test_every_str_field_is_hidden_or_allow_listed``. Each hidden one gets a
+# marker planted (attrs.evolve) in the samples and must not show.
+
+NOT_PHI: dict[str, str] = {
+    # time zones and codes
+    "Patient.time_zone": "IANA zone name",
+    "StaffMember.time_zone": "IANA zone name",
+    "Patient.language": "BCP 47 language code",
+    "Identifier.system": "identifier system URI (the value is hidden)",
+    "Finding.code": "code",
+    "Need.code": "code",
+    "Consent.categories": "category codes",
+    "SurveyResponse.instrument": "survey item code",
+    # measures and units
+    "Target.measure": "measure code",
+    "ProgressReading.measure": "measure code",
+    "Quantity.unit": "unit",
+    "Range.unit": "unit",
+    "ProgressReading.unit": "unit",
+    # identifiers
+    "Ref.id": "record id",
+    "EmergencyAccess.id": "record id",
+    "AuditEntry.id": "record id",
+    "AuditEntry.actor": "staff id",
+    "AuditEntry.patient_id": "patient id",
+    "AuditEntry.entity": "Kind/id of a record",
+    "Notification.id": "record id",
+    "Notification.recipient_id": "staff, patient or contact id",
+    "Notification.patient_id": "patient id",
+    "Notification.claimed_by": "dispatcher id",
+    "TimedEventMarker.id": "record id",
+    "TimedEventMarker.subject_id": "record id",
+    "TimedEventMarker.patient_id": "patient id",
+    "ChainBreak.entry_id": "audit entry id",
+    # fixed vocabularies and short codes written by carecoord itself
+    "AuditEntry.operation": "service operation name",
+    "AuditEntry.detail": "short code such as an error type",
+    "Notification.event": "event name",
+    "Notification.last_error": "notifier error code",
+    "TimedEventMarker.event": "event name",
+    "ChainBreak.problem": "fixed phrase",
+    # hashes and signatures
+    "AuditEntry.previous_hash": "hex hash",
+    "AuditEntry.hash": "hex hash",
+    "AuditHead.hash": "hex hash",
+    "AuditCheckpoint.hash": "hex hash",
+    "AuditCheckpoint.signature": "hex signature",
+    "AuditVerification.head_hash": "hex hash",
+}
+"""``str`` fields that are not PHI and stay visible in ``repr``: ``Class.field`` -> what it is."""
+
+
+def _type_leaves(hint: Any) -> Iterator[Any]:
+    """``hint`` and, for a generic or union, its origin and arguments, recursively."""
+    origin = typing.get_origin(hint)
+    if origin is None:
+        yield hint
+        return
+    yield origin
+    for arg in typing.get_args(hint):
+        if arg is not Ellipsis:
+            yield from _type_leaves(arg)
+
+
+def _model_classes() -> list[type]:
+    """Every attrs class reachable from the stored records, PatientRecord and the model."""
+    roots: list[type] = [*RECORD_TYPES.values(), PatientRecord]
+    roots += [
+        obj
+        for name in carecoord.model.__all__
+        if isinstance(obj := getattr(carecoord.model, name), type) and attrs.has(obj)
+    ]
+    seen: dict[type, None] = {}
+    pending = list(roots)
+    while pending:
+        cls = pending.pop()
+        if cls in seen:
+            continue
+        seen[cls] = None
+        hints = typing.get_type_hints(cls)
+        for field in attrs.fields(cls):
+            pending += [
+                leaf
+                for leaf in _type_leaves(hints[field.name])
+                if isinstance(leaf, type) and attrs.has(leaf)
+            ]
+    return sorted(seen, key=lambda c: c.__name__)
+
+
+MODEL_CLASSES = _model_classes()
+
+
+def _str_fields() -> dict[str, tuple[type, attrs.Attribute[Any]]]:
+    """``Class.field`` of every field typed ``str``, ``str | None`` or ``tuple[str, ...]``."""
+    found: dict[str, tuple[type, attrs.Attribute[Any]]] = {}
+    for cls in MODEL_CLASSES:
+        hints = typing.get_type_hints(cls)
+        for field in attrs.fields(cls):
+            if str in set(_type_leaves(hints[field.name])):
+                found[f"{cls.__name__}.{field.name}"] = (cls, field)
+    return found
+
+
+STR_FIELDS = _str_fields()
+HIDDEN_STR_FIELDS = sorted(name for name, (_, f) in STR_FIELDS.items() if f.repr is False)
+
+
+def test_the_walk_finds_the_model() -> None:
+    names = {cls.__name__ for cls in MODEL_CLASSES}
+    assert len(names) == len(MODEL_CLASSES)  # Class.field names are unambiguous
+    assert {"Patient", "HumanName", "Transition", "Referral", "PatientRecord"} <= names
+    assert {"Referral.target_name", "Appointment.provider", "Note.summary"} <= set(STR_FIELDS)
+    assert "Patient.id" not in STR_FIELDS  # typed ids and codes are not plain str
+
+
+def test_every_str_field_is_hidden_or_allow_listed() -> None:
+    shown = sorted(name for name, (_, f) in STR_FIELDS.items() if f.repr is not False)
+    unexplained = [name for name in shown if name not in NOT_PHI]
+    assert not unexplained, (
+        "str fields shown in repr: add repr=False if they may hold free text, "
+        f"else list them in NOT_PHI: {unexplained}"
+    )
+
+
+def test_the_allow_list_is_current() -> None:
+    stale = [name for name in NOT_PHI if name not in STR_FIELDS]
+    assert not stale, f"NOT_PHI names fields that are gone or not str: {stale}"
+    hidden = [name for name in NOT_PHI if STR_FIELDS[name][1].repr is False]
+    assert not hidden, f"NOT_PHI names fields that are hidden anyway: {hidden}"
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "CareTeam.name",
+        "Referral.target_name",
+        "Referral.service",
+        "Appointment.provider",
+        "Appointment.location",
+        "Transition.reason",
+        "EmergencyAccess.reason",
+        "Notification.body",
+    ],
+)
+def test_known_free_text_is_hidden(name: str) -> None:
+    assert name in HIDDEN_STR_FIELDS
+
+
+def marked_emergency_access() -> EmergencyAccess:
+    return EmergencyAccess(
+        id="ea-1",
+        staff_id=STAFF,
+        patient_id=PATIENT,
+        reason=phi("emergency reason"),
+        granted_at=T0,
+        expires_at=T0 + DAY,
+    )
+
+
+def marked_notification() -> Notification:
+    return Notification(
+        id="nt-1",
+        event="intervention-overdue",
+        recipient_kind=RecipientKind.STAFF,
+        recipient_id=str(STAFF),
+        channel=ContactChannel.EMAIL,
+        subject=phi("subject"),
+        body=phi("body"),
+        created_at=T0,
+        next_attempt_at=T0,
+        patient_id=str(PATIENT),
+    )
+
+
+def marked_audit_entry() -> AuditEntry:
+    return AuditEntry.create(
+        at=T0,
+        actor=str(STAFF),
+        action=AuditAction.READ,
+        operation="patient",
+        outcome=AuditOutcome.SUCCESS,
+        patient_id=str(PATIENT),
+        entity=f"Patient/{PATIENT}",
+    )
+
+
+def marked_record() -> PatientRecord:
+    return PatientRecord(
+        patient=marked_patient(),
+        staff=(marked_staff(),),
+        care_teams=(marked_team(),),
+        assessments=(marked_assessment(),),
+        plans=(marked_plan(),),
+        referrals=(marked_referral(),),
+        appointments=(marked_appointment(),),
+        barriers=(marked_barrier(),),
+        reviews=(marked_review(),),
+        notes=(marked_note(),),
+        decisions=(marked_decision(),),
+        consents=(marked_consent(),),
+        audit_entries=(marked_audit_entry(),),
+    )
+
+
+SAMPLES: dict[str, Callable[[], Any]] = {
+    **MARKED,
+    "EmergencyAccess": marked_emergency_access,
+    "Notification": marked_notification,
+    "AuditEntry": marked_audit_entry,
+    "AuditHead": AuditHead,
+    "AuditCheckpoint": lambda: AuditCheckpoint.create(
+        sequence=1, hash="a" * 64, sealed_at=T0, count=1
+    ),
+    "TimedEventMarker": lambda: TimedEventMarker(
+        id="tm-1", event="review-due", subject_id="plan-1", at=T0, patient_id=str(PATIENT)
+    ),
+    "Encounter": lambda: Encounter(
+        id=EncounterId("e-1"),
+        patient_id=PATIENT,
+        encounter_class=EncounterClass.INPATIENT,
+        admitted_at=T0,
+        recorded_by=STAFF,
+    ),
+    "SurveyResponse": lambda: SurveyResponse(
+        id=SurveyResponseId("s-1"),
+        patient_id=PATIENT,
+        instrument="cahps-overall",
+        score=4.0,
+        at=T0,
+        recorded_by=STAFF,
+    ),
+    "PatientRecord": marked_record,
+}
+"""One sample of every stored record type (and PatientRecord), PHI fields filled in."""
+
+
+def test_every_record_type_has_a_sample() -> None:
+    assert set(RECORD_TYPES) | {"PatientRecord"} <= set(SAMPLES)
+    for kind, build in SAMPLES.items():
+        assert type(build()).__name__ == kind
+
+
+def _marked_value(current: Any, marker: str) -> Any:
+    if isinstance(current, tuple):
+        return tuple(f"{marker} {i}" for i in range(max(1, len(current))))
+    return marker
+
+
+def _plant(value: Any, cls: type, name: str, marker: str) -> tuple[Any, list[Any]]:
+    """``value`` with ``marker`` in field ``name`` of every ``cls`` inside it (attrs.evolve).
+
+    Returns the new value and the instances planted. A field that is ``None``
+    and cannot take a value in that instance (a model rule) is left as it is.
+    """
+    if isinstance(value, tuple):
+        items, planted = [], []
+        for item in value:
+            new, found = _plant(item, cls, name, marker)
+            items.append(new)
+            planted += found
+        return (tuple(items) if planted else value), planted
+    if not attrs.has(type(value)):
+        return value, []
+    changes: dict[str, Any] = {}
+    planted = []
+    for field in attrs.fields(type(value)):
+        if field.init:
+            new, found = _plant(getattr(value, field.name), cls, name, marker)
+            if found:
+                changes[field.alias or field.name] = new
+                planted += found
+    result = attrs.evolve(value, **changes) if changes else value
+    if type(value) is cls:
+        field = attrs.fields_dict(cls)[name]
+        current = getattr(value, name)
+        try:
+            result = attrs.evolve(
+                result, **{field.alias or field.name: _marked_value(current, marker)}
+            )
+        except CareCoordError:
+            if current is not None:
+                raise
+        else:
+            planted.append(result)
+    return result, planted
+
+
+@pytest.mark.parametrize("name", HIDDEN_STR_FIELDS)
+def test_every_hidden_str_field_stays_out_of_repr(name: str) -> None:
+    cls, field = STR_FIELDS[name]
+    marker = phi(name)
+    planted_anywhere = False
+    for build in SAMPLES.values():
+        sample, planted = _plant(build(), cls, field.name, marker)
+        for obj in (sample, *planted):
+            for text in (repr(obj), str(obj), repr([obj])):
+                assert marker not in text, f"{name} shows in the repr of {type(obj).__name__}"
+        planted_anywhere = planted_anywhere or bool(planted)
+        for item in planted:
+            value = getattr(item, field.name)
+            assert marker in (value if isinstance(value, str) else " ".join(value))
+    assert planted_anywhere, f"no sample holds a {cls.__name__}: add one to SAMPLES"
+
+
+@pytest.mark.parametrize("cls", list(ENTITY_STRATEGIES), ids=lambda c: c.__name__)
+def test_generated_entities_hide_every_hidden_str_field(cls: type) -> None:
+    # Generated entities (carecoord.testing.strategies) reach shapes the samples do not.
+    @settings(max_examples=5, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+    @given(entity=ENTITY_STRATEGIES[cls])
+    def check(entity: Any) -> None:
+        planted = 0
+        for name in HIDDEN_STR_FIELDS:
+            owner, field = STR_FIELDS[name]
+            entity, found = _plant(entity, owner, field.name, phi(name))
+            planted += len(found)
+        if planted:
+            assert MARKER in dumps(entity)
+        _assert_clean(repr(entity))
+        _assert_clean(str(entity))
+
+    check()
+
+
+def test_referral_and_appointment_free_text_is_hidden() -> None:
+    referral = attrs.evolve(marked_referral(), target_name="HIV clinic", service="PrEP")
+    appointment = attrs.evolve(marked_appointment(), provider="Dr Private", location="Ward 9")
+    team = attrs.evolve(marked_team(), name="Oncology team")
+    for obj, hidden in (
+        (referral, ("HIV", "PrEP")),
+        (appointment, ("Private", "Ward")),
+        (team, ("Oncology",)),
+    ):
+        for text in (repr(obj), str(obj)):
+            assert "patient-1" in text
+            for word in hidden:
+                assert word not in text
+
+
+def test_patient_record_repr_hides_phi() -> None:
+    record = marked_record()
+    _assert_clean(repr(record))
+    _assert_clean(str(record))
+    assert "patient-1" in repr(record)
+    record = attrs.evolve(
+        record, referrals=(attrs.evolve(marked_referral(), target_name="HIV clinic"),)
+    )
+    assert "HIV" not in repr(record)

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import sys
 from collections.abc import Callable, Mapping, Sequence
 from datetime import date, datetime, time, timedelta
@@ -22,6 +23,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from .model import CareCoordError, StaffId
 
 if TYPE_CHECKING:
+    from .model import ChainBreak
     from .service import CareCoordinator
 
 __all__ = ["main"]
@@ -36,10 +38,17 @@ class _UsageError(Exception):
     """A command-line value that cannot be used (reported, exit code 2)."""
 
 
+class _CommandError(Exception):
+    """A command that could not finish, e.g. a file it cannot write (reported, exit code 1)."""
+
+
+_HEAD_HASH = re.compile(r"[0-9a-f]{64}")
+
+
 def _zone(name: str) -> ZoneInfo:
     try:
         return ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
+    except (ZoneInfoNotFoundError, ValueError, OSError):
         raise _UsageError(f"unknown time zone: {name}") from None
 
 
@@ -56,12 +65,29 @@ def _moment(text: str | None, zone: ZoneInfo) -> datetime | None:
     return moment if moment.tzinfo is not None else moment.replace(tzinfo=zone)
 
 
+def _check_database(db: str) -> None:
+    """Refuse a missing file or one that is not a carecoord database (checked read-only).
+
+    Opening the store would create carecoord's tables in any SQLite file, so the
+    check comes first and nothing is created or migrated in a foreign file.
+    """
+    from .demo import is_carecoord_database
+
+    try:
+        is_file = Path(db).is_file()
+    except OSError as exc:  # a name too long for the file system, ...
+        raise _UsageError(f"cannot use {db} as a database file: {_reason(exc)}") from None
+    if not is_file:
+        raise _UsageError(f"no database file at {db}")
+    if not is_carecoord_database(db):
+        raise _UsageError(f"{db} is not a carecoord database (nothing was changed)")
+
+
 def _open_service(db: str, clock_at: datetime | None = None) -> CareCoordinator:
     from .service import CareCoordinator
     from .storage.sqlite import SQLiteStore
 
-    if not Path(db).is_file():
-        raise _UsageError(f"no database file at {db}")
+    _check_database(db)
     clock = None
     if clock_at is not None:
         from .testing import FixedClock
@@ -123,12 +149,25 @@ def _print_records(
 
 # ------------------------------------------------------------------ commands
 def _demo(args: argparse.Namespace, out: TextIO) -> int:
-    from .demo import DEFAULT_DB, run_demo
+    from .demo import DEFAULT_DB, is_carecoord_database, run_demo
+
+    db = Path(args.db or DEFAULT_DB)
+    try:
+        is_dir, exists = db.is_dir(), db.exists()
+    except OSError as exc:
+        raise _UsageError(f"cannot use {db} as a database file: {_reason(exc)}") from None
+    if is_dir:
+        raise _UsageError(f"{db} is a folder; give a database file path")
+    if exists and not args.force and not is_carecoord_database(db):
+        raise _UsageError(
+            f"{db} exists and is not a carecoord database; refusing to replace it "
+            "(choose another --db, or add --force to replace it)"
+        )
 
     def say(line: str) -> None:
         out.write(line + "\n")
 
-    run_demo(args.db or DEFAULT_DB, out=say)
+    run_demo(db, out=say, force=args.force)
     return EXIT_OK
 
 
@@ -194,7 +233,19 @@ def _metrics(args: argparse.Namespace, out: TextIO) -> int:
     return EXIT_OK
 
 
+def _describe_break(found: ChainBreak) -> str:
+    """One break as ``sequence N, entry ID: problem`` (``-`` where not known)."""
+    sequence = "-" if found.sequence is None else str(found.sequence)
+    entry = found.entry_id or "-"
+    return f"sequence {sequence}, entry {entry}: {found.problem}"
+
+
 def _verify_audit(args: argparse.Namespace, out: TextIO) -> int:
+    if args.checkpoint is not None and not _HEAD_HASH.fullmatch(args.checkpoint):
+        raise _UsageError(
+            "--checkpoint must be a head hash: 64 lowercase hex digits, "
+            "as printed by an earlier verify-audit"
+        )
     service = _open_service(args.db)
     try:
         actor = StaffId(args.actor)
@@ -206,40 +257,78 @@ def _verify_audit(args: argparse.Namespace, out: TextIO) -> int:
     if report.breaks:
         out.write(f"audit trail TAMPERED: {len(report.breaks)} break(s); {window}\n")
         for found in report.breaks:
-            out.write(f"  {found}\n")
+            out.write(f"  {_describe_break(found)}\n")
         return EXIT_TAMPERED
     out.write(f"audit trail intact; {window}; head {report.head_hash}\n")
     return EXIT_OK
 
 
+def _reason(exc: OSError) -> str:
+    """An OS error's reason without its file name (the caller names the file)."""
+    return exc.strerror or type(exc).__name__
+
+
+def _export_path(folder: Path, patient_id: str) -> Path:
+    """``<folder>/<patient_id>.fhir.json``, refused unless it is a plain file name in ``folder``.
+
+    ``folder`` is already resolved. Patient ids cannot hold ``/`` or ``..``
+    (see :class:`~carecoord.EntityId`); this check is the second line of
+    defence, and also refuses a symbolic link planted in the folder.
+    """
+    name = f"{patient_id}.fhir.json"
+    path = folder / name
+    if Path(name).name != name or path.resolve().parent != folder:
+        raise _CommandError(
+            f"refusing to write patient {patient_id}'s file outside --out-dir {folder}"
+        )
+    return path
+
+
 def _export(args: argparse.Namespace, out: TextIO) -> int:
     from .fhir import PatientRecord, export_bundle
-    from .model import AccessDeniedError, PatientId
+    from .model import AccessDeniedError, PatientId, ValidationError
     from .progress import Progress
 
-    service = _open_service(args.db)
+    try:
+        requested = [PatientId(raw) for raw in args.patient or ()]
+    except ValidationError as exc:
+        raise _UsageError(f"--patient: {exc}") from None
+    _check_database(args.db)
     target = Path(args.out_dir)
-    target.mkdir(parents=True, exist_ok=True)
+    try:
+        if target.exists() and not target.is_dir():
+            raise _CommandError(f"--out-dir {target} exists and is not a folder")
+        target.mkdir(parents=True, exist_ok=True)
+        folder = target.resolve(strict=True)
+    except (OSError, ValueError) as exc:  # ValueError: a NUL in the name
+        reason = _reason(exc) if isinstance(exc, OSError) else "not a valid path"
+        raise _CommandError(f"cannot create the folder {target}: {reason}") from None
+    service = _open_service(args.db)
     actor = StaffId(args.actor)
     written = denied = 0
     try:
-        wanted = args.patient or [r.id for r in service.store.read_all("Patient")]
+        wanted = requested or [PatientId(r.id) for r in service.store.read_all("Patient")]
         with Progress(len(wanted), "export") as bar:
-            for raw_id in wanted:
-                patient_id = PatientId(raw_id)
+            for patient_id in wanted:
                 try:
                     # The access check, and the audit entry recording this actor's read.
                     service.patient(patient_id, actor=actor)
                 except AccessDeniedError:
-                    if args.patient:
+                    if requested:
                         raise
                     denied += 1
                     bar.update()
                     continue
                 record = PatientRecord.from_store(service.store, patient_id)
                 bundle = export_bundle(record)
-                path = target / f"{patient_id}.fhir.json"
-                path.write_text(json.dumps(bundle, indent=2, sort_keys=True), encoding="utf-8")
+                path = _export_path(folder, patient_id)
+                try:
+                    path.write_text(json.dumps(bundle, indent=2, sort_keys=True), encoding="utf-8")
+                except OSError as exc:
+                    raise _CommandError(
+                        f"cannot write {path}: {_reason(exc)} "
+                        f"({written} patient file(s) written before this one)"
+                    ) from None
                 written += 1
                 bar.update()
     finally:
@@ -261,7 +350,15 @@ def _parser() -> argparse.ArgumentParser:
         "demo", help="create a SQLite file, enrol fictional patients and print a worklist"
     )
     demo.add_argument(
-        "--db", default=None, help="database file to (re)create (default: carecoord-demo.sqlite3)"
+        "--db",
+        default=None,
+        help="database file to (re)create (default: carecoord-demo.sqlite3); an existing "
+        "file is replaced only if it is a carecoord database",
+    )
+    demo.add_argument(
+        "--force",
+        action="store_true",
+        help="replace an existing --db file even if it is not a carecoord database",
     )
     demo.set_defaults(run=_demo)
 
@@ -321,6 +418,9 @@ def main(argv: Sequence[str] | None = None, *, out: TextIO | None = None) -> int
         return run(args, stream)
     except _UsageError as exc:
         parser.exit(EXIT_USAGE, f"carecoord {args.command}: {exc}\n")
+    except _CommandError as exc:
+        sys.stderr.write(f"carecoord {args.command}: {exc}\n")
+        return EXIT_ERROR
     except CareCoordError as exc:
         # carecoord's messages carry identifiers and codes only, never PHI.
         sys.stderr.write(f"carecoord {args.command}: {type(exc).__name__}: {exc}\n")

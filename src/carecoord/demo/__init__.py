@@ -6,6 +6,7 @@ All names and details here are invented. The demo prints identifiers and codes o
 from __future__ import annotations
 
 import os
+import sqlite3
 from collections.abc import Callable
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
@@ -51,7 +52,14 @@ from ..model import (
 )
 from ..service import CareCoordinator
 
-__all__ = ["DEFAULT_DB", "DemoData", "build_demo_data", "load_demo", "run_demo"]
+__all__ = [
+    "DEFAULT_DB",
+    "DemoData",
+    "build_demo_data",
+    "is_carecoord_database",
+    "load_demo",
+    "run_demo",
+]
 
 DEFAULT_DB = "carecoord-demo.sqlite3"
 """The file the demo writes (and replaces on every run) in the current directory."""
@@ -239,14 +247,55 @@ def load_demo(service: CareCoordinator, data: DemoData) -> None:
         service.create_care_plan(plan, actor=COORDINATOR)
 
 
+def is_carecoord_database(db_path: str | os.PathLike[str]) -> bool:
+    """Whether ``db_path`` is an existing SQLite file holding carecoord's ``carecoord_schema``.
+
+    The file is opened read-only (``mode=ro``): nothing is created, changed or
+    migrated. A missing file, a folder, or a file that is not an SQLite database
+    (or is one without carecoord's tables) gives ``False``.
+    """
+    path = Path(db_path)
+    try:
+        if not path.is_file():
+            return False
+        conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
+    except (OSError, ValueError, sqlite3.Error):
+        return False
+    try:
+        row = conn.execute(
+            "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'carecoord_schema'"
+        ).fetchone()
+    except sqlite3.Error:  # not a database, encrypted, locked ...
+        return False
+    finally:
+        conn.close()
+    return row is not None
+
+
 def run_demo(
-    db_path: str | os.PathLike[str] = DEFAULT_DB, out: Callable[[str], None] = print
+    db_path: str | os.PathLike[str] = DEFAULT_DB,
+    out: Callable[[str], None] = print,
+    *,
+    force: bool = False,
 ) -> DemoData:
-    """Create the demo database (replacing an earlier demo file) and print a worklist."""
+    """Create the demo database (replacing an earlier demo file) and print a worklist.
+
+    An existing file at ``db_path`` is replaced only when it is a carecoord
+    database (:func:`is_carecoord_database`) or ``force`` is true; otherwise
+    :class:`FileExistsError` is raised and nothing is touched. A folder is
+    never replaced (:class:`IsADirectoryError`).
+    """
     from ..storage.sqlite import SQLiteStore
     from ..testing import FixedClock
 
     path = Path(db_path)
+    if path.is_dir():
+        raise IsADirectoryError(f"{path} is a folder, not a database file")
+    if path.exists() and not force and not is_carecoord_database(path):
+        raise FileExistsError(
+            f"{path} exists and is not a carecoord database; not replacing it "
+            "(pass force=True, or --force on the command line, to replace it)"
+        )
     for suffix in ("", "-wal", "-shm"):
         Path(f"{path}{suffix}").unlink(missing_ok=True)
     data = build_demo_data()

@@ -304,7 +304,7 @@ class CareTeam:
     status: CareTeamStatus = attrs.field(
         default=CareTeamStatus.PROPOSED, validator=of_type(CareTeamStatus)
     )
-    name: str | None = attrs.field(default=None, validator=optional(text(max_len=200)))
+    name: str | None = attrs.field(default=None, validator=optional(text(max_len=200)), repr=False)
     history: tuple[Transition[CareTeamStatus], ...] = attrs.field(
         default=(), validator=tuple_of(Transition)
     )

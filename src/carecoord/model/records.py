@@ -103,8 +103,8 @@ class Referral:
     requested_by: StaffId = attrs.field(validator=of_type(StaffId))
     created_at: datetime = attrs.field(validator=aware)
     target_kind: ReferralTargetKind = attrs.field(validator=of_type(ReferralTargetKind))
-    target_name: str = attrs.field(validator=text(max_len=200))
-    service: str = attrs.field(validator=text(max_len=200))
+    target_name: str = attrs.field(validator=text(max_len=200), repr=False)
+    service: str = attrs.field(validator=text(max_len=200), repr=False)
     reason: str | None = attrs.field(
         default=None, validator=optional(text(max_len=2000)), repr=False
     )
@@ -172,7 +172,7 @@ class Appointment:
     patient_id: PatientId = attrs.field(validator=of_type(PatientId))
     start: datetime = attrs.field(validator=aware)
     end: datetime = attrs.field(validator=aware)
-    provider: str = attrs.field(validator=text(max_len=200))
+    provider: str = attrs.field(validator=text(max_len=200), repr=False)
     location: str = attrs.field(validator=text(max_len=500), repr=False)
     status: AppointmentStatus = attrs.field(
         default=AppointmentStatus.PROPOSED, validator=of_type(AppointmentStatus)

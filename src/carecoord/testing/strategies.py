@@ -198,8 +198,12 @@ _ID_ALPHABET = string.ascii_letters + string.digits + "-_.:"
 
 
 def ids(cls: type[_I]) -> SearchStrategy[_I]:
-    """Valid typed identifiers of class ``cls``."""
-    return st.text(_ID_ALPHABET, min_size=1, max_size=10).map(cls)
+    """Valid typed identifiers of class ``cls`` (the :class:`~carecoord.EntityId` rule)."""
+    return (
+        st.text(_ID_ALPHABET, min_size=1, max_size=10)
+        .filter(lambda s: s not in {".", ".."})
+        .map(cls)
+    )
 
 
 def unique_ids(cls: type[_I], *, min_size: int = 0) -> SearchStrategy[tuple[_I, ...]]:
