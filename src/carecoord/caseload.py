@@ -292,12 +292,17 @@ class Worklist:
 def local_day_end(moment: datetime, zone: str | ZoneInfo) -> datetime:
     """The first instant of the next local day after ``moment`` in ``zone`` (DST-safe).
 
-    Worklists list work due "today": due before this instant.
+    Worklists list work due "today": due before this instant. Near the ends of
+    the calendar (a local day of year 1 or 9999 with no next day) the end is
+    ``datetime.max`` (UTC).
     """
     ensure_aware(moment, "moment")
     tz = zone if isinstance(zone, ZoneInfo) else ZoneInfo(zone)
-    day = moment.astimezone(tz).date() + timedelta(days=1)
-    return localize(datetime.combine(day, time.min), tz)
+    try:
+        day = moment.astimezone(tz).date() + timedelta(days=1)
+        return localize(datetime.combine(day, time.min), tz)
+    except OverflowError:
+        return datetime.max.replace(tzinfo=UTC)
 
 
 def goal_at_risk(achievement: str | None, due: datetime | None, now: datetime) -> bool:

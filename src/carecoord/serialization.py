@@ -12,7 +12,9 @@ Rules the converter enforces:
   round trip; a naive datetime is rejected on the way in and on the way out;
 * strings, numbers and booleans are strict: ``1`` is not a string and ``"1"``
   is not a number;
-* unknown keys are rejected;
+* unknown keys are rejected, and an object is expected wherever the model
+  has a record or a part of one (an array, string or number there is a
+  :class:`~carecoord.StructureError` naming the path, not a crash);
 * every structuring failure raises :class:`~carecoord.StructureError` whose
   message lists the field paths (``$.goals[0].targets[0].due``) and never
   echoes the offending values.
@@ -70,8 +72,17 @@ def format_datetime(value: datetime) -> str:
     return iso
 
 
+class _OutOfRangeError(ValidationError):
+    """A datetime whose UTC instant, or wall time in its zone, is outside years 1-9999."""
+
+
 def parse_datetime(raw: object) -> datetime:
-    """Parse what :func:`format_datetime` writes; naive input is rejected."""
+    """Parse what :func:`format_datetime` writes; naive input is rejected.
+
+    So is a datetime without a UTC instant or a wall time in its zone (an
+    offset that moves ``0001-01-01`` or ``9999-12-31`` out of range): every
+    failure is a :class:`~carecoord.ValidationError`, never ``OverflowError``.
+    """
     if not isinstance(raw, str):
         raise ValidationError("expected an ISO 8601 datetime string")
     zone: ZoneInfo | None = None
@@ -80,7 +91,7 @@ def parse_datetime(raw: object) -> datetime:
         raw = match["iso"]
         try:
             zone = ZoneInfo(match["zone"])
-        except (ZoneInfoNotFoundError, ValueError):
+        except (ZoneInfoNotFoundError, ValueError, OSError):  # OSError: name too long
             raise ValidationError("unknown IANA time zone in datetime") from None
     try:
         value = datetime.fromisoformat(raw)
@@ -88,14 +99,22 @@ def parse_datetime(raw: object) -> datetime:
         raise ValidationError("expected an ISO 8601 datetime string") from None
     if value.tzinfo is None:
         raise NaiveDatetimeError("datetime has no UTC offset (naive datetimes are rejected)")
-    if zone is not None:
-        # Keep the written wall time when the offset matches it (this preserves
-        # fold and wall times in a DST gap); otherwise convert the instant.
-        for fold in (0, 1):
-            local = value.replace(tzinfo=zone, fold=fold)
-            if local.utcoffset() == value.utcoffset():
-                return local
-        return value.astimezone(zone)
+    try:
+        # Every model datetime must have a UTC instant (comparisons go through
+        # it); near year 1 or 9999 an offset can push it out of range.
+        value.astimezone(UTC)
+        if zone is not None:
+            # Keep the written wall time when the offset matches it (this preserves
+            # fold and wall times in a DST gap); otherwise convert the instant.
+            for fold in (0, 1):
+                local = value.replace(tzinfo=zone, fold=fold)
+                if local.utcoffset() == value.utcoffset():
+                    return local
+            return value.astimezone(zone)
+    except OverflowError:
+        raise _OutOfRangeError(
+            "datetime out of range (its UTC instant or local time is before year 1 or after 9999)"
+        ) from None
     if value.utcoffset() == UTC.utcoffset(None):
         return value.replace(tzinfo=UTC)
     return value
@@ -135,9 +154,15 @@ def _structure_int(raw: object, _: type) -> int:
 
 
 def _structure_float(raw: object, _: type) -> float:
-    if isinstance(raw, bool) or not isinstance(raw, int | float) or not math.isfinite(raw):
+    if isinstance(raw, bool) or not isinstance(raw, int | float):
         raise ValidationError("expected a finite number")
-    return float(raw)
+    try:
+        value = float(raw)  # an int beyond the float range overflows
+    except OverflowError:
+        value = math.inf
+    if not math.isfinite(value):
+        raise ValidationError("expected a finite number")
+    return value
 
 
 def _structure_bool(raw: object, _: type) -> bool:
@@ -179,6 +204,31 @@ def _strict_sequence_factory(type_: Any, conv: cattrs.BaseConverter) -> Any:
     return structure_sequence
 
 
+def _is_record_class(t: Any) -> bool:
+    return attrs.has(get_origin(t) or t)
+
+
+def _strict_object_factory(type_: Any, conv: cattrs.Converter) -> Any:
+    # cattrs' generated function reads ``o.keys()`` outside its per-field error
+    # handling, so an array or a string where an object belongs would escape as
+    # AttributeError. Transient fields (a record's revision) are set by the
+    # store, never read from a payload.
+    inner = make_dict_structure_fn(
+        type_,
+        conv,
+        _cattrs_forbid_extra_keys=True,
+        _cattrs_detailed_validation=True,
+        **_omit_transient(get_origin(type_) or type_),
+    )
+
+    def structure_object(raw: object, t: Any) -> Any:
+        if not isinstance(raw, Mapping):
+            raise ValidationError("expected an object")
+        return inner(raw, t)
+
+    return structure_object
+
+
 def make_converter() -> cattrs.Converter:
     """Build the carecoord converter (a new instance every call).
 
@@ -212,14 +262,7 @@ def make_converter() -> cattrs.Converter:
         lambda cls: make_dict_unstructure_fn(cls, conv, **_omit_transient(cls)),
     )
     conv.register_structure_hook_factory(
-        _has_transient,
-        lambda cls: make_dict_structure_fn(
-            cls,
-            conv,
-            _cattrs_forbid_extra_keys=True,
-            _cattrs_detailed_validation=True,
-            **_omit_transient(cls),
-        ),
+        _is_record_class, lambda t: _strict_object_factory(t, conv)
     )
     return conv
 
@@ -229,6 +272,8 @@ def _has_transient(cls: Any) -> bool:
 
 
 def _omit_transient(cls: Any) -> dict[str, Any]:
+    if not attrs.has(cls):
+        return {}
     return {f.name: override(omit=True) for f in attrs.fields(cls) if f.metadata.get(TRANSIENT)}
 
 
@@ -262,7 +307,9 @@ def structure(data: Any, cls: type[T], *, converter: cattrs.Converter | None = N
     conv = converter or _default_converter()
     try:
         return conv.structure(data, cls)
-    except (cattrs.BaseValidationError, CareCoordError, ValueError, TypeError, KeyError) as exc:
+    except Exception as exc:
+        # A converter hook's own exception (cattrs, a host's hook, RecursionError
+        # on absurd nesting) may quote the value: only its kind and path are kept.
         _raise_structure_error(exc, cls.__name__)
         raise AssertionError("unreachable") from None
 
@@ -319,12 +366,26 @@ def dumps(obj: Any) -> str:
     return json.dumps(to_payload(obj), separators=(",", ":"), sort_keys=True)
 
 
-def loads(text: str, cls: type[T]) -> T:
-    """Read a JSON payload string written by :func:`dumps`."""
+def loads(text: str | bytes, cls: type[T]) -> T:
+    """Read a JSON payload string written by :func:`dumps`.
+
+    Anything that is not a payload raises :class:`~carecoord.StructureError`
+    (never the decoder's own error, which quotes the text): text that is not
+    JSON, bytes that are not UTF-8/16/32, nesting deeper than the interpreter's
+    recursion limit, and integers longer than ``sys.get_int_max_str_digits()``.
+    """
     try:
         payload = json.loads(text)
-    except (json.JSONDecodeError, TypeError):
-        raise StructureError(
-            f"invalid {cls.__name__} payload: not JSON @ $", paths=("$",)
-        ) from None
-    return from_payload(payload, cls)
+    except RecursionError:
+        problem = "nested too deeply"
+    except UnicodeDecodeError:
+        problem = "not JSON (bytes that are not UTF-8, UTF-16 or UTF-32 text)"
+    except json.JSONDecodeError:
+        problem = "not JSON"
+    except ValueError:  # an integer with more digits than int() accepts
+        problem = "not JSON (a number is too long)"
+    except TypeError:
+        problem = "not JSON (expected str or bytes)"
+    else:
+        return from_payload(payload, cls)
+    raise StructureError(f"invalid {cls.__name__} payload: {problem} @ $", paths=("$",))

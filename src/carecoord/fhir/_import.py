@@ -8,6 +8,7 @@ whole Bundle converts.
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Callable, Mapping
 from datetime import date, datetime, time
@@ -53,6 +54,7 @@ from ..model import (
     DecisionId,
     DecisionOutcome,
     Direction,
+    EntityId,
     FhirImportError,
     Finding,
     FindingId,
@@ -101,7 +103,7 @@ from ..model import (
     TaskStatus,
     Transition,
 )
-from ..serialization import parse_datetime
+from ..serialization import _OutOfRangeError, parse_datetime
 from ._common import cs, ext_url, id_system
 from .export import (
     CONTACT_POINT_SYSTEMS,
@@ -202,6 +204,12 @@ def boolean(o: Mapping[str, Any], key: str, at: str) -> bool:
 def number(value: Any, at: str) -> float:
     if isinstance(value, bool) or not isinstance(value, int | float):
         fail(at, "expected a number")
+    try:
+        finite = math.isfinite(value)
+    except OverflowError:  # an integer beyond the float range
+        finite = False
+    if not finite:
+        fail(at, "expected a finite number")
     return value
 
 
@@ -240,6 +248,8 @@ def dt_from(text: Any, zone: str | None, at: str) -> datetime:
         return parse_datetime(raw if zone is None else f"{raw}[{zone}]")
     except NaiveDatetimeError:
         fail(at, "naive datetime")
+    except _OutOfRangeError:
+        fail(at, "dateTime out of range (before year 1 or after 9999 in UTC or its time zone)")
     except CareCoordError:
         fail(at, "invalid dateTime or unknown time zone")
 
@@ -504,10 +514,20 @@ class _Ctx:
             ident = obj(r["identifier"], f"{at}.identifier")
             if ident.get("system") != id_system(kind):
                 fail(f"{at}.identifier.system", f"expected a {kind} identifier")
-            return req_string(ident, "value", f"{at}.identifier")
+            value = req_string(ident, "value", f"{at}.identifier")
+            return carecoord_id(value, f"{at}.identifier.value")
         if target is not None:
             return own_id(target.resource, target.path, kind)
         fail(at, "reference has neither a target nor an identifier")
+
+
+def carecoord_id(value: str, at: str) -> str:
+    """``value`` (element ``at``) if it can be a carecoord id (see :class:`EntityId`)."""
+    try:
+        EntityId(value)
+    except CareCoordError as exc:  # the rule broken, never the value
+        fail(at, f"not a valid carecoord id: {exc}")
+    return value
 
 
 def own_id(resource: Mapping[str, Any], at: str, kind: str) -> str:
@@ -515,10 +535,10 @@ def own_id(resource: Mapping[str, Any], at: str, kind: str) -> str:
     for ident, where in items(resource, "identifier", at):
         ident = obj(ident, where)
         if ident.get("system") == id_system(kind):
-            return req_string(ident, "value", where)
+            return carecoord_id(req_string(ident, "value", where), f"{where}.value")
     rid = resource.get("id")
     if isinstance(rid, str):
-        return rid
+        return carecoord_id(rid, f"{at}.id")
     fail(f"{at}.identifier", f"no {kind} identifier and no id")
 
 
@@ -743,7 +763,13 @@ class _Importer:
         if len(patients) != 1:
             fail("Bundle.entry", "expected exactly one Patient")
         # the patient id first: everything else must refer to it
-        self.patient_id = PatientId(own_id(patients[0].resource, patients[0].path, "patient"))
+        first = patients[0]
+        try:
+            self.patient_id = PatientId(own_id(first.resource, first.path, "patient"))
+        except FhirImportError:
+            raise
+        except CareCoordError as exc:  # id messages name the rule, never the value
+            fail(first.path, f"not a valid carecoord record: {exc}")
         parts: dict[str, Any] = {}
         parts["patient"] = self.guard(patients[0], self.patient)
         parts["staff"] = tuple(
@@ -858,8 +884,11 @@ class _Importer:
             relationship: ContactRelationship | None = None
             for c, where in items(obj(*rels[0]), "coding", rels[0][1]):
                 c = obj(c, where)
+                raw = c.get("code")
+                if not isinstance(raw, str):  # str() of any JSON value could recurse
+                    continue
                 try:
-                    candidate = ContactRelationship(str(c.get("code")))
+                    candidate = ContactRelationship(raw)
                 except ValueError:
                     continue
                 if c.get("system") == relationship_system(candidate):
@@ -1198,10 +1227,13 @@ class _Importer:
                 ReferralStatus,
                 required=False,
             )
+            task_status = tr.get("status")
             status = (
                 found
                 if found is not None
-                else _FROM_TASK.get(str(tr.get("status")), ReferralStatus.SENT)
+                else _FROM_TASK.get(task_status, ReferralStatus.SENT)
+                if isinstance(task_status, str)
+                else ReferralStatus.SENT
             )
             hist = history(self.ctx, tr, tat, STATUS_SYSTEMS["Referral"], ReferralStatus)
             for o, where in items(tr, "output", tat):

@@ -292,8 +292,13 @@ def a_time(inst: Any, attr: attrs.Attribute[Any], value: Any) -> None:
 
 
 def finite(inst: Any, attr: attrs.Attribute[Any], value: Any) -> None:
-    """Validator: a finite real number (int or float, not bool)."""
-    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+    """Validator: a finite real number (int or float, not bool) within the float range."""
+    try:
+        ok = not isinstance(value, bool) and isinstance(value, int | float)
+        ok = ok and math.isfinite(value)
+    except OverflowError:  # an int beyond the float range
+        ok = False
+    if not ok:
         raise ValidationError(f"{_where(inst, attr)} must be a finite number", field=attr.name)
 
 

@@ -31,7 +31,7 @@ and run them with :meth:`CareCoordinator.run`.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
 
 from ..access import AccessPolicy, CareTeamPolicy
@@ -72,6 +72,8 @@ from .tick import TickReport, run_tick
 __all__ = ["CareCoordinator"]
 
 T = TypeVar("T")
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 class CareCoordinator(CareRecordMethods):
@@ -318,6 +320,8 @@ class CareCoordinator(CareRecordMethods):
         other. One audit entry records the tick.
         """
         moment = ensure_aware(now, "now") if now is not None else self._runner.now()
+        if moment < _EPOCH:  # audit entries are ordered by their time since 1970
+            raise ValidationError("now must not be before 1970-01-01 UTC", field="now")
         report = run_tick(self._runner, self.store, self._settings(), moment)
         sealed = self.seal_audit(moment)
         return TickReport(

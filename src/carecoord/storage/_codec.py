@@ -51,10 +51,18 @@ def decode_record(
         payload = json.loads(stored.payload)
     except json.JSONDecodeError as exc:
         raise StorageError(f"{where}: invalid JSON at position {exc.pos}") from None
+    except RecursionError:
+        raise StorageError(f"{where}: JSON nested too deeply") from None
+    except (ValueError, TypeError):  # a too long integer; a payload that is not text
+        raise StorageError(f"{where}: unreadable JSON") from None
     try:
         record = from_payload(payload, cls, converter=converter)
     except (StructureError, ValidationError) as exc:  # field paths only, never values
         raise StorageError(where) from exc
+    except Exception as exc:
+        # A host converter's hook failed in its own way; its message may quote
+        # the payload, so only the error type is kept.
+        raise StorageError(f"{where}: {type(exc).__name__}") from None
     decoded_type: type[Any] = type(record)
     if _revisioned(decoded_type):
         # The copy carries the version it was read at (a transient field, never
