@@ -491,3 +491,22 @@ def test_registering_a_taken_staff_id_is_a_conflict_without_retry() -> None:
 
 def test_flaky_store_is_a_store() -> None:
     assert isinstance(FlakyStore(), Store)
+
+
+def test_capped_doubling_is_the_one_backoff_and_never_overflows() -> None:
+    from datetime import timedelta
+
+    from carecoord.outbox import Dispatcher
+    from carecoord.retry import capped_doubling
+    from carecoord.storage import MemoryStore
+    from carecoord.testing import RecordingNotifier
+
+    assert capped_doubling(1.0, 10.0, 0) == 1.0
+    assert capped_doubling(1.0, 10.0, 3) == 8.0
+    assert capped_doubling(1.0, 10.0, 4) == 10.0
+    assert capped_doubling(0.0, 10.0, 10**9) == 0.0
+    minute, hours = timedelta(minutes=1), timedelta(hours=2)
+    assert capped_doubling(minute, hours, 10**6) == hours  # 2**1e6 minutes would overflow
+    dispatcher = Dispatcher(MemoryStore(), RecordingNotifier())
+    assert dispatcher.backoff(1) == dispatcher.base_delay
+    assert dispatcher.backoff(10**6) == dispatcher.max_delay

@@ -50,6 +50,7 @@ from .model import ConflictError, ContactChannel, Patient, StaffMember, Validati
 from .model._base import ensure_aware
 from .model.outbox import DeliveryStatus, Notification, RecipientKind
 from .notify.port import DeliveryResult, Notifier, OutgoingMessage
+from .retry import capped_doubling
 from .service import Clock, SystemClock
 from .storage.port import Store, WorkQuery
 from .storage.uow import UnitOfWork
@@ -265,8 +266,7 @@ class Dispatcher:
 
     def backoff(self, attempts: int) -> timedelta:
         """Delay before the next try after ``attempts`` calls, failed or in doubt (capped)."""
-        delay: timedelta = self.base_delay * (2 ** max(attempts - 1, 0))
-        return min(delay, self.max_delay)
+        return capped_doubling(self.base_delay, self.max_delay, attempts - 1)
 
     # ---------------------------------------------------------------- dispatch
     def dispatch(self, now: datetime | None = None) -> DispatchReport:

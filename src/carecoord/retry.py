@@ -16,15 +16,32 @@ from __future__ import annotations
 import random
 import time
 from collections.abc import Callable
+from datetime import timedelta
 from typing import TypeVar
 
 import attrs
 
 from .model import ValidationError
 
-__all__ = ["RetryPolicy"]
+__all__ = ["RetryPolicy", "capped_doubling"]
 
 T = TypeVar("T")
+D = TypeVar("D", float, timedelta)
+
+
+def capped_doubling(base: D, cap: D, doublings: int) -> D:
+    """``base * 2**doublings``, but never above ``cap`` (and never overflowing).
+
+    The one exponential backoff of carecoord: the jittered retry waits of
+    :class:`RetryPolicy` and the dispatcher's delays between delivery
+    attempts (``timedelta`` s) both come from it.
+    """
+    value = base
+    for _ in range(max(doublings, 0)):
+        if value >= cap or not value:
+            break
+        value = value * 2
+    return min(value, cap)
 
 
 def _positive_attempts(_: object, attribute: attrs.Attribute[int], value: int) -> None:
@@ -58,8 +75,7 @@ class RetryPolicy:
 
     def delay(self, retry: int) -> float:
         """The wait before retry number ``retry`` (0-based): full jitter, capped."""
-        ceiling = min(self.cap, self.base * (2 ** max(retry, 0)))
-        return self.rng.uniform(0.0, ceiling)
+        return self.rng.uniform(0.0, capped_doubling(self.base, self.cap, retry))
 
     def call(self, work: Callable[[], T], *, retry_if: Callable[[BaseException], bool]) -> T:
         """Run ``work``; when it raises an error ``retry_if`` accepts, wait and run it again.
