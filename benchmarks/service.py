@@ -105,15 +105,14 @@ from carecoord.progress import Progress
 from carecoord.service import CareCoordinator
 from carecoord.storage import (
     RECORD_TYPES,
-    IndexHit,
     RecordWrite,
     SQLiteStore,
     Store,
     StoredRecord,
     UnitOfWork,
-    WorkQuery,
 )
 from carecoord.storage._codec import decode_record, encode_record
+from carecoord.testing import ForwardingStore
 
 if TYPE_CHECKING:
     from carecoord.storage.postgres import PostgresStore
@@ -597,28 +596,16 @@ class Loader:
 
 
 # ------------------------------------------------------------- measuring
-class Recording:
+class Recording(ForwardingStore):
     """A store that passes everything on and keeps the batches written (to learn the rows)."""
 
     def __init__(self, store: Store) -> None:
-        self.store = store
+        super().__init__(store)
         self.batches: list[list[RecordWrite]] = []
-
-    def read(self, kind: str, record_id: str) -> StoredRecord | None:
-        return self.store.read(kind, record_id)
-
-    def read_all(self, kind: str, *, patient_id: str | None = None) -> Sequence[StoredRecord]:
-        return self.store.read_all(kind, patient_id=patient_id)
 
     def write(self, batch: Sequence[RecordWrite]) -> None:
         self.batches.append(list(batch))
-        self.store.write(batch)
-
-    def query(self, query: WorkQuery) -> Sequence[IndexHit]:
-        return self.store.query(query)
-
-    def close(self) -> None:
-        self.store.close()
+        super().write(batch)
 
 
 def _stats(

@@ -38,6 +38,7 @@ from carecoord.storage import (
     UnitOfWork,
     WorkQuery,
 )
+from carecoord.testing import ForwardingStore
 
 BERLIN = ZoneInfo("Europe/Berlin")
 T0 = datetime(2026, 11, 23, 9, tzinfo=BERLIN)
@@ -488,31 +489,19 @@ def test_a_stale_open_index_row_is_skipped_not_resealed() -> None:
 
 
 # --------------------------------------------------------------- concurrency
-class GatedStore:
+class GatedStore(ForwardingStore):
     """A store whose first write waits until every racer has got that far."""
 
     def __init__(self, inner: Store, barrier: threading.Barrier) -> None:
-        self.inner = inner
+        super().__init__(inner)
         self.barrier = barrier
         self.gated = True
-
-    def read(self, kind: str, record_id: str) -> Any:
-        return self.inner.read(kind, record_id)
-
-    def read_all(self, kind: str, *, patient_id: str | None = None) -> Any:
-        return self.inner.read_all(kind, patient_id=patient_id)
-
-    def query(self, query: WorkQuery) -> Any:
-        return self.inner.query(query)
 
     def write(self, batch: Sequence[RecordWrite]) -> None:
         if self.gated:
             self.gated = False
             self.barrier.wait(timeout=10)
         self.inner.write(batch)
-
-    def close(self) -> None:
-        self.inner.close()
 
 
 def test_racing_sealers_seal_every_entry_exactly_once(tmp_path: Path) -> None:

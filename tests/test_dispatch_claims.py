@@ -45,7 +45,7 @@ from carecoord.storage import (
     WorkQuery,
 )
 from carecoord.storage.records import index_rows
-from carecoord.testing import FixedClock, RecordingNotifier
+from carecoord.testing import FixedClock, ForwardingStore, RecordingNotifier
 
 if TYPE_CHECKING:  # imported where used: it needs psycopg, which SQLite runs do not
     from _pg import ThrowawayStore
@@ -339,29 +339,14 @@ def test_a_dispatcher_that_dies_holding_a_claim_blocks_nobody_for_long(any_store
     }
 
 
-class ForwardingStore:
-    """A store that forwards every call to ``store`` (subclasses hook into some)."""
-
-    def __init__(self, store: Store) -> None:
-        self._store = store
-
-    def read(self, kind: str, record_id: str) -> StoredRecord | None:
-        return self._store.read(kind, record_id)
-
-    def read_all(self, kind: str, *, patient_id: str | None = None) -> Sequence[StoredRecord]:
-        return self._store.read_all(kind, patient_id=patient_id)
-
-    def write(self, batch: Sequence[RecordWrite]) -> None:
-        self._store.write(batch)
-
-    def query(self, query: WorkQuery) -> Sequence[IndexHit]:
-        return self._store.query(query)
+class SharedStore(ForwardingStore):
+    """Forwards every call; leaves closing the shared store to its fixture."""
 
     def close(self) -> None:
         """The shared store is closed by its fixture."""
 
 
-class ReadBarrierStore(ForwardingStore):
+class ReadBarrierStore(SharedStore):
     """Its first Notification read waits at ``barrier`` once it has read.
 
     Two dispatchers on two of these both read the notification before either
@@ -373,7 +358,7 @@ class ReadBarrierStore(ForwardingStore):
         self._barrier: threading.Barrier | None = barrier
 
     def read(self, kind: str, record_id: str) -> StoredRecord | None:
-        found = self._store.read(kind, record_id)
+        found = self.inner.read(kind, record_id)
         if kind == "Notification" and self._barrier is not None:
             barrier, self._barrier = self._barrier, None
             barrier.wait(timeout=10)
@@ -405,7 +390,7 @@ def test_two_dispatchers_that_read_the_same_notification_deliver_it_once(
     assert load(any_store).status is DeliveryStatus.DELIVERED
 
 
-class ClaimAfterQueryStore(ForwardingStore):
+class ClaimAfterQueryStore(SharedStore):
     """Its first query's hits go stale at once: ``worker`` claims every one of them."""
 
     def __init__(self, store: Store, worker: str) -> None:
@@ -413,11 +398,11 @@ class ClaimAfterQueryStore(ForwardingStore):
         self._worker: str | None = worker
 
     def query(self, query: WorkQuery) -> Sequence[IndexHit]:
-        hits = self._store.query(query)
+        hits = self.inner.query(query)
         worker, self._worker = self._worker, None
         if worker is not None:
             for hit in hits:
-                claim_directly(self._store, worker, T0 + LEASE, hit.record_id)
+                claim_directly(self.inner, worker, T0 + LEASE, hit.record_id)
         return hits
 
 

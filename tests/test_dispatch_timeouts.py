@@ -36,16 +36,13 @@ from carecoord.notify import (
 )
 from carecoord.outbox import Dispatcher, DispatchReport, _Call
 from carecoord.storage import (
-    IndexHit,
     MemoryStore,
     RecordWrite,
     SQLiteStore,
     Store,
-    StoredRecord,
     UnitOfWork,
-    WorkQuery,
 )
-from carecoord.testing import FixedClock, FlakyNotifier, RecordingNotifier
+from carecoord.testing import FixedClock, FlakyNotifier, ForwardingStore, RecordingNotifier
 
 T0 = datetime(2026, 11, 23, 9, tzinfo=UTC)
 BASE = timedelta(minutes=1)
@@ -145,22 +142,13 @@ class Outcome:
     at: float  # when the write began
 
 
-class WatchingStore:
+class WatchingStore(ForwardingStore):
     """Forwards to ``store``; notes every Notification write that settles a call."""
 
     def __init__(self, store: Store) -> None:
-        self._store = store
+        super().__init__(store)
         self.outcomes: list[Outcome] = []
         self._lock = threading.Lock()
-
-    def read(self, kind: str, record_id: str) -> StoredRecord | None:
-        return self._store.read(kind, record_id)
-
-    def read_all(self, kind: str, *, patient_id: str | None = None) -> Sequence[StoredRecord]:
-        return self._store.read_all(kind, patient_id=patient_id)
-
-    def query(self, query: WorkQuery) -> Sequence[IndexHit]:
-        return self._store.query(query)
 
     def write(self, batch: Sequence[RecordWrite]) -> None:
         began = time.monotonic()
@@ -171,7 +159,7 @@ class WatchingStore:
                 if data["claimed_by"] is None:  # an outcome, not a claim
                     calls = data["attempts"] + data.get("in_doubt_attempts", 0)
                     seen.append(Outcome(w.id, data["status"], calls, began))
-        self._store.write(batch)
+        self.inner.write(batch)
         with self._lock:
             self.outcomes.extend(seen)
 

@@ -31,15 +31,12 @@ from carecoord import (
 )
 from carecoord import events as ev
 from carecoord.storage import (
-    IndexHit,
     MemoryStore,
     RecordWrite,
     Store,
-    StoredRecord,
     UnitOfWork,
-    WorkQuery,
 )
-from carecoord.testing import FixedClock, RecordingEventSink
+from carecoord.testing import FixedClock, ForwardingStore, RecordingEventSink
 from world import COORD, MA, NURSE, PATIENT, PLAN, T0, make_patient, populate
 
 # ---------------------------------------------------------------- RetryPolicy
@@ -216,7 +213,7 @@ def test_call_never_catches_base_exceptions() -> None:
 # ------------------------------------------------------------- the runner
 
 
-class FlakyStore:
+class FlakyStore(ForwardingStore):
     """A Store that delegates to a MemoryStore and can be told to lose races.
 
     ``lose(n)`` makes the next ``n`` writes of a batch that updates an existing
@@ -226,7 +223,7 @@ class FlakyStore:
     """
 
     def __init__(self) -> None:
-        self.inner = MemoryStore()
+        super().__init__(MemoryStore())
         self.writes: list[tuple[RecordWrite, ...]] = []
         self.injected: list[ConflictError] = []
         self.raised: list[ConflictError] = []
@@ -238,18 +235,6 @@ class FlakyStore:
 
     def compete(self, change: Callable[[Store], None]) -> None:
         self._compete = change
-
-    def read(self, kind: str, record_id: str) -> StoredRecord | None:
-        return self.inner.read(kind, record_id)
-
-    def read_all(self, kind: str, *, patient_id: str | None = None) -> Sequence[StoredRecord]:
-        return self.inner.read_all(kind, patient_id=patient_id)
-
-    def query(self, query: WorkQuery) -> Sequence[IndexHit]:
-        return self.inner.query(query)
-
-    def close(self) -> None:
-        self.inner.close()
 
     def write(self, batch: Sequence[RecordWrite]) -> None:
         self.writes.append(tuple(batch))

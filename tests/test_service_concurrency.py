@@ -76,7 +76,7 @@ from carecoord.storage import (
     UnitOfWork,
     WorkQuery,
 )
-from carecoord.testing import FixedClock
+from carecoord.testing import FixedClock, ForwardingStore
 from world import BOSS, COORD, NURSE, PATIENT, PLAN, T0, populate, staff_member
 
 T = TypeVar("T")
@@ -175,7 +175,7 @@ def test_a_stale_staff_copy_never_overwrites_a_newer_edit(each_store: Store) -> 
 # ============================================== two writers, one plan, one moment
 
 
-class RendezvousStore:
+class RendezvousStore(ForwardingStore):
     """A Store delegating to ``inner``; each thread's first care-plan write waits for all.
 
     So every party has read the plan before any of them commits: all but one
@@ -183,23 +183,11 @@ class RendezvousStore:
     """
 
     def __init__(self, inner: Store, parties: int) -> None:
-        self.inner = inner
+        super().__init__(inner)
         self.barrier = threading.Barrier(parties)
         self.conflicts: list[ConflictError] = []
         self._waited: set[int] = set()
         self._lock = threading.Lock()
-
-    def read(self, kind: str, record_id: str) -> StoredRecord | None:
-        return self.inner.read(kind, record_id)
-
-    def read_all(self, kind: str, *, patient_id: str | None = None) -> Sequence[StoredRecord]:
-        return self.inner.read_all(kind, patient_id=patient_id)
-
-    def query(self, query: WorkQuery) -> Sequence[IndexHit]:
-        return self.inner.query(query)
-
-    def close(self) -> None:
-        self.inner.close()
 
     def write(self, batch: Sequence[RecordWrite]) -> None:
         me = threading.get_ident()

@@ -5,6 +5,8 @@
 * :class:`RecordingNotifier` — a notifier that keeps every message it was given.
 * :class:`FlakyNotifier` — fails a set fraction of deliveries, reproducibly.
 * :class:`AllowAllPolicy` — an access policy that allows everything (tests only).
+* :class:`ForwardingStore` — a store that hands every call to another one;
+  subclass it to inject faults, delays or races, or to watch what is written.
 * :mod:`carecoord.testing.store` — :class:`~carecoord.testing.store.StoreContract`,
   the conformance suite every store must pass (needs pytest and hypothesis:
   ``pip install carecoord[testing]``).
@@ -14,17 +16,20 @@ from __future__ import annotations
 
 import random
 import threading
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 
 from ..access import AccessDecision, AccessRequest
 from ..model import ValidationError
 from ..model._base import ensure_aware
 from ..notify.port import DeliveryResult, OutgoingMessage
+from ..storage.port import IndexHit, RecordWrite, Store, StoredRecord, WorkQuery
 
 __all__ = [
     "AllowAllPolicy",
     "FixedClock",
     "FlakyNotifier",
+    "ForwardingStore",
     "RecordingEventSink",
     "RecordingNotifier",
 ]
@@ -139,3 +144,48 @@ class AllowAllPolicy:
     def decide(self, request: AccessRequest) -> AccessDecision:
         """Always allow, purpose TREAT."""
         return AccessDecision(True, reason="allow-all")
+
+
+class ForwardingStore:
+    """A :class:`~carecoord.storage.Store` that hands every call to ``inner``.
+
+    Subclass it and override what you want to observe or disturb — for
+    example ``write`` to raise :class:`~carecoord.ConflictError` once, to wait
+    at a barrier so two writers race, or to record the batches a service
+    writes — and pass the subclass wherever a store goes::
+
+        class Recording(ForwardingStore):
+            def __init__(self, inner: Store) -> None:
+                super().__init__(inner)
+                self.batches: list[Sequence[RecordWrite]] = []
+
+            def write(self, batch: Sequence[RecordWrite]) -> None:
+                self.batches.append(batch)
+                super().write(batch)
+    """
+
+    def __init__(self, inner: Store) -> None:
+        self.inner = inner
+
+    def read(self, kind: str, record_id: str) -> StoredRecord | None:
+        """``inner.read``."""
+        return self.inner.read(kind, record_id)
+
+    def read_all(self, kind: str, *, patient_id: str | None = None) -> Sequence[StoredRecord]:
+        """``inner.read_all``."""
+        return self.inner.read_all(kind, patient_id=patient_id)
+
+    def write(self, batch: Sequence[RecordWrite]) -> None:
+        """``inner.write``."""
+        self.inner.write(batch)
+
+    def query(self, query: WorkQuery) -> Sequence[IndexHit]:
+        """``inner.query``."""
+        return self.inner.query(query)
+
+    def close(self) -> None:
+        """``inner.close``."""
+        self.inner.close()
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self.inner!r})"
