@@ -270,6 +270,8 @@ _NO_INSTANT = "is out of range (its UTC instant is before year 1 or after 9999)"
 
 def _has_instant(value: datetime) -> bool:
     """Whether an aware ``value`` has a UTC instant (so :func:`instant` cannot overflow)."""
+    if 1 < value.year < 9999:  # an offset moves an instant by less than a day
+        return True
     try:
         value.astimezone(UTC)
     except OverflowError:
