@@ -35,7 +35,14 @@ from ..storage.uow import UnitOfWork
 if TYPE_CHECKING:
     from .runner import Context
 
-__all__ = ["caseload_access", "decide", "load_line", "memberships_of", "readable"]
+__all__ = [
+    "caseload_access",
+    "decide",
+    "load_line",
+    "memberships_of",
+    "readable",
+    "self_or_report",
+]
 
 _MAX_LINE = 50
 """A reporting line longer than this is a data error; walking stops there."""
@@ -185,23 +192,34 @@ def decide(
     return policy.decide(request)
 
 
-def caseload_access(ctx: Context, staff_id: StaffId) -> None:
-    """Own worklist: allowed; a report's: the supervisor; anyone else's: ``view-caseloads``."""
+def self_or_report(
+    ctx: Context,
+    staff_id: StaffId,
+    otherwise: Permission,
+    *,
+    own: PurposeOfUse = PurposeOfUse.TREAT,
+) -> None:
+    """Access to a staff member's own things: oneself (audited with ``own``), one's direct
+    or indirect report (HOPERAT); anyone else needs the staff-wide ``otherwise``."""
     entity = f"StaffMember/{staff_id}"
     if staff_id == ctx.actor_id:
-        ctx.grant(PurposeOfUse.TREAT, entity=entity)
+        ctx.grant(own, entity=entity)
         return
     directory: dict[StaffId, StaffMember] = {}
     load_line(ctx.uow, staff_id, directory)
-    if staff_id in directory:
-        try:
-            above = supervision_chain(staff_id, directory)
-        except CareCoordError:
-            above = []
-        if ctx.actor_id in above:
-            ctx.grant(PurposeOfUse.HOPERAT, entity=entity)
-            return
-    ctx.allow_staff(Permission.VIEW_CASELOADS, entity=entity)
+    try:
+        above = supervision_chain(staff_id, directory) if staff_id in directory else []
+    except CareCoordError:  # a broken reporting line grants nothing
+        above = []
+    if ctx.actor_id in above:
+        ctx.grant(PurposeOfUse.HOPERAT, entity=entity)
+    else:
+        ctx.allow_staff(otherwise, entity=entity)
+
+
+def caseload_access(ctx: Context, staff_id: StaffId) -> None:
+    """Own worklist: allowed; a report's: the supervisor; anyone else's: ``view-caseloads``."""
+    self_or_report(ctx, staff_id, Permission.VIEW_CASELOADS)
 
 
 def readable(ctx: Context) -> Callable[[str], bool]:

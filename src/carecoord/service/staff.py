@@ -8,7 +8,6 @@ from .. import events as ev
 from ..access import Permission, is_administrator, staff_change_problem
 from ..model import (
     AccessDeniedError,
-    CareCoordError,
     ConflictError,
     NotFoundError,
     StaffId,
@@ -105,15 +104,5 @@ def _check_change(ctx: Context, before: StaffMember | None, after: StaffMember) 
 @operation(AuditAction.READ)
 def staff_member(ctx: Context, staff_id: StaffId) -> StaffMember:
     """Read a staff member: oneself, one's reports, or anyone with ``manage-staff``."""
-    entity = f"StaffMember/{staff_id}"
-    directory: dict[StaffId, StaffMember] = {}
-    _access.load_line(ctx.uow, staff_id, directory)
-    try:
-        above = supervision_chain(staff_id, directory) if staff_id in directory else []
-    except CareCoordError:  # a broken reporting line grants nothing
-        above = []
-    if staff_id == ctx.actor_id or ctx.actor_id in above:
-        ctx.grant(PurposeOfUse.HOPERAT, entity=entity)
-    else:
-        ctx.allow_staff(Permission.MANAGE_STAFF, entity=entity)
+    _access.self_or_report(ctx, staff_id, Permission.MANAGE_STAFF, own=PurposeOfUse.HOPERAT)
     return ctx.uow.get(StaffMember, staff_id)
