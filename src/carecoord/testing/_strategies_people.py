@@ -1,0 +1,164 @@
+"""Strategies for people and teams (part of :mod:`carecoord.testing.strategies`).
+
+Patients (with contacts, preferences, quiet hours, identifiers and telecom),
+staff members and care teams, and the value objects they are made of.
+"""
+
+from __future__ import annotations
+
+from datetime import time
+
+from hypothesis import strategies as st
+
+from carecoord import (
+    CARE_TEAM_MACHINE,
+    CareTeam,
+    CareTeamId,
+    CareTeamRole,
+    CareTeamStatus,
+    Contact,
+    ContactChannel,
+    ContactId,
+    ContactPoint,
+    ContactPreferences,
+    ContactRelationship,
+    HumanName,
+    Identifier,
+    Membership,
+    Patient,
+    PatientId,
+    Period,
+    QuietHours,
+    StaffId,
+    StaffMember,
+)
+
+from ._strategies_common import (
+    AWARE_DATETIMES,
+    BIRTH_DATES,
+    DURATIONS,
+    MAX,
+    ZONE_NAMES,
+    codes,
+    histories,
+    ids,
+    later,
+    optional,
+    periods,
+    texts,
+)
+
+
+@st.composite
+def human_names(draw: st.DrawFn) -> HumanName:
+    given = draw(st.lists(texts(), max_size=MAX))
+    return HumanName(family=draw(texts()), given=tuple(given))
+
+
+@st.composite
+def contact_points(draw: st.DrawFn) -> ContactPoint:
+    return ContactPoint(channel=draw(codes(ContactChannel)), value=draw(texts()))
+
+
+@st.composite
+def quiet_hours(draw: st.DrawFn) -> QuietHours:
+    start: time = draw(st.times())
+    end: time = draw(st.times().filter(lambda t: t != start))
+    return QuietHours(start=start, end=end)
+
+
+@st.composite
+def contact_preferences(draw: st.DrawFn) -> ContactPreferences:
+    channels = draw(st.lists(codes(ContactChannel), max_size=MAX, unique=True))
+    return ContactPreferences(channels=tuple(channels), quiet_hours=draw(optional(quiet_hours())))
+
+
+@st.composite
+def identifiers(draw: st.DrawFn) -> Identifier:
+    return Identifier(system=draw(texts()), value=draw(texts()))
+
+
+@st.composite
+def contacts(draw: st.DrawFn) -> Contact:
+    return Contact(
+        id=draw(ids(ContactId)),
+        name=draw(human_names()),
+        relationship=draw(codes(ContactRelationship)),
+        may_receive_information=draw(st.booleans()),
+        is_caregiver=draw(st.booleans()),
+        telecom=tuple(draw(st.lists(contact_points(), max_size=MAX))),
+        preferences=draw(contact_preferences()),
+    )
+
+
+@st.composite
+def patients(draw: st.DrawFn) -> Patient:
+    """A patient with contacts, preferences, quiet hours, identifiers and telecom."""
+    return Patient(
+        id=draw(ids(PatientId)),
+        name=draw(human_names()),
+        birth_date=draw(BIRTH_DATES),
+        time_zone=draw(st.sampled_from(ZONE_NAMES)),
+        language=draw(st.sampled_from(["en", "de", "en-US", "fr-CA", "hi", "yue"])),
+        identifiers=tuple(draw(st.lists(identifiers(), max_size=MAX))),
+        telecom=tuple(draw(st.lists(contact_points(), max_size=MAX))),
+        preferences=draw(contact_preferences()),
+        contacts=tuple(draw(st.lists(contacts(), max_size=MAX, unique_by=lambda c: c.id))),
+        enrolled_at=draw(optional(AWARE_DATETIMES)),
+    )
+
+
+@st.composite
+def staff_members(draw: st.DrawFn) -> StaffMember:
+    staff_id = draw(ids(StaffId))
+    roles = draw(st.lists(codes(CareTeamRole), min_size=1, max_size=MAX, unique=True))
+    return StaffMember(
+        id=staff_id,
+        name=draw(human_names()),
+        roles=tuple(roles),
+        time_zone=draw(st.sampled_from(ZONE_NAMES)),
+        supervisor_id=draw(optional(ids(StaffId).filter(lambda s: s != staff_id))),
+        telecom=tuple(draw(st.lists(contact_points(), max_size=MAX))),
+        preferences=draw(contact_preferences()),
+        active=draw(st.booleans()),
+    )
+
+
+@st.composite
+def care_teams(draw: st.DrawFn) -> CareTeam:
+    """A team whose lead is a member; one person in one role never has overlapping periods.
+
+    Each (staff, role) pair gets one or two consecutive periods; the second
+    starts at or after the end of the first (touching periods do not overlap).
+    """
+    keys = draw(
+        st.lists(
+            st.tuples(ids(StaffId), codes(CareTeamRole)), min_size=1, max_size=MAX, unique=True
+        )
+    )
+    members: list[Membership] = []
+    for staff_id, role in keys:
+        if draw(st.booleans()):
+            first = draw(periods(open_ended=False))
+            assert first.end is not None
+            second_start = later(first.end, draw(DURATIONS))
+            second_end = draw(optional(DURATIONS))
+            second = Period(
+                start=second_start,
+                end=None if second_end is None else later(second_start, second_end),
+            )
+            members.append(Membership(staff_id=staff_id, role=role, period=first))
+            members.append(Membership(staff_id=staff_id, role=role, period=second))
+        else:
+            members.append(Membership(staff_id=staff_id, role=role, period=draw(periods())))
+    members = list(draw(st.permutations(members)))
+    status, history = draw(histories(CARE_TEAM_MACHINE, CareTeamStatus.PROPOSED))
+    return CareTeam(
+        id=draw(ids(CareTeamId)),
+        patient_id=draw(ids(PatientId)),
+        lead_id=draw(st.sampled_from([m.staff_id for m in members])),
+        members=tuple(members),
+        status=status,
+        name=draw(optional(texts())),
+        history=history,
+    )
