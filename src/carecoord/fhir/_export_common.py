@@ -1,0 +1,321 @@
+"""Shared writers of the FHIR export: code tables, datatypes and the Bundle builder.
+
+Used by the per-resource builders (``_export_care``, ``_export_people``) and by
+:func:`~carecoord.fhir.export.export_bundle`. The tables that the import reads
+too are re-exported by ``export``.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from datetime import datetime, time
+from typing import Any
+
+from ..model import (
+    Cadence,
+    ContactChannel,
+    ContactPoint,
+    ContactPreferences,
+    ContactRelationship,
+    HumanName,
+    Period,
+    Ref,
+    Transition,
+)
+from ..serialization import format_datetime
+from ._common import cs, ext_url, id_system, stable_uuid
+
+__all__ = [
+    "CONTACT_POINT_SYSTEMS",
+    "FHIR_ID",
+    "KIND_TYPES",
+    "STATUS_SYSTEMS",
+    "_Bundle",
+    "_string_ext",
+    "cadence",
+    "code_concept",
+    "coding",
+    "concept",
+    "contact_point",
+    "ext_dt",
+    "history",
+    "human_name",
+    "links",
+    "period",
+    "preferences",
+    "put_dt",
+    "relationship_system",
+    "split_datetime",
+]
+
+FHIR_ID = re.compile(r"[A-Za-z0-9\-.]{1,64}")
+
+# carecoord id kind -> FHIR resource type
+KIND_TYPES: dict[str, str] = {
+    "patient": "Patient",
+    "contact": "RelatedPerson",
+    "staff": "Practitioner",
+    "care-team": "CareTeam",
+    "assessment": "ClinicalImpression",
+    "need": "Condition",
+    "care-plan": "CarePlan",
+    "goal": "Goal",
+    "intervention": "Task",
+    "referral": "ServiceRequest",
+    "appointment": "Appointment",
+    "barrier": "Condition",
+    "review": "Basic",
+    "note": "Communication",
+    "decision": "Consent",
+    "consent": "Consent",
+    "audit-entry": "AuditEvent",
+}
+
+STATUS_SYSTEMS: dict[str, str] = {
+    "CarePlan": "http://hl7.org/fhir/request-status",
+    "Goal": "http://hl7.org/fhir/goal-status",
+    "Task": "http://hl7.org/fhir/task-status",
+    "CareTeam": "http://hl7.org/fhir/care-team-status",
+    "Appointment": "http://hl7.org/fhir/appointmentstatus",
+    "Consent": "http://hl7.org/fhir/consent-state-codes",
+    "Referral": cs("referral-status"),
+}
+
+CONTACT_POINT_SYSTEMS: dict[ContactChannel, str] = {
+    ContactChannel.PHONE: "phone",
+    ContactChannel.SMS: "sms",
+    ContactChannel.EMAIL: "email",
+}
+
+ROLE_CODE = "http://terminology.hl7.org/CodeSystem/v3-RoleCode"
+V2_0131 = "http://terminology.hl7.org/CodeSystem/v2-0131"
+
+
+def relationship_system(code: ContactRelationship) -> str:
+    """The code system of a contact relationship code."""
+    if code is ContactRelationship.OTHER:
+        return V2_0131
+    if code is ContactRelationship.CAREGIVER:
+        return cs("contact-relationship")
+    return ROLE_CODE
+
+
+_CODE_TEXT = re.compile(r"(?P<system>[^\s|]+)\|(?P<code>[^\s]+(\s[^\s]+)*)")
+
+
+# ----------------------------------------------------------------- primitives
+
+
+def split_datetime(value: datetime) -> tuple[str, str | None]:
+    """``value`` as a FHIR dateTime (with offset) and its IANA zone name, if any."""
+    text = format_datetime(value)
+    if text.endswith("]"):
+        iso, zone = text[:-1].split("[", 1)
+        return iso, zone
+    return text, None
+
+
+def put_dt(target: dict[str, Any], key: str, value: datetime) -> None:
+    """Set ``target[key]`` to a FHIR dateTime; the IANA zone goes in ``_key``'s extension."""
+    iso, zone = split_datetime(value)
+    target[key] = iso
+    if zone is not None:
+        target["_" + key] = {"extension": [{"url": ext_url("zone"), "valueString": zone}]}
+
+
+def ext_dt(url: str, value: datetime) -> dict[str, Any]:
+    """An extension holding a datetime: ``valueDateTime``, or ``dateTime`` + ``zone`` parts."""
+    iso, zone = split_datetime(value)
+    if zone is None:
+        return {"url": url, "valueDateTime": iso}
+    return {
+        "url": url,
+        "extension": [
+            {"url": "dateTime", "valueDateTime": iso},
+            {"url": "zone", "valueString": zone},
+        ],
+    }
+
+
+def coding(system: str, code: str) -> dict[str, Any]:
+    """A Coding."""
+    return {"system": system, "code": code}
+
+
+def concept(system: str, code: str, text: str | None = None) -> dict[str, Any]:
+    """A CodeableConcept with one Coding (and an optional text)."""
+    cc: dict[str, Any] = {"coding": [coding(system, code)]}
+    if text is not None:
+        cc["text"] = text
+    return cc
+
+
+def code_concept(code: str | None, text: str) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """A free-text concept with a ``system|code`` code as a Coding, else as an extension."""
+    cc: dict[str, Any] = {"text": text}
+    extra: list[dict[str, Any]] = []
+    if code is not None:
+        match = _CODE_TEXT.fullmatch(code)
+        if match:
+            cc["coding"] = [coding(match["system"], match["code"])]
+        else:
+            extra.append({"url": ext_url("code-text"), "valueString": code})
+    return cc, extra
+
+
+def period(value: Period) -> dict[str, Any]:
+    """A FHIR Period (zones in ``_start`` / ``_end``)."""
+    out: dict[str, Any] = {}
+    put_dt(out, "start", value.start)
+    if value.end is not None:
+        put_dt(out, "end", value.end)
+    return out
+
+
+def human_name(name: HumanName) -> dict[str, Any]:
+    """A FHIR HumanName."""
+    out: dict[str, Any] = {"family": name.family}
+    if name.given:
+        out["given"] = list(name.given)
+    return out
+
+
+def contact_point(point: ContactPoint) -> dict[str, Any]:
+    """A FHIR ContactPoint; channels FHIR lacks are ``other`` plus an extension."""
+    system = CONTACT_POINT_SYSTEMS.get(point.channel)
+    out: dict[str, Any] = {"system": system or "other", "value": point.value}
+    if system is None:
+        out["extension"] = [
+            {
+                "url": ext_url("contact-channel"),
+                "valueCoding": coding(cs("contact-channel"), point.channel.value),
+            }
+        ]
+    return out
+
+
+def _time(value: time) -> str:
+    return value.isoformat()
+
+
+def preferences(prefs: ContactPreferences) -> list[dict[str, Any]]:
+    """The ``contact-preferences`` extension (nothing for the default preferences)."""
+    if prefs == ContactPreferences():
+        return []
+    parts: list[dict[str, Any]] = [
+        {"url": "channel", "valueCoding": coding(cs("contact-channel"), c.value)}
+        for c in prefs.channels
+    ]
+    if prefs.quiet_hours is not None:
+        parts.append(
+            {
+                "url": "quiet-hours",
+                "extension": [
+                    {"url": "start", "valueTime": _time(prefs.quiet_hours.start)},
+                    {"url": "end", "valueTime": _time(prefs.quiet_hours.end)},
+                ],
+            }
+        )
+    return [{"url": ext_url("contact-preferences"), "extension": parts}]
+
+
+def cadence(url: str, value: Cadence) -> dict[str, Any]:
+    """A cadence as a complex extension (every, unit, anchor with its zone)."""
+    return {
+        "url": url,
+        "extension": [
+            {"url": "every", "valuePositiveInt": value.every},
+            {"url": "unit", "valueCoding": coding(cs("cadence-unit"), value.unit.value)},
+            ext_dt("anchor", value.anchor),
+        ],
+    }
+
+
+def links(url: str, refs: Iterable[Ref]) -> list[dict[str, Any]]:
+    """carecoord ``Ref`` links as complex extensions (kind, id)."""
+    return [
+        {
+            "url": url,
+            "extension": [
+                {"url": "kind", "valueCoding": coding(cs("ref-kind"), ref.kind.value)},
+                {"url": "id", "valueString": ref.id},
+            ],
+        }
+        for ref in refs
+    ]
+
+
+def _string_ext(name: str, value: str | None) -> list[dict[str, Any]]:
+    return [] if value is None else [{"url": ext_url(name), "valueString": value}]
+
+
+# -------------------------------------------------------------------- builder
+
+
+class _Bundle:
+    """Allocates resource ids and full URLs, builds references, collects entries."""
+
+    def __init__(self) -> None:
+        self._urls: dict[tuple[str, str, str], tuple[str, str]] = {}
+        self._first: dict[tuple[str, str], str] = {}
+        self._used: dict[str, set[str]] = {}
+        self.entries: list[dict[str, Any]] = []
+
+    def register(self, kind: str, cid: str, scope: str = "", rtype: str | None = None) -> None:
+        rtype = rtype or KIND_TYPES[kind]
+        key = (kind, scope, cid)
+        if key in self._urls:
+            return
+        url = "urn:uuid:" + stable_uuid(rtype, kind, scope, cid)
+        used = self._used.setdefault(rtype, set())
+        rid = cid if FHIR_ID.fullmatch(cid) and cid not in used else url.removeprefix("urn:uuid:")
+        used.add(rid)
+        self._urls[key] = (url, rid)
+        self._first.setdefault((kind, cid), url)
+
+    def ref(
+        self, kind: str, cid: str, scope: str | None = None, rtype: str | None = None
+    ) -> dict[str, Any]:
+        """A Reference: the entry's full URL when it is in the Bundle, always the identifier."""
+        out: dict[str, Any] = {}
+        url: str | None = None
+        if scope is not None and (kind, scope, cid) in self._urls:
+            url = self._urls[(kind, scope, cid)][0]
+        else:
+            url = self._first.get((kind, cid))
+        if url is not None:
+            out["reference"] = url
+        out["type"] = rtype or KIND_TYPES[kind]
+        out["identifier"] = {"system": id_system(kind), "value": str(cid)}
+        return out
+
+    def add(
+        self, kind: str, cid: str, resource: dict[str, Any], scope: str = "", rtype: str = ""
+    ) -> dict[str, Any]:
+        url, rid = self._urls[(kind, scope, cid)]
+        own = {"system": id_system(kind), "value": str(cid)}
+        body: dict[str, Any] = {
+            "resourceType": rtype or KIND_TYPES[kind],
+            "id": rid,
+            "identifier": [own, *resource.pop("identifier", [])],
+        }
+        body.update(resource)
+        self.entries.append({"fullUrl": url, "resource": body})
+        return body
+
+
+def history(b: _Bundle, steps: Iterable[Transition[Any]], system: str) -> list[dict[str, Any]]:
+    """The ``status-history`` extensions: one per recorded transition."""
+    out = []
+    for step in steps:
+        parts: list[dict[str, Any]] = [
+            {"url": "from", "valueCoding": coding(system, step.from_status.value)},
+            {"url": "to", "valueCoding": coding(system, step.to_status.value)},
+            ext_dt("at", step.at),
+            {"url": "by", "valueReference": b.ref("staff", step.by)},
+        ]
+        if step.reason is not None:
+            parts.append({"url": "reason", "valueString": step.reason})
+        out.append({"url": ext_url("status-history"), "extension": parts})
+    return out

@@ -1,0 +1,273 @@
+"""FHIR export of the people and the record around them: patient and contacts,
+staff and their roles, care teams, notes, decisions, consents and audit entries.
+
+Each builder adds its resources to the :class:`~._export_common._Bundle`;
+:func:`~carecoord.fhir.export.export_bundle` calls them in record order.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..model import (
+    AuditEntry,
+    CareTeam,
+    Consent,
+    Contact,
+    ContactChannel,
+    DecisionOutcome,
+    Note,
+    Patient,
+    PatientDecision,
+    StaffMember,
+)
+from ._common import cs, ext_url, id_system
+from ._export_common import (
+    STATUS_SYSTEMS,
+    _Bundle,
+    _string_ext,
+    coding,
+    concept,
+    contact_point,
+    ext_dt,
+    history,
+    human_name,
+    links,
+    period,
+    preferences,
+    put_dt,
+    relationship_system,
+)
+
+__all__ = [
+    "MEDIUM",
+    "PARTICIPATION_MODE",
+    "_audit",
+    "_care_team",
+    "_consent",
+    "_decision",
+    "_note",
+    "_patient",
+    "_practitioner",
+]
+
+PARTICIPATION_MODE = "http://terminology.hl7.org/CodeSystem/v3-ParticipationMode"
+MEDIUM: dict[ContactChannel, str] = {
+    ContactChannel.PHONE: "PHONE",
+    ContactChannel.SMS: "ELECTRONIC",
+    ContactChannel.EMAIL: "EMAILWRIT",
+    ContactChannel.MAIL: "MAILWRIT",
+    ContactChannel.PORTAL: "ONLINEWRIT",
+    ContactChannel.VIDEO: "VIDEOCONF",
+    ContactChannel.IN_PERSON: "FACE",
+}
+
+
+def _patient(b: _Bundle, p: Patient) -> None:
+    ext: list[dict[str, Any]] = [{"url": ext_url("time-zone"), "valueString": p.time_zone}]
+    ext += preferences(p.preferences)
+    if p.enrolled_at is not None:
+        ext.append(ext_dt(ext_url("enrolled-at"), p.enrolled_at))
+    body: dict[str, Any] = {
+        "extension": ext,
+        "identifier": [{"system": i.system, "value": i.value} for i in p.identifiers],
+        "name": [human_name(p.name)],
+        "birthDate": p.birth_date.isoformat(),
+        "communication": [{"language": concept("urn:ietf:bcp:47", p.language), "preferred": True}],
+    }
+    if p.telecom:
+        body["telecom"] = [contact_point(t) for t in p.telecom]
+    b.add("patient", p.id, body)
+    for contact in p.contacts:
+        _related_person(b, p, contact)
+
+
+def _related_person(b: _Bundle, p: Patient, c: Contact) -> None:
+    ext: list[dict[str, Any]] = [
+        {"url": ext_url("may-receive-information"), "valueBoolean": c.may_receive_information},
+        {"url": ext_url("is-caregiver"), "valueBoolean": c.is_caregiver},
+    ]
+    ext += preferences(c.preferences)
+    body: dict[str, Any] = {
+        "extension": ext,
+        "patient": b.ref("patient", p.id),
+        "relationship": [concept(relationship_system(c.relationship), c.relationship.value)],
+        "name": [human_name(c.name)],
+    }
+    if c.telecom:
+        body["telecom"] = [contact_point(t) for t in c.telecom]
+    b.add("contact", c.id, body)
+
+
+def _practitioner(b: _Bundle, s: StaffMember) -> None:
+    ext: list[dict[str, Any]] = [{"url": ext_url("time-zone"), "valueString": s.time_zone}]
+    if s.supervisor_id is not None:
+        ext.append(
+            {"url": ext_url("supervisor"), "valueReference": b.ref("staff", s.supervisor_id)}
+        )
+    ext += preferences(s.preferences)
+    body: dict[str, Any] = {"extension": ext, "active": s.active, "name": [human_name(s.name)]}
+    if s.telecom:
+        body["telecom"] = [contact_point(t) for t in s.telecom]
+    b.add("staff", s.id, body)
+    b.add(
+        "staff",
+        s.id,
+        {
+            "practitioner": b.ref("staff", s.id),
+            "code": [concept(cs("care-team-role"), r.value) for r in s.roles],
+        },
+        scope="role",
+        rtype="PractitionerRole",
+    )
+
+
+def _care_team(b: _Bundle, t: CareTeam) -> None:
+    ext = [{"url": ext_url("care-team-lead"), "valueReference": b.ref("staff", t.lead_id)}]
+    ext += history(b, t.history, STATUS_SYSTEMS["CareTeam"])
+    body: dict[str, Any] = {
+        "extension": ext,
+        "status": t.status.value,
+        "subject": b.ref("patient", t.patient_id),
+        "participant": [
+            {
+                "role": [concept(cs("care-team-role"), m.role.value)],
+                "member": b.ref("staff", m.staff_id),
+                "period": period(m.period),
+            }
+            for m in t.members
+        ],
+    }
+    if t.name is not None:
+        body["name"] = t.name
+    b.add("care-team", t.id, body)
+
+
+def _note(b: _Bundle, n: Note) -> None:
+    ext: list[dict[str, Any]] = [
+        {"url": ext_url("author"), "valueReference": b.ref("staff", n.author_id)},
+        {"url": ext_url("direction"), "valueCoding": coding(cs("direction"), n.direction.value)},
+    ]
+    ext += links(ext_url("link"), n.links)
+    recipients = [b.ref("contact", n.contact_id)] if n.contact_id is not None else []
+    recipients += [b.ref("staff", s) for s in n.staff_ids]
+    body: dict[str, Any] = {
+        "extension": ext,
+        "status": n.status.value,
+        "category": [concept(cs("interaction-party"), n.party.value)],
+        "medium": [
+            {
+                "coding": [
+                    coding(PARTICIPATION_MODE, MEDIUM[n.channel]),
+                    coding(cs("contact-channel"), n.channel.value),
+                ]
+            }
+        ],
+        "subject": b.ref("patient", n.patient_id),
+        "payload": [{"contentString": n.summary}],
+    }
+    put_dt(body, "sent", n.at)
+    if recipients:
+        body["recipient"] = recipients
+    b.add("note", n.id, body)
+
+
+_CONSENT_CATEGORY = concept("http://loinc.org", "59284-0")
+_SCOPE = "http://terminology.hl7.org/CodeSystem/consentscope"
+
+
+def _decision(b: _Bundle, d: PatientDecision) -> None:
+    ext: list[dict[str, Any]] = [
+        {
+            "url": ext_url("decision-outcome"),
+            "valueCoding": coding(cs("decision-outcome"), d.outcome.value),
+        },
+        {"url": ext_url("recommendation"), "valueString": d.recommendation},
+        {"url": ext_url("recorded-by"), "valueReference": b.ref("staff", d.recorded_by)},
+    ]
+    ext += _string_ext("patient-words", d.patient_words)
+    ext += links(ext_url("about"), d.about)
+    body: dict[str, Any] = {
+        "extension": ext,
+        "status": "active",
+        "scope": concept(_SCOPE, "treatment"),
+        "category": [_CONSENT_CATEGORY, concept(cs("record-category"), "patient-decision")],
+        "patient": b.ref("patient", d.patient_id),
+        "performer": [b.ref("patient", d.patient_id)],
+    }
+    put_dt(body, "dateTime", d.at)
+    if d.outcome is not DecisionOutcome.DEFERRED:
+        body["provision"] = {"type": "permit" if d.outcome is DecisionOutcome.ACCEPTED else "deny"}
+    b.add("decision", d.id, body, scope="decision")
+
+
+def _consent(b: _Bundle, c: Consent) -> None:
+    ext: list[dict[str, Any]] = [
+        {"url": ext_url("recorded-by"), "valueReference": b.ref("staff", c.recorded_by)}
+    ]
+    ext += history(b, c.history, STATUS_SYSTEMS["Consent"])
+    provision: dict[str, Any] = {
+        "type": "permit",
+        "actor": [
+            {
+                "role": concept(
+                    "http://terminology.hl7.org/CodeSystem/v3-ParticipationType", "IRCP"
+                ),
+                "reference": b.ref("contact", x),
+            }
+            for x in c.contact_ids
+        ],
+    }
+    if c.period is not None:
+        provision["period"] = period(c.period)
+    if c.categories:
+        provision["code"] = [{"text": category} for category in c.categories]
+    body: dict[str, Any] = {
+        "extension": ext,
+        "status": c.status.value,
+        "scope": concept(_SCOPE, "patient-privacy"),
+        "category": [_CONSENT_CATEGORY, concept(cs("record-category"), "information-sharing")],
+        "patient": b.ref("patient", c.patient_id),
+        "policyRule": concept("http://terminology.hl7.org/CodeSystem/v3-ActCode", "OPTIN"),
+        "provision": provision,
+    }
+    put_dt(body, "dateTime", c.recorded_at)
+    b.add("consent", c.id, body, scope="consent")
+
+
+def _audit(b: _Bundle, e: AuditEntry) -> None:
+    # AuditEvent has no identifier element: the audit-id extension carries the id.
+    ident = {"system": id_system("audit-entry"), "value": e.id}
+    ext: list[dict[str, Any]] = [
+        {"url": ext_url("audit-id"), "valueIdentifier": ident},
+        {"url": ext_url("audit-operation"), "valueString": e.operation},
+    ]
+    if e.sequence is not None and e.sealed_at is not None:  # sealed: all four are set
+        ext.append({"url": ext_url("audit-sequence"), "valueString": str(e.sequence)})
+        ext += _string_ext("audit-previous-hash", e.previous_hash)
+        ext += _string_ext("audit-hash", e.hash)
+        ext.append(ext_dt(ext_url("audit-sealed-at"), e.sealed_at))
+    ext += _string_ext("audit-entity", e.entity)
+    body: dict[str, Any] = {
+        "extension": ext,
+        "type": coding("http://terminology.hl7.org/CodeSystem/audit-event-type", "rest"),
+        "action": e.action.value,
+        "outcome": e.outcome.value,
+        "purposeOfEvent": [
+            concept("http://terminology.hl7.org/CodeSystem/v3-ActReason", e.purpose.value)
+        ],
+        "agent": [
+            {
+                "who": {"identifier": {"system": id_system("actor"), "value": e.actor}},
+                "requestor": True,
+            }
+        ],
+        "source": {"observer": {"display": "carecoord"}},
+    }
+    put_dt(body, "recorded", e.at)
+    if e.detail is not None:
+        body["outcomeDesc"] = e.detail
+    if e.patient_id is not None:
+        body["entity"] = [{"what": b.ref("patient", e.patient_id)}]
+    entry = b.add("audit-entry", e.id, body)
+    del entry["identifier"]

@@ -1,0 +1,400 @@
+"""Converters of the care planning resources: assessments to reviews.
+
+``ClinicalImpression`` (assessments, with their need ``Condition`` s),
+``CarePlan`` (with its ``Goal`` s and ``Task`` interventions), barrier
+``Condition`` s and care-plan-review ``Basic`` resources, as methods of a
+:class:`_Reader` mixin that :class:`~carecoord.fhir._import._Importer` combines.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from ..model import (
+    Assessment,
+    AssessmentDomain,
+    AssessmentId,
+    Barrier,
+    BarrierId,
+    BarrierKind,
+    BarrierResolution,
+    CarePlan,
+    CarePlanId,
+    CarePlanIntent,
+    CarePlanStatus,
+    Comparator,
+    ContactId,
+    Finding,
+    FindingId,
+    Goal,
+    GoalAchievementStatus,
+    GoalId,
+    GoalLifecycleStatus,
+    GoalOutcome,
+    GoalPriority,
+    Intervention,
+    InterventionId,
+    InterventionKind,
+    Need,
+    NeedId,
+    NeedPriority,
+    NeedStatus,
+    ProgressReading,
+    Quantity,
+    Range,
+    Review,
+    ReviewDecision,
+    ReviewId,
+    StaffId,
+    Target,
+    TaskPriority,
+    TaskStatus,
+)
+from ._common import cs
+from ._read_context import _Entry, _Reader, ext_ref, ext_refs, own_id
+from ._read_datatypes import cadence, code_text, has_category, history, period, ref_links
+from ._read_values import (
+    a_date,
+    code,
+    coded,
+    dt,
+    ev,
+    ev_string,
+    ext_all,
+    ext_one,
+    fail,
+    items,
+    number,
+    obj,
+    req_coded,
+    req_dt,
+    req_string,
+    string,
+    sub_coding,
+    sub_dt,
+    sub_string,
+    top_bool,
+    top_coding,
+    top_dt,
+    top_string,
+)
+from .export import STATUS_SYSTEMS
+from .valuesets import code_in
+
+_CLINICAL = "http://terminology.hl7.org/CodeSystem/condition-clinical"
+_ACHIEVEMENT = "http://terminology.hl7.org/CodeSystem/goal-achievement"
+_GOAL_PRIORITY = "http://terminology.hl7.org/CodeSystem/goal-priority"
+
+
+class _PlanReader(_Reader):
+    """Assessments, needs, care plans, goals, tasks, barriers and reviews -> carecoord."""
+
+    # -- assessments and needs
+    def assessment(self, e: _Entry) -> Assessment:
+        r, at = e.resource, e.path
+        self.subject(e, "subject")
+        findings = []
+        for f, where in items(r, "finding", at):
+            f = obj(f, where)
+            cc = obj(f.get("itemCodeableConcept"), f"{where}.itemCodeableConcept")
+            fid = top_string(f, "finding-id", where)
+            if fid is None:
+                fail(f"{where}.extension", "required extension finding-id missing")
+            findings.append(
+                Finding(
+                    id=FindingId(fid),
+                    domain=top_coding(
+                        f, "assessment-domain", where, cs("assessment-domain"), AssessmentDomain
+                    ),
+                    text=req_string(cc, "text", f"{where}.itemCodeableConcept"),
+                    code=code_text(cc, f, where),
+                )
+            )
+        needs = []
+        for p, where in items(r, "problem", at):
+            target = self.ctx.resolve(obj(p, where), where)
+            if target is None or target.rtype != "Condition":
+                fail(f"{where}.reference", "problem must reference a Condition in the Bundle")
+            needs.append(self.guard(target, self.need))
+        return Assessment(
+            id=AssessmentId(own_id(r, at, "assessment")),
+            patient_id=self.patient_id,
+            performed_by=StaffId(self.ctx.ref(r.get("assessor"), f"{at}.assessor", "staff")),
+            performed_at=req_dt(r, "effectiveDateTime", at),
+            findings=tuple(findings),
+            needs=tuple(needs),
+        )
+
+    def need(self, e: _Entry) -> Need:
+        r, at = e.resource, e.path
+        self.subject(e, "subject")
+        cc = obj(r.get("code"), f"{at}.code")
+        domain = None
+        for c, where in items(r, "category", at):
+            domain = (
+                coded(c, where, cs("assessment-domain"), AssessmentDomain, required=False) or domain
+            )
+        if domain is None:
+            fail(f"{at}.category", "no assessment-domain category")
+        status = coded(
+            r.get("clinicalStatus"), f"{at}.clinicalStatus", _CLINICAL, NeedStatus, required=False
+        )
+        return Need(
+            id=NeedId(own_id(r, at, "need")),
+            domain=domain,
+            description=req_string(cc, "text", f"{at}.code"),
+            priority=top_coding(r, "need-priority", at, cs("need-priority"), NeedPriority),
+            status=status or NeedStatus.ACTIVE,
+            finding_ids=tuple(FindingId(ev_string(x, w)) for x, w in ext_all(r, "finding-id", at)),
+            code=code_text(cc, r, at),
+        )
+
+    # -- plans
+    def care_plan(self, e: _Entry) -> CarePlan:
+        r, at = e.resource, e.path
+        self.subject(e, "subject")
+        plan_id = CarePlanId(own_id(r, at, "care-plan"))
+        goals = []
+        for g, where in items(r, "goal", at):
+            target = self.ctx.resolve(obj(g, where), where)
+            if target is None or target.rtype != "Goal":
+                fail(f"{where}.reference", "goal must reference a Goal in the Bundle")
+            goals.append(self.guard(target, self.goal))
+        tasks = []
+        for a, where in items(r, "activity", at):
+            ref = obj(obj(a, where).get("reference"), f"{where}.reference")
+            target = self.ctx.resolve(ref, f"{where}.reference")
+            if target is None or target.rtype != "Task":
+                fail(f"{where}.reference.reference", "activity must reference a Task in the Bundle")
+            tasks.append(self.guard(target, self.task))
+        review = ext_one(r, "review-cadence", at)
+        return CarePlan(
+            id=plan_id,
+            patient_id=self.patient_id,
+            author_id=StaffId(self.ctx.ref(r.get("author"), f"{at}.author", "staff")),
+            created_at=req_dt(r, "created", at),
+            title=req_string(r, "title", at),
+            status=code(r, "status", at, "request-status", CarePlanStatus),
+            intent=code(r, "intent", at, "care-plan-intent", CarePlanIntent),
+            period=None if r.get("period") is None else period(r["period"], f"{at}.period"),
+            addresses=tuple(
+                NeedId(self.ctx.ref(x, w, "need")) for x, w in items(r, "addresses", at)
+            ),
+            goals=tuple(goals),
+            interventions=tuple(tasks),
+            review_cadence=None if review is None else cadence(*review),
+            next_review_at=top_dt(r, "next-review-at", at),
+            history=history(self.ctx, r, at, STATUS_SYSTEMS["CarePlan"], CarePlanStatus),
+        )
+
+    def goal(self, e: _Entry) -> Goal:
+        r, at = e.resource, e.path
+        self.subject(e, "subject")
+        targets = []
+        for t, where in items(r, "target", at):
+            t = obj(t, where)
+            measure = req_string(
+                obj(t.get("measure"), f"{where}.measure"), "text", f"{where}.measure"
+            )
+            quantity = rng = None
+            if "detailQuantity" in t:
+                q = obj(t["detailQuantity"], f"{where}.detailQuantity")
+                comparator = q.get("comparator")
+                if comparator is not None and not code_in("quantity-comparator", comparator):
+                    fail(
+                        f"{where}.detailQuantity.comparator",
+                        "code not in value set quantity-comparator",
+                    )
+                quantity = Quantity(
+                    value=number(q.get("value"), f"{where}.detailQuantity.value"),
+                    unit=req_string(q, "unit", f"{where}.detailQuantity"),
+                    comparator=None if comparator is None else Comparator(comparator),
+                )
+            elif "detailRange" in t:
+                q = obj(t["detailRange"], f"{where}.detailRange")
+                bounds: dict[str, float | None] = {"low": None, "high": None}
+                units = []
+                for side in ("low", "high"):
+                    if side in q:
+                        s = obj(q[side], f"{where}.detailRange.{side}")
+                        bounds[side] = number(s.get("value"), f"{where}.detailRange.{side}.value")
+                        units.append(req_string(s, "unit", f"{where}.detailRange.{side}"))
+                if len(set(units)) != 1:
+                    fail(f"{where}.detailRange", "range needs a bound, and both bounds one unit")
+                rng = Range(low=bounds["low"], high=bounds["high"], unit=units[0])
+            else:
+                fail(where, "target needs detailQuantity or detailRange")
+            targets.append(
+                Target(
+                    measure=measure, quantity=quantity, range=rng, due=a_date(t, "dueDate", where)
+                )
+            )
+        readings = []
+        for x, where in ext_all(r, "progress-reading", at):
+            value = ext_one(x, "value", where, sub=True, required=True)
+            by = ext_one(x, "recorded-by", where, sub=True, required=True)
+            assert value is not None and by is not None
+            readings.append(
+                ProgressReading(
+                    measure=str(sub_string(x, "measure", where)),
+                    value=number(
+                        ev(value[0], value[1], "valueDecimal"), f"{value[1]}.valueDecimal"
+                    ),
+                    unit=str(sub_string(x, "unit", where)),
+                    at=sub_dt(x, "at", where),
+                    recorded_by=StaffId(
+                        self.ctx.ref(
+                            ev(by[0], by[1], "valueReference"), f"{by[1]}.valueReference", "staff"
+                        )
+                    ),
+                )
+            )
+        return Goal(
+            id=GoalId(own_id(r, at, "goal")),
+            description=req_string(
+                obj(r.get("description"), f"{at}.description"), "text", f"{at}.description"
+            ),
+            priority=coded(
+                r.get("priority"), f"{at}.priority", _GOAL_PRIORITY, GoalPriority, required=False
+            )
+            or GoalPriority.MEDIUM,
+            lifecycle_status=code(r, "lifecycleStatus", at, "goal-status", GoalLifecycleStatus),
+            achievement_status=coded(
+                r.get("achievementStatus"),
+                f"{at}.achievementStatus",
+                _ACHIEVEMENT,
+                GoalAchievementStatus,
+                required=False,
+            ),
+            targets=tuple(targets),
+            readings=tuple(readings),
+            addresses=tuple(
+                NeedId(self.ctx.ref(x, w, "need")) for x, w in items(r, "addresses", at)
+            ),
+            start=a_date(r, "startDate", at),
+            history=history(self.ctx, r, at, STATUS_SYSTEMS["Goal"], GoalLifecycleStatus),
+        )
+
+    def task(self, e: _Entry) -> Intervention:
+        r, at = e.resource, e.path
+        self.subject(e, "for")
+        if not code_in("task-intent", r.get("intent")):
+            fail(f"{at}.intent", "code not in value set task-intent")
+        due = window = None
+        restriction = r.get("restriction")
+        if restriction is not None:
+            p = obj(obj(restriction, f"{at}.restriction").get("period"), f"{at}.restriction.period")
+            if "start" in p:
+                window = period(p, f"{at}.restriction.period")
+            else:
+                due = dt(p, "end", f"{at}.restriction.period")
+        priority = r.get("priority", "routine")
+        if not code_in("request-priority", priority):
+            fail(f"{at}.priority", "code not in value set request-priority")
+        cad = ext_one(r, "cadence", at)
+        owner = r.get("owner")
+        return Intervention(
+            id=InterventionId(own_id(r, at, "intervention")),
+            kind=req_coded(r.get("code"), f"{at}.code", cs("intervention-kind"), InterventionKind),
+            description=req_string(r, "description", at),
+            created_at=req_dt(r, "authoredOn", at),
+            assignee_id=None
+            if owner is None
+            else StaffId(self.ctx.ref(owner, f"{at}.owner", "staff")),
+            priority=TaskPriority(priority),
+            status=code(r, "status", at, "task-status", TaskStatus),
+            due=due,
+            window=window,
+            cadence=None if cad is None else cadence(*cad),
+            goal_ids=tuple(GoalId(x) for x in ext_refs(self.ctx, r, "goal", at, "goal")),
+            barrier_ids=tuple(
+                BarrierId(x) for x in ext_refs(self.ctx, r, "barrier", at, "barrier")
+            ),
+            history=history(self.ctx, r, at, STATUS_SYSTEMS["Task"], TaskStatus),
+        )
+
+    # -- barriers, reviews
+    def barrier(self, e: _Entry) -> Barrier:
+        r, at = e.resource, e.path
+        self.subject(e, "subject")
+        cc = obj(r.get("code"), f"{at}.code")
+        resolution = None
+        found = ext_one(r, "barrier-resolution", at)
+        if found is not None:
+            x, where = found
+            by = ext_one(x, "by", where, sub=True, required=True)
+            assert by is not None
+            resolution = BarrierResolution(
+                at=sub_dt(x, "at", where),
+                by=StaffId(
+                    self.ctx.ref(
+                        ev(by[0], by[1], "valueReference"), f"{by[1]}.valueReference", "staff"
+                    )
+                ),
+                summary=str(sub_string(x, "summary", where)),
+            )
+        return Barrier(
+            id=BarrierId(own_id(r, at, "barrier")),
+            patient_id=self.patient_id,
+            kind=req_coded(cc, f"{at}.code", cs("barrier-kind"), BarrierKind),
+            identified_at=req_dt(r, "recordedDate", at),
+            identified_by=StaffId(self.ctx.ref(r.get("recorder"), f"{at}.recorder", "staff")),
+            description=string(cc, "text", f"{at}.code", required=False),
+            blocks=ref_links(r, "blocks", at),
+            resolution=resolution,
+        )
+
+    def review(self, e: _Entry) -> Review:
+        r, at = e.resource, e.path
+        if not isinstance(r.get("code"), Mapping) or not has_category(
+            {"code": [r["code"]]}, at, "code", "care-plan-review"
+        ):
+            fail(f"{at}.code", "Basic resource is not a care-plan-review")
+        self.subject(e, "subject")
+        plan = ext_ref(self.ctx, r, "care-plan", at, "care-plan")
+        if plan is None:
+            fail(f"{at}.extension", "required extension care-plan missing")
+        outcomes = []
+        for x, where in ext_all(r, "goal-outcome", at):
+            goal = ext_one(x, "goal", where, sub=True, required=True)
+            assert goal is not None
+            outcomes.append(
+                GoalOutcome(
+                    goal_id=GoalId(
+                        self.ctx.ref(
+                            ev(goal[0], goal[1], "valueReference"),
+                            f"{goal[1]}.valueReference",
+                            "goal",
+                        )
+                    ),
+                    achievement=sub_coding(
+                        x, "achievement", where, _ACHIEVEMENT, GoalAchievementStatus
+                    ),
+                    decision=sub_coding(
+                        x, "decision", where, cs("review-decision"), ReviewDecision
+                    ),
+                    comment=sub_string(x, "comment", where, required=False),
+                )
+            )
+        reviewed_at = top_dt(r, "reviewed-at", at)
+        next_at = top_dt(r, "next-review-at", at)
+        if reviewed_at is None or next_at is None:
+            fail(f"{at}.extension", "required extensions reviewed-at and next-review-at")
+        return Review(
+            id=ReviewId(own_id(r, at, "review")),
+            plan_id=CarePlanId(plan),
+            patient_id=self.patient_id,
+            reviewed_at=reviewed_at,
+            reviewed_by=StaffId(self.ctx.ref(r.get("author"), f"{at}.author", "staff")),
+            next_review_at=next_at,
+            participants=tuple(
+                StaffId(x) for x in ext_refs(self.ctx, r, "participant", at, "staff")
+            ),
+            patient_participated=top_bool(r, "patient-participated", at, False),
+            contact_participants=tuple(
+                ContactId(x) for x in ext_refs(self.ctx, r, "contact-participant", at, "contact")
+            ),
+            goal_outcomes=tuple(outcomes),
+            summary=top_string(r, "summary", at),
+            due_at=top_dt(r, "due-at", at),
+        )
