@@ -149,25 +149,24 @@ def _print_records(
 
 # ------------------------------------------------------------------ commands
 def _demo(args: argparse.Namespace, out: TextIO) -> int:
-    from .demo import DEFAULT_DB, is_carecoord_database, run_demo
+    from .demo import DEFAULT_DB, run_demo
 
     db = Path(args.db or DEFAULT_DB)
-    try:
-        is_dir, exists = db.is_dir(), db.exists()
-    except OSError as exc:
-        raise _UsageError(f"cannot use {db} as a database file: {_reason(exc)}") from None
-    if is_dir:
-        raise _UsageError(f"{db} is a folder; give a database file path")
-    if exists and not args.force and not is_carecoord_database(db):
-        raise _UsageError(
-            f"{db} exists and is not a carecoord database; refusing to replace it "
-            "(choose another --db, or add --force to replace it)"
-        )
 
     def say(line: str) -> None:
         out.write(line + "\n")
 
-    run_demo(db, out=say, force=args.force)
+    try:  # run_demo refuses a folder, or a file that is not a carecoord database
+        run_demo(db, out=say, force=args.force)
+    except IsADirectoryError:
+        raise _UsageError(f"{db} is a folder; give a database file path") from None
+    except FileExistsError:
+        raise _UsageError(
+            f"{db} exists and is not a carecoord database; refusing to replace it "
+            "(choose another --db, or add --force to replace it)"
+        ) from None
+    except OSError as exc:
+        raise _UsageError(f"cannot use {db} as a database file: {_reason(exc)}") from None
     return EXIT_OK
 
 
