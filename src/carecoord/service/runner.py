@@ -339,18 +339,7 @@ class OperationRunner:
             if not ctx.checked:  # fail closed: an operation must decide access
                 raise AccessDeniedError(f"{op.name} made no access decision")
             _outbox.plan(uow, now, settings.notification_rules)
-            uow.add(
-                AuditEntry.create(
-                    at=now,
-                    actor=str(actor_id),
-                    action=ctx.action or op.action,
-                    operation=op.name,
-                    outcome=AuditOutcome.SUCCESS,
-                    purpose=ctx.purpose,
-                    patient_id=ctx.patient_id,
-                    entity=ctx.entity,
-                )
-            )
+            uow.add(_entry(now, str(actor_id), op, ctx, AuditOutcome.SUCCESS))
             try:
                 uow.commit()
             except ConflictError as exc:
@@ -394,8 +383,6 @@ class OperationRunner:
         op: Operation[..., Any] | str,
         ctx: Context | None,
         exc: BaseException,
-        *,
-        action: AuditAction | None = None,
     ) -> None:
         """Append the audit entry of a failed or denied operation, in a unit of its own."""
         if isinstance(
@@ -411,27 +398,13 @@ class OperationRunner:
             outcome = AuditOutcome.SERIOUS_FAILURE
         else:
             outcome = AuditOutcome.MAJOR_FAILURE
-        name = op if isinstance(op, str) else op.name
-        audited = action or (AuditAction.EXECUTE if isinstance(op, str) else op.action)
         try:
             with UnitOfWork(self._store()) as uow:
-                uow.add(
-                    AuditEntry.create(
-                        at=now,
-                        actor=actor,
-                        action=audited,
-                        operation=name,
-                        outcome=outcome,
-                        purpose=ctx.purpose if ctx else PurposeOfUse.TREAT,
-                        patient_id=ctx.patient_id if ctx else None,
-                        entity=ctx.entity if ctx else None,
-                        detail=type(exc).__name__,
-                    )
-                )
+                uow.add(_entry(now, actor, op, ctx, outcome, detail=type(exc).__name__))
         except CareCoordError as audit_error:
             log.error(
                 "could not audit the failure of %s by %s (%s)",
-                name,
+                op if isinstance(op, str) else op.name,
                 actor,
                 type(audit_error).__name__,
             )
@@ -446,6 +419,34 @@ class OperationRunner:
                     log.exception(
                         "event handler failed for %s", getattr(event, "name", type(event).__name__)
                     )
+
+
+def _entry(
+    now: datetime,
+    actor: str,
+    op: Operation[..., Any] | str,
+    ctx: Context | None,
+    outcome: AuditOutcome,
+    *,
+    detail: str | None = None,
+) -> AuditEntry:
+    """The one audit entry of an operation run (``op`` a name: time-driven work, EXECUTE)."""
+    if isinstance(op, str):
+        name, action = op, AuditAction.EXECUTE
+    else:
+        name, action = op.name, op.action
+    return AuditEntry.create(
+        at=now,
+        actor=actor,
+        # A success is audited with the action the work settled on (create or update).
+        action=(ctx.action if ctx and outcome is AuditOutcome.SUCCESS else None) or action,
+        operation=name,
+        outcome=outcome,
+        purpose=ctx.purpose if ctx else PurposeOfUse.TREAT,
+        patient_id=ctx.patient_id if ctx else None,
+        entity=ctx.entity if ctx else None,
+        detail=detail,
+    )
 
 
 def _actor(actor: object) -> StaffId:
