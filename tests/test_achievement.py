@@ -1,6 +1,6 @@
 """derive_achievement and Goal.derived_achievement: hand-computed cases for every status.
 
-The documented rules (model/plan.py): per target, readings of the same measure
+The documented rules (model/goals.py): per target, readings of the same measure
 and unit in time order; no reading -> in-progress (not-achieved once overdue);
 latest meets -> achieved (sustaining when the one before met too); overdue ->
 not-achieved; one missing reading -> in-progress; else the last two gaps give

@@ -92,6 +92,14 @@ from .encounters import (
     SurveyResponse,
     SurveyResponseId,
 )
+from .goals import (
+    Goal,
+    ProgressReading,
+    Quantity,
+    Range,
+    Target,
+    derive_achievement,
+)
 from .machine import (
     APPOINTMENT_MACHINE,
     CARE_PLAN_MACHINE,
@@ -128,14 +136,8 @@ from .plan import (
     Assessment,
     CarePlan,
     Finding,
-    Goal,
     Intervention,
     Need,
-    ProgressReading,
-    Quantity,
-    Range,
-    Target,
-    derive_achievement,
 )
 from .records import (
     Appointment,

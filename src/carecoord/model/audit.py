@@ -18,24 +18,24 @@ Hashes are SHA-256, or HMAC-SHA256 when a ``key`` is given: with a key kept out
 of the database, nobody who can only write the database can recompute a
 consistent chain. Without a key, keep a recent head hash outside the database
 (see the security docs) and pass it as ``checkpoint``: then rewriting the whole
-chain, or cutting off its newest entries, is caught too.
+chain, or cutting off its newest entries, is caught too. The hashing itself
+(:func:`chain_hash`, :func:`checkpoint_signature`) lives in the private
+``_audit_hashing`` module and is re-exported here.
 """
 
 from __future__ import annotations
 
-import hashlib
 import hmac
 import itertools
-import json
 import secrets
 from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import attrs
 
+from ._audit_hashing import chain_hash, checkpoint_signature
 from ._base import (
     aware,
     ensure_aware,
@@ -71,9 +71,6 @@ GENESIS_HASH = "0" * 64
 AUDIT_HEAD_ID = "head"
 """Record id of the single :class:`AuditHead`."""
 
-_ENTRY_DOMAIN = b"carecoord-audit-v2\n"
-_CHECKPOINT_DOMAIN = b"carecoord-audit-checkpoint-v2\n"
-_MIN_KEY_BYTES = 16
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _HEX = frozenset("0123456789abcdef")
 
@@ -113,46 +110,6 @@ def _hex64(inst: Any, attr: attrs.Attribute[Any], value: Any) -> None:
         raise ValidationError(
             f"{type(inst).__name__}.{attr.name} must be 64 lowercase hex digits", field=attr.name
         )
-
-
-def _check_key(key: bytes | None) -> bytes | None:
-    if key is None:
-        return None
-    if not isinstance(key, bytes):
-        raise ValidationError("the audit key must be bytes", field="key")
-    if len(key) < _MIN_KEY_BYTES:
-        raise ValidationError(f"the audit key must be at least {_MIN_KEY_BYTES} bytes", field="key")
-    return key
-
-
-def _digest(domain: bytes, content: dict[str, Any], key: bytes | None) -> str:
-    blob = domain + json.dumps(content, sort_keys=True, separators=(",", ":")).encode()
-    key = _check_key(key)
-    if key is None:
-        return hashlib.sha256(blob).hexdigest()
-    return hmac.new(key, blob, hashlib.sha256).hexdigest()
-
-
-def _zone(value: datetime) -> str:
-    tz = value.tzinfo
-    if isinstance(tz, ZoneInfo) and tz.key:
-        return tz.key
-    offset = value.utcoffset()
-    seconds = int(offset.total_seconds()) if offset is not None else 0
-    sign, seconds = ("-" if seconds < 0 else "+"), abs(seconds)
-    text_ = f"{sign}{seconds // 3600:02d}:{seconds % 3600 // 60:02d}"
-    return text_ + (f":{seconds % 60:02d}" if seconds % 60 else "")
-
-
-def _moment(value: datetime | None) -> dict[str, str] | None:
-    """A datetime for hashing: the UTC instant, the local wall time and the zone name."""
-    if value is None:
-        return None
-    return {
-        "utc": value.astimezone(UTC).isoformat(timespec="microseconds"),
-        "local": value.isoformat(timespec="microseconds"),
-        "zone": _zone(value),
-    }
 
 
 def new_audit_entry_id(at: datetime) -> str:
@@ -275,33 +232,6 @@ class AuditEntry:
         return attrs.evolve(draft, hash=chain_hash(draft, key))
 
 
-def chain_hash(entry: AuditEntry, key: bytes | None = None) -> str:
-    """The hex digest binding every field of ``entry`` except ``hash``.
-
-    SHA-256 (HMAC-SHA256 with ``key``, at least 16 bytes) over a domain prefix
-    and canonical JSON of: id, sequence, previous_hash, at and sealed_at (each
-    as UTC instant, local wall time and zone name, so changing only the zone
-    changes the hash), actor, action, operation, outcome, purpose, patient_id,
-    entity and detail.
-    """
-    content = {
-        "id": entry.id,
-        "sequence": entry.sequence,
-        "previous_hash": entry.previous_hash,
-        "sealed_at": _moment(entry.sealed_at),
-        "at": _moment(entry.at),
-        "actor": entry.actor,
-        "action": entry.action.value,
-        "operation": entry.operation,
-        "outcome": entry.outcome.value,
-        "purpose": entry.purpose.value,
-        "patient_id": entry.patient_id,
-        "entity": entry.entity,
-        "detail": entry.detail,
-    }
-    return _digest(_ENTRY_DOMAIN, content, key)
-
-
 # ------------------------------------------------------- head and checkpoints
 @attrs.frozen
 class AuditHead:
@@ -320,14 +250,6 @@ class AuditHead:
     def id(self) -> str:
         """Always :data:`AUDIT_HEAD_ID`."""
         return AUDIT_HEAD_ID
-
-
-def checkpoint_signature(
-    sequence: int, hash: str, sealed_at: datetime, key: bytes | None = None
-) -> str:
-    """The hex SHA-256 (HMAC-SHA256 with ``key``) over a checkpoint's sequence, hash and time."""
-    content = {"sequence": sequence, "hash": hash, "sealed_at": _moment(sealed_at)}
-    return _digest(_CHECKPOINT_DOMAIN, content, key)
 
 
 @attrs.frozen
