@@ -1,0 +1,157 @@
+"""The data set and hot queries the query-plan tests explain (shared by SQLite and PostgreSQL)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from carecoord.storage import (
+    IndexRow,
+    MemoryStore,
+    PostgresStore,
+    RecordWrite,
+    SQLiteStore,
+    WorkQuery,
+)
+
+T = datetime(2026, 11, 23, 9, tzinfo=UTC)
+PATIENTS = 300
+STAFF = 30
+PATIENT = "p-0042"
+OWNER = "s-012"
+
+# ------------------------------------------------------------------ the data
+
+
+def patient_of(n: int) -> str:
+    return f"p-{n:04d}"
+
+
+def staff_of(n: int) -> str:
+    return f"s-{n % STAFF:03d}"
+
+
+def one_row(category: str, item: str, patient: str | None, owner: str, **extra: Any) -> IndexRow:
+    extra.setdefault("status", "active")
+    extra.setdefault("is_open", True)
+    return IndexRow(category=category, item_id=item, patient_id=patient, owner_id=owner, **extra)
+
+
+def dataset() -> list[RecordWrite]:
+    """About 3,000 records of 7 kinds and 4,500 index rows of 7 categories."""
+    writes: list[RecordWrite] = []
+
+    def add(kind: str, record_id: str, patient: str | None, *rows: IndexRow) -> None:
+        writes.append(
+            RecordWrite(
+                kind=kind,
+                id=record_id,
+                expected_version=0,
+                payload=f'{{"id":"{record_id}"}}',
+                patient_id=patient,
+                index=rows,
+            )
+        )
+
+    for n in range(PATIENTS):
+        patient, owner = patient_of(n), staff_of(n)
+        add("Patient", patient, patient)
+        members = (one_row("member", f"m-{n}-{k}", patient, staff_of(n + k)) for k in range(3))
+        add("CareTeam", f"team-{n}", patient, *members)
+        tasks = (
+            one_row(
+                "intervention",
+                f"i-{n}-{k}",
+                patient,
+                owner,
+                status="ready",
+                is_open=k % 2 == 0,
+                due_at=T + timedelta(days=k),
+            )
+            for k in range(4)
+        )
+        add("CarePlan", f"plan-{n}", patient, *tasks)
+        for k in range(5):  # the latest entries are not sealed yet (open)
+            entry, at = f"a-{n}-{k}", T + timedelta(seconds=10 * n + k)
+            unsealed = n >= PATIENTS - 2
+            audit = one_row("audit", entry, patient, owner, is_open=unsealed, due_at=at)
+            add("AuditEntry", entry, patient, audit)
+        pending = n % 10 == 0
+        add(
+            "Notification",
+            f"n-{n}",
+            patient,
+            one_row(
+                "outbox",
+                f"n-{n}",
+                patient,
+                owner,
+                status="pending" if pending else "sent",
+                is_open=pending,
+                due_at=T + timedelta(minutes=n),
+            ),
+        )
+        grant = one_row("emergency", f"e-{n}", patient, owner, due_at=T + timedelta(hours=n))
+        add("EmergencyAccess", f"e-{n}", patient, grant)
+    for n in range(STAFF):
+        line = one_row("staff", staff_of(n), None, staff_of(n // 5))
+        add("StaffMember", staff_of(n), None, line)
+    return writes
+
+
+def load(store: SQLiteStore | PostgresStore) -> None:
+    writes = dataset()
+    for start in range(0, len(writes), 1000):
+        store.write(writes[start : start + 1000])
+
+
+# ---------------------------------------------------- the statements to check
+Expected = tuple[tuple[str, str], ...]
+"""Acceptable (index, column the index search must constrain) pairs."""
+
+HOT_QUERIES: dict[str, tuple[WorkQuery, Expected]] = {
+    "care-team memberships of a patient": (
+        WorkQuery(category="member", patient_ids=(PATIENT,)),
+        (("work_by_patient", "patient_id"),),
+    ),
+    "emergency grants of a staff member for a patient": (
+        WorkQuery(category="emergency", owner_ids=(OWNER,), patient_ids=(PATIENT,), due_from=T),
+        (("work_by_owner", "owner_id"), ("work_by_patient", "patient_id")),
+    ),
+    "audit trail of a patient": (
+        WorkQuery(category="audit", patient_ids=(PATIENT,), open_only=False),
+        (("work_by_patient", "patient_id"),),
+    ),
+    "audit trail of a staff member": (
+        WorkQuery(category="audit", owner_ids=(OWNER,), open_only=False),
+        (("work_by_owner", "owner_id"),),
+    ),
+    "unsealed audit entries": (
+        WorkQuery(category="audit", open_only=True, limit=500),
+        (("work_by_due", "is_open"),),
+    ),
+    "interventions due for a staff member": (
+        WorkQuery(category="intervention", owner_ids=(OWNER,), due_before=T + timedelta(days=2)),
+        (("work_by_owner", "owner_id"),),
+    ),
+    "reports of a staff member": (
+        WorkQuery(category="staff", owner_ids=(staff_of(1),), open_only=False),
+        (("work_by_owner", "owner_id"),),
+    ),
+    "pending notifications due": (
+        WorkQuery(
+            category="outbox", statuses=("pending",), due_before=T + timedelta(days=1), limit=100
+        ),
+        (("work_by_due", "due_at"),),
+    ),
+}
+
+
+def test_the_data_set_has_thousands_of_rows_and_answers_every_query() -> None:
+    writes = dataset()
+    assert len(writes) > 3000
+    assert sum(len(w.index) for w in writes) > 4000
+    store = MemoryStore()
+    store.write(writes)
+    for name, (query, _) in HOT_QUERIES.items():
+        assert store.query(query), name
