@@ -100,11 +100,22 @@ def copy_store(
     return CopyReport(counts=counts, batches=batches)
 
 
-def _rewrite(stored: StoredRecord, converter: cattrs.Converter | None = None) -> RecordWrite:
-    record = decode_record(stored, RECORD_TYPES[stored.kind], converter=converter, purpose="copied")
+def _checked_record(
+    stored: StoredRecord, converter: cattrs.Converter | None, *, purpose: str
+) -> object:
+    """The decoded record of ``stored``; StorageError if it is damaged or not its own id."""
+    record: object = decode_record(
+        stored, RECORD_TYPES[stored.kind], converter=converter, purpose=purpose
+    )
     if str(getattr(record, "id", "")) != stored.id:
         raise StorageError(
-            f"stored {stored.kind} {stored.id} cannot be copied: the payload belongs to another id"
+            f"stored {stored.kind} {stored.id} cannot be {purpose}: "
+            "the payload belongs to another id"
         )
+    return record
+
+
+def _rewrite(stored: StoredRecord, converter: cattrs.Converter | None = None) -> RecordWrite:
+    record = _checked_record(stored, converter, purpose="copied")
     # The exact stored text is kept; only the index rows and patient are derived again.
     return encode_record(record, 0, payload=stored.payload)
