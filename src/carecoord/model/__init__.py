@@ -1,157 +1,166 @@
 """The pure carecoord domain model: attrs value objects and entities, no I/O.
 
 This package imports nothing else of carecoord; everything else imports it.
+
+Its names are listed in ``__all__`` and resolve on first access: each loads
+only the submodule that defines it (and what that submodule imports), so
+``import carecoord.model`` (and ``import carecoord``) builds no attrs class
+until one is used. ``from carecoord.model import Patient`` works as usual.
 """
 
-from ._base import (
-    AppointmentId,
-    AssessmentId,
-    BarrierId,
-    CarePlanId,
-    CareTeamId,
-    ConsentId,
-    ContactId,
-    DecisionId,
-    EntityId,
-    FindingId,
-    GoalId,
-    InterventionId,
-    NeedId,
-    NoteId,
-    PatientId,
-    ReferralId,
-    ReviewId,
-    StaffId,
-)
-from ._errors import (
-    AccessDeniedError,
-    CareCoordError,
-    ConflictError,
-    FhirImportError,
-    InvalidTransitionError,
-    MissingExtraError,
-    NaiveDatetimeError,
-    NotFoundError,
-    ReasonRequiredError,
-    StorageError,
-    StructureError,
-    ValidationError,
-)
-from .access import (
-    EmergencyAccess,
-)
-from .audit import (
-    AUDIT_HEAD_ID,
-    GENESIS_HASH,
-    AuditAction,
-    AuditCheckpoint,
-    AuditEntry,
-    AuditHead,
-    AuditOutcome,
-    AuditVerification,
-    ChainBreak,
-    PurposeOfUse,
-    chain_hash,
-    checkpoint_signature,
-    new_audit_entry_id,
-    verify_chain,
-)
-from .cadence import Cadence, CadenceUnit, localize
-from .codes import (
-    AppointmentStatus,
-    AssessmentDomain,
-    BarrierKind,
-    CarePlanIntent,
-    CarePlanStatus,
-    CareTeamRole,
-    CareTeamStatus,
-    CommunicationStatus,
-    Comparator,
-    ConsentStatus,
-    ContactChannel,
-    ContactRelationship,
-    DecisionOutcome,
-    Direction,
-    GoalAchievementStatus,
-    GoalLifecycleStatus,
-    GoalPriority,
-    InteractionParty,
-    InterventionKind,
-    NeedPriority,
-    NeedStatus,
-    ReferralStatus,
-    ReferralTargetKind,
-    ReviewDecision,
-    TaskPriority,
-    TaskStatus,
-)
-from .encounters import (
-    Encounter,
-    EncounterClass,
-    EncounterId,
-    SurveyResponse,
-    SurveyResponseId,
-)
-from .goals import (
-    Goal,
-    ProgressReading,
-    Quantity,
-    Range,
-    Target,
-    derive_achievement,
-)
-from .machine import (
-    APPOINTMENT_MACHINE,
-    CARE_PLAN_MACHINE,
-    CARE_TEAM_MACHINE,
-    CONSENT_MACHINE,
-    GOAL_MACHINE,
-    REFERRAL_MACHINE,
-    TASK_MACHINE,
-    StateMachine,
-    Transition,
-)
-from .outbox import (
-    DeliveryStatus,
-    Notification,
-    RecipientKind,
-    TimedEventMarker,
-    stable_id,
-)
-from .people import (
-    CareTeam,
-    Contact,
-    ContactPoint,
-    ContactPreferences,
-    HumanName,
-    Identifier,
-    Membership,
-    Patient,
-    Period,
-    QuietHours,
-    StaffMember,
-    supervision_chain,
-)
-from .plan import (
-    Assessment,
-    CarePlan,
-    Finding,
-    Intervention,
-    Need,
-)
-from .records import (
-    Appointment,
-    Barrier,
-    BarrierResolution,
-    Consent,
-    GoalOutcome,
-    Note,
-    PatientDecision,
-    Ref,
-    Referral,
-    RefKind,
-    Review,
-)
+from typing import TYPE_CHECKING as _TYPE_CHECKING
+from typing import Any as _Any
+
+if _TYPE_CHECKING:
+    from ._base import (
+        AppointmentId,
+        AssessmentId,
+        BarrierId,
+        CarePlanId,
+        CareTeamId,
+        ConsentId,
+        ContactId,
+        DecisionId,
+        EntityId,
+        FindingId,
+        GoalId,
+        InterventionId,
+        NeedId,
+        NoteId,
+        PatientId,
+        ReferralId,
+        ReviewId,
+        StaffId,
+    )
+    from ._errors import (
+        AccessDeniedError,
+        CareCoordError,
+        ConflictError,
+        FhirImportError,
+        InvalidTransitionError,
+        MissingExtraError,
+        NaiveDatetimeError,
+        NotFoundError,
+        ReasonRequiredError,
+        StorageError,
+        StructureError,
+        ValidationError,
+    )
+    from .access import (
+        EmergencyAccess,
+    )
+    from .audit import (
+        AUDIT_HEAD_ID,
+        GENESIS_HASH,
+        AuditAction,
+        AuditCheckpoint,
+        AuditEntry,
+        AuditHead,
+        AuditOutcome,
+        AuditVerification,
+        ChainBreak,
+        PurposeOfUse,
+        chain_hash,
+        checkpoint_signature,
+        new_audit_entry_id,
+        verify_chain,
+    )
+    from .cadence import Cadence, CadenceUnit, localize
+    from .codes import (
+        AppointmentStatus,
+        AssessmentDomain,
+        BarrierKind,
+        CarePlanIntent,
+        CarePlanStatus,
+        CareTeamRole,
+        CareTeamStatus,
+        CommunicationStatus,
+        Comparator,
+        ConsentStatus,
+        ContactChannel,
+        ContactRelationship,
+        DecisionOutcome,
+        Direction,
+        GoalAchievementStatus,
+        GoalLifecycleStatus,
+        GoalPriority,
+        InteractionParty,
+        InterventionKind,
+        NeedPriority,
+        NeedStatus,
+        ReferralStatus,
+        ReferralTargetKind,
+        ReviewDecision,
+        TaskPriority,
+        TaskStatus,
+    )
+    from .encounters import (
+        Encounter,
+        EncounterClass,
+        EncounterId,
+        SurveyResponse,
+        SurveyResponseId,
+    )
+    from .goals import (
+        Goal,
+        ProgressReading,
+        Quantity,
+        Range,
+        Target,
+        derive_achievement,
+    )
+    from .machine import (
+        APPOINTMENT_MACHINE,
+        CARE_PLAN_MACHINE,
+        CARE_TEAM_MACHINE,
+        CONSENT_MACHINE,
+        GOAL_MACHINE,
+        REFERRAL_MACHINE,
+        TASK_MACHINE,
+        StateMachine,
+        Transition,
+    )
+    from .outbox import (
+        DeliveryStatus,
+        Notification,
+        RecipientKind,
+        TimedEventMarker,
+        stable_id,
+    )
+    from .people import (
+        CareTeam,
+        Contact,
+        ContactPoint,
+        ContactPreferences,
+        HumanName,
+        Identifier,
+        Membership,
+        Patient,
+        Period,
+        QuietHours,
+        StaffMember,
+        supervision_chain,
+    )
+    from .plan import (
+        Assessment,
+        CarePlan,
+        Finding,
+        Intervention,
+        Need,
+    )
+    from .records import (
+        Appointment,
+        Barrier,
+        BarrierResolution,
+        Consent,
+        GoalOutcome,
+        Note,
+        PatientDecision,
+        Ref,
+        Referral,
+        RefKind,
+        Review,
+    )
 
 __all__ = [
     "APPOINTMENT_MACHINE",
@@ -282,3 +291,180 @@ __all__ = [
     "supervision_chain",
     "verify_chain",
 ]
+
+# Submodule -> the names it defines, for the lazy lookup below (tests check
+# that this matches ``__all__`` and each submodule's own ``__all__``).
+_EXPORTS = {
+    "_base": (
+        "AppointmentId",
+        "AssessmentId",
+        "BarrierId",
+        "CarePlanId",
+        "CareTeamId",
+        "ConsentId",
+        "ContactId",
+        "DecisionId",
+        "EntityId",
+        "FindingId",
+        "GoalId",
+        "InterventionId",
+        "NeedId",
+        "NoteId",
+        "PatientId",
+        "ReferralId",
+        "ReviewId",
+        "StaffId",
+    ),
+    "_errors": (
+        "AccessDeniedError",
+        "CareCoordError",
+        "ConflictError",
+        "FhirImportError",
+        "InvalidTransitionError",
+        "MissingExtraError",
+        "NaiveDatetimeError",
+        "NotFoundError",
+        "ReasonRequiredError",
+        "StorageError",
+        "StructureError",
+        "ValidationError",
+    ),
+    "access": ("EmergencyAccess",),
+    "audit": (
+        "AUDIT_HEAD_ID",
+        "GENESIS_HASH",
+        "AuditAction",
+        "AuditCheckpoint",
+        "AuditEntry",
+        "AuditHead",
+        "AuditOutcome",
+        "AuditVerification",
+        "ChainBreak",
+        "PurposeOfUse",
+        "chain_hash",
+        "checkpoint_signature",
+        "new_audit_entry_id",
+        "verify_chain",
+    ),
+    "cadence": (
+        "Cadence",
+        "CadenceUnit",
+        "localize",
+    ),
+    "codes": (
+        "AppointmentStatus",
+        "AssessmentDomain",
+        "BarrierKind",
+        "CarePlanIntent",
+        "CarePlanStatus",
+        "CareTeamRole",
+        "CareTeamStatus",
+        "CommunicationStatus",
+        "Comparator",
+        "ConsentStatus",
+        "ContactChannel",
+        "ContactRelationship",
+        "DecisionOutcome",
+        "Direction",
+        "GoalAchievementStatus",
+        "GoalLifecycleStatus",
+        "GoalPriority",
+        "InteractionParty",
+        "InterventionKind",
+        "NeedPriority",
+        "NeedStatus",
+        "ReferralStatus",
+        "ReferralTargetKind",
+        "ReviewDecision",
+        "TaskPriority",
+        "TaskStatus",
+    ),
+    "encounters": (
+        "Encounter",
+        "EncounterClass",
+        "EncounterId",
+        "SurveyResponse",
+        "SurveyResponseId",
+    ),
+    "goals": (
+        "Goal",
+        "ProgressReading",
+        "Quantity",
+        "Range",
+        "Target",
+        "derive_achievement",
+    ),
+    "machine": (
+        "APPOINTMENT_MACHINE",
+        "CARE_PLAN_MACHINE",
+        "CARE_TEAM_MACHINE",
+        "CONSENT_MACHINE",
+        "GOAL_MACHINE",
+        "REFERRAL_MACHINE",
+        "TASK_MACHINE",
+        "StateMachine",
+        "Transition",
+    ),
+    "outbox": (
+        "DeliveryStatus",
+        "Notification",
+        "RecipientKind",
+        "TimedEventMarker",
+        "stable_id",
+    ),
+    "people": (
+        "CareTeam",
+        "Contact",
+        "ContactPoint",
+        "ContactPreferences",
+        "HumanName",
+        "Identifier",
+        "Membership",
+        "Patient",
+        "Period",
+        "QuietHours",
+        "StaffMember",
+        "supervision_chain",
+    ),
+    "plan": (
+        "Assessment",
+        "CarePlan",
+        "Finding",
+        "Intervention",
+        "Need",
+    ),
+    "records": (
+        "Appointment",
+        "Barrier",
+        "BarrierResolution",
+        "Consent",
+        "GoalOutcome",
+        "Note",
+        "PatientDecision",
+        "Ref",
+        "Referral",
+        "RefKind",
+        "Review",
+    ),
+}
+
+_SUBMODULE_OF = {name: module for module, names in _EXPORTS.items() for name in names}
+
+
+def __getattr__(name: str) -> _Any:
+    import importlib
+
+    module = _SUBMODULE_OF.get(name)
+    if module is not None:
+        value = getattr(importlib.import_module(f"{__name__}.{module}"), name)
+    elif name in _EXPORTS or name == "_html":
+        # A submodule nobody has imported yet (the eager package always had them).
+        value = importlib.import_module(f"{__name__}.{name}")
+    else:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *__all__})

@@ -8,9 +8,6 @@ the hash. Re-exported by :mod:`carecoord.model.audit`.
 
 from __future__ import annotations
 
-import hashlib
-import hmac
-import json
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
@@ -38,6 +35,11 @@ def _check_key(key: bytes | None) -> bytes | None:
 
 
 def _digest(domain: bytes, content: dict[str, Any], key: bytes | None) -> str:
+    # Imported on first use, not with carecoord (most programs never hash).
+    import hashlib
+    import hmac
+    import json
+
     blob = domain + json.dumps(content, sort_keys=True, separators=(",", ":")).encode()
     key = _check_key(key)
     if key is None:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import math
 import re
-import uuid
 from collections.abc import Callable, Iterable
 from datetime import UTC, date, datetime, time, tzinfo
 from typing import Any, Self, TypeVar
@@ -70,6 +69,8 @@ class EntityId(str):
     @classmethod
     def new(cls) -> Self:
         """Return a fresh random identifier."""
+        import uuid  # on first use: uuid is not needed to import carecoord
+
         return cls(uuid.uuid4().hex)
 
     def __repr__(self) -> str:

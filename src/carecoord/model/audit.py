@@ -25,9 +25,8 @@ chain, or cutting off its newest entries, is caught too. The hashing itself
 
 from __future__ import annotations
 
-import hmac
 import itertools
-import secrets
+import os
 from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
@@ -127,7 +126,7 @@ def new_audit_entry_id(at: datetime) -> str:
     micros = (at - _EPOCH) // timedelta(microseconds=1)
     if micros < 0:
         raise ValidationError("audit times before 1970 are not supported", field="at")
-    return f"{micros:016x}-{next(_APPENDS) % 0x1000000:06x}{secrets.token_hex(5)}"
+    return f"{micros:016x}-{next(_APPENDS) % 0x1000000:06x}{os.urandom(5).hex()}"
 
 
 _APPENDS = itertools.count()
@@ -293,7 +292,9 @@ class AuditCheckpoint:
     def signature_valid(self, key: bytes | None = None) -> bool:
         """Whether ``signature`` matches the content (under ``key``)."""
         expected = checkpoint_signature(self.sequence, self.hash, self.sealed_at, key)
-        return hmac.compare_digest(expected, self.signature)
+        from hmac import compare_digest  # on first use, not with carecoord
+
+        return compare_digest(expected, self.signature)
 
 
 # --------------------------------------------------------------- verification
@@ -357,6 +358,8 @@ def verify_chain(
       hash kept outside the database, is no entry's hash any more: the chain
       was truncated or rewritten.
     """
+    from hmac import compare_digest  # on first use, not with carecoord
+
     breaks: list[ChainBreak] = []
     sealed: list[AuditEntry] = []
     for entry in entries:
@@ -381,7 +384,7 @@ def verify_chain(
             breaks.append(
                 ChainBreak(seq, "previous_hash does not match the entry before", entry.id)
             )
-        if not hmac.compare_digest(chain_hash(entry, key), entry.hash or ""):
+        if not compare_digest(chain_hash(entry, key), entry.hash or ""):
             breaks.append(ChainBreak(seq, "content does not match its hash", entry.id))
         if by_sequence[seq] is entry:  # of duplicates, the first links on
             link, last = entry.hash or GENESIS_HASH, seq
