@@ -63,6 +63,7 @@ from carecoord.progress import Progress
 from carecoord.serialization import from_payload, to_payload
 from carecoord.storage import MemoryStore, RecordWrite, WorkQuery
 from carecoord.storage._codec import encode_record
+from carecoord.storage._sqlite_sql import INSERT_INDEX, index_params
 from carecoord.storage.port import to_micros
 from carecoord.storage.sqlite import MIGRATIONS, SQLiteStore
 
@@ -236,37 +237,14 @@ def record_write(record: object) -> RecordWrite:
 def raw_rows(batch: Sequence[RecordWrite]) -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]]]:
     """The same rows as plain tuples, ready for ``executemany`` (the floor's input)."""
     records = [(w.kind, w.id, 1, w.patient_id, w.payload) for w in batch]
-    index = [
-        (
-            w.kind,
-            w.id,
-            1,
-            r.category,
-            r.item_id,
-            r.patient_id,
-            r.owner_id,
-            r.status,
-            int(r.is_open),
-            r.priority,
-            None if r.due_at is None else to_micros(r.due_at),
-            None if r.changed_at is None else to_micros(r.changed_at),
-            r.detail,
-        )
-        for w in batch
-        for r in w.index
-    ]
-    return records, index
+    return records, index_params(batch)
 
 
 # ----------------------------------------------------------------- bulk load
 _RAW_INSERT_RECORD = (
     "INSERT INTO records (kind, id, version, patient_id, payload) VALUES (?, ?, ?, ?, ?)"
 )
-_RAW_INSERT_INDEX = (
-    "INSERT INTO work_index (kind, record_id, record_version, category, item_id, patient_id, "
-    "owner_id, status, is_open, priority, due_at, changed_at, detail) "
-    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
-)
+_RAW_INSERT_INDEX = INSERT_INDEX
 
 
 def _raw_database(path: Path) -> sqlite3.Connection:
@@ -371,11 +349,12 @@ def bulk_load(args: argparse.Namespace, db_dir: Path, staff: Sequence[StaffId]) 
 
 # ------------------------------------------------------------------ worklist
 _RAW_OVERDUE = (
+    # The walk of the store's covering index in its own order (no sort of the matches).
     "SELECT w.kind, w.record_id, w.record_version, w.category, w.item_id, w.patient_id, "
     "w.owner_id, w.status, w.is_open, w.priority, w.due_at, w.changed_at, w.detail "
-    "FROM work_index AS w "
-    "WHERE w.category = 'intervention' AND w.is_open = 1 AND w.owner_id IN (?) AND w.due_at < ? "
-    "ORDER BY w.priority DESC, w.due_at IS NULL, w.due_at, w.patient_id, w.item_id"
+    "FROM work_index AS w INDEXED BY work_by_owner "
+    "WHERE w.category = 'intervention' AND w.owner_id = ? AND w.is_open = 1 AND w.due_key < ? "
+    "ORDER BY w.priority DESC, w.due_key, w.patient_id, w.item_id"
 )
 
 
@@ -397,7 +376,7 @@ def worklist(args: argparse.Namespace, db_dir: Path, coordinator: StaffId) -> di
     store = SQLiteStore(db_dir / "store.sqlite3")
     query = WorkQuery(
         category="intervention", owner_ids=(str(coordinator),), due_before=NOW, open_only=True
-    )
+    )  # every row (the hard floors with a limit of 100 are in floors.py)
     conn = sqlite3.connect(db_dir / "store.sqlite3")
     raw_db = sqlite3.connect(db_dir / "raw.sqlite3")
     params = (str(coordinator), to_micros(NOW))

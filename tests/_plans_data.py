@@ -155,3 +155,165 @@ def test_the_data_set_has_thousands_of_rows_and_answers_every_query() -> None:
     store.write(writes)
     for name, (query, _) in HOT_QUERIES.items():
         assert store.query(query), name
+
+
+# ------------------------------------- more shapes the service issues (SQLite)
+# Additions used by the SQLite plan tests: the worklist categories with
+# several priorities, rows without a due time, and the query shapes of
+# service/worklists.py, service/_access.py, service/sealing.py, service/tick.py
+# and outbox.py that HOT_QUERIES does not cover.
+REPORTS = tuple(staff_of(n) for n in range(10, 16))
+"""A supervisor's reporting line (several owners in one query)."""
+CASELOAD = tuple(patient_of(n) for n in range(40, 52))
+"""A team's caseload (several patients in one query)."""
+
+
+def service_dataset() -> list[RecordWrite]:
+    """About 1,200 more records: reviews, referrals, goals, contacts and prioritised work."""
+    writes: list[RecordWrite] = []
+    for n in range(PATIENTS):
+        patient, owner = patient_of(n), staff_of(n)
+        rows = [
+            one_row(
+                "intervention",
+                f"x-{n}-{k}",
+                patient,
+                staff_of(n + k),
+                status="requested",
+                priority=k % 4,
+                due_at=None if k == 3 else T + timedelta(hours=5 * k - n % 48),
+            )
+            for k in range(4)
+        ]
+        rows.append(one_row("review", f"r-{n}", patient, owner, due_at=T + timedelta(days=n % 9)))
+        rows.append(
+            one_row(
+                "referral",
+                f"f-{n}",
+                patient,
+                owner,
+                status="sent",
+                changed_at=T - timedelta(days=n % 20),
+            )
+        )
+        rows.append(one_row("goal", f"g-{n}", patient, owner, priority=n % 3, detail="off-track"))
+        writes.append(
+            RecordWrite(
+                kind="Worklisted",
+                id=f"w-{n}",
+                expected_version=0,
+                payload="{}",
+                patient_id=patient,
+                index=tuple(rows),
+            )
+        )
+        contact = one_row(
+            "contact",
+            f"c-{n}",
+            patient,
+            owner,
+            status="completed",
+            is_open=False,
+            changed_at=T - timedelta(days=n % 40),
+            detail="patient",
+        )
+        writes.append(
+            RecordWrite(
+                kind="Contact",
+                id=f"c-{n}",
+                expected_version=0,
+                payload="{}",
+                patient_id=patient,
+                index=(contact,),
+            )
+        )
+        if n % 25 == 0:
+            failed = one_row(
+                "outbox", f"nf-{n}", patient, owner, status="failed", is_open=False, due_at=T
+            )
+            writes.append(
+                RecordWrite(
+                    kind="Notification",
+                    id=f"nf-{n}",
+                    expected_version=0,
+                    payload="{}",
+                    patient_id=patient,
+                    index=(failed,),
+                )
+            )
+    return writes
+
+
+SERVICE_QUERIES: dict[str, tuple[WorkQuery, Expected]] = {
+    "overdue interventions of a staff member, first 100": (
+        WorkQuery(category="intervention", owner_ids=(OWNER,), due_before=T, limit=100),
+        (("work_by_owner", "owner_id"),),
+    ),
+    "interventions due for a staff member, prioritised": (
+        WorkQuery(category="intervention", owner_ids=(OWNER,), due_before=T + timedelta(days=3)),
+        (("work_by_owner", "owner_id"),),
+    ),
+    "supervisor worklist: interventions due": (
+        WorkQuery(category="intervention", owner_ids=REPORTS, due_before=T + timedelta(days=1)),
+        (("work_by_owner", "owner_id"),),
+    ),
+    "supervisor worklist: goals": (
+        WorkQuery(category="goal", owner_ids=REPORTS),
+        (("work_by_owner", "owner_id"),),
+    ),
+    "supervisor worklist: care-team memberships": (
+        WorkQuery(category="member", owner_ids=REPORTS),
+        (("work_by_owner", "owner_id"),),
+    ),
+    "team worklist: reviews due": (
+        WorkQuery(category="review", patient_ids=CASELOAD, due_before=T + timedelta(days=4)),
+        (("work_by_patient", "patient_id"),),
+    ),
+    "team worklist: completed contacts": (
+        WorkQuery(
+            category="contact", patient_ids=CASELOAD, open_only=False, statuses=("completed",)
+        ),
+        (("work_by_patient", "patient_id"),),
+    ),
+    "worklist: referrals of a staff member": (
+        WorkQuery(category="referral", owner_ids=(OWNER,)),
+        (("work_by_owner", "owner_id"),),
+    ),
+    "reporting line of a staff member": (
+        WorkQuery(category="staff", owner_ids=(staff_of(0), staff_of(1)), open_only=False),
+        (("work_by_owner", "owner_id"),),
+    ),
+    "emergency grants of a staff member": (
+        WorkQuery(category="emergency", owner_ids=(OWNER,), due_from=T),
+        (("work_by_owner", "owner_id"),),
+    ),
+    "tick: overdue interventions": (
+        WorkQuery(category="intervention", due_before=T),
+        (("work_by_due", "due_at"),),
+    ),
+    "tick: reviews due": (
+        WorkQuery(category="review", due_before=T + timedelta(days=2)),
+        (("work_by_due", "due_at"),),
+    ),
+    "tick: stalled referrals": (
+        WorkQuery(category="referral", changed_before=T - timedelta(days=10)),
+        (("work_by_due", "is_open"),),
+    ),
+    "audit verification: every entry": (
+        WorkQuery(category="audit", open_only=False),
+        (("work_by_due", "is_open"),),
+    ),
+    "outbox: failed notifications": (
+        WorkQuery(category="outbox", statuses=("failed",), open_only=False),
+        (("work_by_due", "is_open"),),
+    ),
+    "outbox: notifications of a patient": (
+        WorkQuery(category="outbox", patient_ids=(PATIENT,), open_only=False),
+        (("work_by_patient", "patient_id"),),
+    ),
+    "is there any staff member": (
+        WorkQuery(category="staff", open_only=False, limit=1),
+        (("work_by_due", "is_open"),),
+    ),
+}
+"""Query shapes of the service beyond HOT_QUERIES (data: ``dataset() + service_dataset()``)."""

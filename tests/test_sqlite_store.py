@@ -21,7 +21,17 @@ import pytest
 import carecoord.storage.sqlite as sqlite_module
 from carecoord import ConflictError, HumanName, Patient, PatientId, StorageError
 from carecoord.demo import run_demo
-from carecoord.storage import IndexRow, RecordWrite, SQLiteStore, UnitOfWork, WorkQuery
+from carecoord.storage import (
+    IndexHit,
+    IndexRow,
+    RecordWrite,
+    SQLiteStore,
+    UnitOfWork,
+    WorkQuery,
+)
+from carecoord.storage._query import run_query
+from carecoord.storage._sqlite_sql import MAX_KEY
+from carecoord.storage.port import to_micros
 from carecoord.storage.sqlite import MIGRATIONS
 
 KNOWN_VERSIONS = [version for version, _ in MIGRATIONS]
@@ -301,10 +311,10 @@ def test_worklist_queries_search_an_index(
         plan = [r[3] for r in conn.execute("EXPLAIN QUERY PLAN " + sql, [None] * sql.count("?"))]
     finally:
         conn.close()
-    index_steps = [step for step in plan if step.startswith(("SEARCH w ", "SCAN w"))]
+    index_steps = [step for step in plan if step.startswith(("SEARCH work_index", "SCAN"))]
     assert index_steps, plan
-    assert all(step.startswith("SEARCH w USING") and "INDEX" in step for step in index_steps), plan
-    assert not any(step.startswith("SCAN") for step in plan), plan
+    assert all("USING COVERING INDEX" in step for step in index_steps), plan  # no table reads
+    assert not any(step.startswith("SCAN") or "TEMP B-TREE" in step for step in plan), plan
 
 
 def test_owner_and_due_query_returns_only_that_owners_due_rows(store: SQLiteStore) -> None:
@@ -752,3 +762,88 @@ def test_batch_insert_conflict_names_the_existing_record(tmp_path: Path) -> None
         assert [r.id for r in store.read_all("Patient")] == ["b"]
     finally:
         store.close()
+
+
+def test_schema_three_upgrades_a_schema_two_file_that_then_answers_the_same(db: Path) -> None:
+    """due_key is backfilled, the indexes are rebuilt in query order, the answers are unchanged."""
+    hits = [
+        IndexHit(
+            kind="Thing",
+            record_id=f"t-{n // 3}",
+            version=2,
+            row=IndexRow(
+                category="intervention",
+                item_id=f"i-{n:03d}",
+                patient_id=f"p-{n % 7}",
+                owner_id=f"o-{n % 5}",
+                status="ready",
+                is_open=n % 4 != 0,
+                priority=n % 6,
+                due_at=None if n % 5 == 0 else T + timedelta(hours=n % 11 - 5),
+                changed_at=None if n % 3 == 0 else T - timedelta(minutes=n),
+            ),
+        )
+        for n in range(180)
+    ]
+    conn = raw(db)  # a file as schema version 2 left it, rows written the schema-2 way
+    try:
+        conn.execute("CREATE TABLE carecoord_schema (version INTEGER NOT NULL)")
+        for version, statements in MIGRATIONS[:2]:
+            for statement in statements:
+                conn.execute(statement)
+            conn.execute("INSERT INTO carecoord_schema (version) VALUES (?)", (version,))
+        conn.executemany(
+            "INSERT INTO records (kind, id, version, payload) VALUES ('Thing', ?, 2, '{}')",
+            [(record_id,) for record_id in sorted({h.record_id for h in hits})],
+        )
+        conn.executemany(
+            "INSERT INTO work_index (kind, record_id, record_version, category, item_id, "
+            "patient_id, owner_id, status, is_open, priority, due_at, changed_at, detail) "
+            "VALUES (?, ?, 2, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL)",
+            [
+                (
+                    h.kind,
+                    h.record_id,
+                    h.row.category,
+                    h.row.item_id,
+                    h.row.patient_id,
+                    h.row.owner_id,
+                    h.row.status,
+                    int(h.row.is_open),
+                    h.row.priority,
+                    None if h.row.due_at is None else to_micros(h.row.due_at),
+                    None if h.row.changed_at is None else to_micros(h.row.changed_at),
+                )
+                for h in hits
+            ],
+        )
+    finally:
+        conn.close()
+    queries = [
+        WorkQuery(category="intervention"),
+        WorkQuery(category="intervention", open_only=False),
+        WorkQuery(category="intervention", owner_ids=("o-1",), due_before=T, limit=7),
+        WorkQuery(category="intervention", owner_ids=("o-1", "o-3"), due_before=T),
+        WorkQuery(category="intervention", patient_ids=("p-2",), open_only=False, limit=5),
+        WorkQuery(category="intervention", due_from=T - timedelta(hours=2), limit=20),
+        WorkQuery(category="intervention", changed_before=T - timedelta(minutes=90)),
+    ]
+    store = SQLiteStore(db)
+    try:
+        assert store.schema_version == LATEST == 3
+        for query in queries:
+            assert list(store.query(query)) == run_query(query, hits), query
+        assert store.integrity_check()
+    finally:
+        store.close()
+    conn = raw(db)
+    try:
+        stale = conn.execute(
+            "SELECT COUNT(*) FROM work_index WHERE due_key IS NOT COALESCE(due_at, ?)", (MAX_KEY,)
+        ).fetchone()
+        assert stale == (0,)
+        indexes = dict(conn.execute("SELECT name, sql FROM sqlite_master WHERE type = 'index'"))
+    finally:
+        conn.close()
+    for name in ("work_by_owner", "work_by_patient", "work_by_due"):
+        assert "priority DESC, due_key" in indexes[name], indexes[name]

@@ -10,8 +10,9 @@
   connections (each a few file descriptors) are open. Single host only: do
   not put the file on a network file system, and do not open it from several
   machines; use the PostgreSQL store for that.
-* Worklist data (owner, status, due time, priority) lives in indexed columns,
-  so "what is due for X" never scans every plan; reads by patient name their
+* Worklist data (owner, status, due time, priority) lives in covering indexes
+  in query order, so "what is due for X, first N" reads about N index entries
+  and never the records. Worklist queries and reads by patient name their
   index, so no plan depends on statistics. Migrations gather statistics
   (``ANALYZE``); :meth:`SQLiteStore.optimize` refreshes them after bulk loads.
 * The schema is versioned (table ``carecoord_schema``); forward migrations run
@@ -29,16 +30,10 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 
 from ..model import ConflictError, StorageError, ValidationError
+from ._rows import trusted_hits
 from ._sqlite_pool import ConnectionPool
-from .port import (
-    IndexHit,
-    IndexRow,
-    RecordWrite,
-    StoredRecord,
-    WorkQuery,
-    from_micros,
-    to_micros,
-)
+from ._sqlite_sql import INSERT_INDEX, MAX_KEY, MIGRATION_3, index_params, work_statement
+from .port import IndexHit, RecordWrite, StoredRecord, WorkQuery
 
 __all__ = ["MIGRATIONS", "SQLiteStore"]
 
@@ -87,16 +82,13 @@ MIGRATIONS: tuple[tuple[int, tuple[str, ...]], ...] = (
             )""",
         ),
     ),
+    # due_key (due_at, rows without one last) and covering indexes in query
+    # order: a worklist reads one index range per stream, never the table.
+    (3, MIGRATION_3),
 )
 """Forward migrations: (schema version, statements). Never edit a released entry."""
 
 LATEST_SCHEMA = MIGRATIONS[-1][0]
-
-_ROW_COLUMNS = (
-    "category, item_id, patient_id, owner_id, status, is_open, priority, due_at, changed_at, detail"
-)
-
-_SELECT_ROW = ", ".join("w." + column.strip() for column in _ROW_COLUMNS.split(","))
 
 _READ = "SELECT version, payload, patient_id FROM records WHERE kind = ? AND id = ?"
 _READ_ALL = "SELECT id, version, payload, patient_id FROM records WHERE kind = ? ORDER BY id"
@@ -270,33 +262,18 @@ class SQLiteStore:
         ]
 
     def query(self, query: WorkQuery) -> Sequence[IndexHit]:
-        """Index rows matching ``query``, ordered by the indexed columns."""
-        statement = _query_sql(query)
+        """Index rows matching ``query``, in the :class:`WorkQuery` order.
+
+        One statement of covering-index range scans read in query order, so
+        ``limit`` stops the reading (see :mod:`carecoord.storage._sqlite_sql`);
+        the results are built without re-validating the store's own columns.
+        """
+        statement = work_statement(query)
         if statement is None:
             return []
-        sql, params = statement
         with self._guard("run a worklist query") as conn:
-            rows = conn.execute(sql, params).fetchall()
-        return [
-            IndexHit(
-                kind=r[0],
-                record_id=r[1],
-                version=r[2],
-                row=IndexRow(
-                    category=r[3],
-                    item_id=r[4],
-                    patient_id=r[5],
-                    owner_id=r[6],
-                    status=r[7],
-                    is_open=bool(r[8]),
-                    priority=r[9],
-                    due_at=None if r[10] is None else from_micros(r[10]),
-                    changed_at=None if r[11] is None else from_micros(r[11]),
-                    detail=r[12],
-                ),
-            )
-            for r in rows
-        ]
+            rows = conn.execute(*statement).fetchall()
+        return trusted_hits(query.category, rows, MAX_KEY)
 
     # ----------------------------------------------------------------- writes
     def write(self, batch: Sequence[RecordWrite]) -> None:
@@ -310,36 +287,14 @@ class SQLiteStore:
             raise StorageError("a batch must not write one record twice")
         inserts = [w for w in batch if w.expected_version == 0]
         updates = [w for w in batch if w.expected_version != 0]
-        index = [
-            (
-                w.kind,
-                w.id,
-                w.expected_version + 1,
-                row.category,
-                row.item_id,
-                row.patient_id,
-                row.owner_id,
-                row.status,
-                int(row.is_open),
-                row.priority,
-                None if row.due_at is None else to_micros(row.due_at),
-                None if row.changed_at is None else to_micros(row.changed_at),
-                row.detail,
-            )
-            for w in batch
-            for row in w.index
-        ]
+        index = index_params(batch)
         with self._guard("write a unit of work") as conn:
             conn.execute("BEGIN IMMEDIATE")
             try:
                 self._update(conn, updates)
                 self._insert(conn, inserts)
                 if index:
-                    conn.executemany(
-                        f"INSERT INTO work_index (kind, record_id, record_version, {_ROW_COLUMNS}) "
-                        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                        index,
-                    )
+                    conn.executemany(INSERT_INDEX, index)
                 conn.execute("COMMIT")
             except BaseException:
                 conn.execute("ROLLBACK")
@@ -398,44 +353,3 @@ def _analyze(conn: sqlite3.Connection) -> None:
     """Gather planner statistics for the store's tables (inside the caller's transaction)."""
     conn.execute("ANALYZE records")
     conn.execute("ANALYZE work_index")
-
-
-def _query_sql(query: WorkQuery) -> tuple[str, list[object]] | None:
-    """The statement and parameters :meth:`SQLiteStore.query` runs (None: no row can match).
-
-    Every filter is an equality, ``IN`` or range on an indexed column of
-    ``work_index``, so the planner can search ``work_by_owner``,
-    ``work_by_patient`` or ``work_by_due`` (``tests/test_query_plans.py``
-    checks the plans).
-    """
-    where = ["w.category = ?"]
-    params: list[object] = [query.category]
-    if query.open_only:
-        where.append("w.is_open = 1")
-    for column, values in (
-        ("owner_id", query.owner_ids),
-        ("patient_id", query.patient_ids),
-        ("status", query.statuses),
-    ):
-        if values is not None:
-            if not values:
-                return None
-            where.append(f"w.{column} IN ({', '.join('?' * len(values))})")
-            params.extend(values)
-    for clause, moment in (
-        ("w.due_at < ?", query.due_before),
-        ("w.due_at >= ?", query.due_from),
-        ("w.changed_at < ?", query.changed_before),
-    ):
-        if moment is not None:
-            where.append(clause)
-            params.append(to_micros(moment))
-    sql = (
-        f"SELECT w.kind, w.record_id, w.record_version, {_SELECT_ROW} "
-        f"FROM work_index AS w WHERE {' AND '.join(where)} "
-        "ORDER BY w.priority DESC, w.due_at IS NULL, w.due_at, w.patient_id, w.item_id"
-    )
-    if query.limit is not None:
-        sql += " LIMIT ?"
-        params.append(max(query.limit, 0))
-    return sql, params
