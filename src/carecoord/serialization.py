@@ -38,6 +38,7 @@ from cattrs.cols import homogenous_tuple_structure_factory
 from cattrs.errors import ForbiddenExtraKeysError
 from cattrs.gen import make_dict_structure_fn, make_dict_unstructure_fn, override
 
+from . import _fastcodec, _json
 from .model import CareCoordError, EntityId, NaiveDatetimeError, StructureError, ValidationError
 from .model._base import TRANSIENT
 
@@ -361,9 +362,31 @@ def from_payload(
     return structure(data, cls, converter=converter)
 
 
+def _payload_text(obj: Any, *, converter: cattrs.Converter | None = None) -> str:
+    """``to_payload(obj)`` as compact, key-sorted JSON text (what stores keep).
+
+    With the default converter, the record's precompiled encoder writes it
+    (the same text, faster); with a host converter, its ``unstructure`` does.
+    """
+    if converter is None:
+        try:
+            data = _fastcodec.encode(obj)
+        except Exception:  # a class the fast codec does not cover; a naive datetime
+            pass  # (cattrs then raises what it always raised)
+        else:
+            envelope = {"data": data, "schema_version": SCHEMA_VERSION, "type": type(obj).__name__}
+            return _json.dumps_prepared(envelope)
+    return _json.dumps(to_payload(obj, converter=converter))
+
+
 def dumps(obj: Any) -> str:
-    """``obj`` as a JSON payload string (see :func:`to_payload`)."""
-    return json.dumps(to_payload(obj), separators=(",", ":"), sort_keys=True)
+    """``obj`` as a JSON payload string (see :func:`to_payload`).
+
+    Compact and key-sorted; non-ASCII characters are written as they are
+    (UTF-8), not as ``\\uXXXX`` escapes. The text is the same with and without
+    the ``fast`` extra (orjson).
+    """
+    return _payload_text(obj)
 
 
 def loads(text: str | bytes, cls: type[T]) -> T:
@@ -373,9 +396,22 @@ def loads(text: str | bytes, cls: type[T]) -> T:
     (never the decoder's own error, which quotes the text): text that is not
     JSON, bytes that are not UTF-8/16/32, nesting deeper than the interpreter's
     recursion limit, and integers longer than ``sys.get_int_max_str_digits()``.
+    The payload is validated in full (see :func:`from_payload`).
     """
+    payload = _read_json(text, cls, _json.loads)
     try:
-        payload = json.loads(text)
+        return from_payload(payload, cls)
+    except StructureError:
+        if _json.backend() == "stdlib":
+            raise
+    # orjson reads an integer beyond 64 bits as a float: what the standard
+    # library reads decides, so both backends accept and reject alike.
+    return from_payload(_read_json(text, cls, _json.stdlib_loads), cls)
+
+
+def _read_json(text: str | bytes, cls: type, read: Callable[[str | bytes], Any]) -> Any:
+    try:
+        return read(text)
     except RecursionError:
         problem = "nested too deeply"
     except UnicodeDecodeError:
@@ -386,6 +422,4 @@ def loads(text: str | bytes, cls: type[T]) -> T:
         problem = "not JSON (a number is too long)"
     except TypeError:
         problem = "not JSON (expected str or bytes)"
-    else:
-        return from_payload(payload, cls)
     raise StructureError(f"invalid {cls.__name__} payload: {problem} @ $", paths=("$",))

@@ -1,0 +1,433 @@
+"""The fast model codec: precompiled per-class encoders and trusted decoders.
+
+Used for the payloads carecoord writes and reads itself (see
+:mod:`carecoord.storage._codec` and :func:`carecoord.serialization.dumps`);
+the public :func:`~carecoord.serialization.from_payload` keeps cattrs' full
+validation. For every attrs class (and every parametrisation of a generic one,
+``Transition[TaskStatus]``) one encoder and one decoder are generated from the
+field types, once, on first use.
+
+:func:`encode` gives what the default cattrs converter's ``unstructure`` gives
+(same keys, transient fields left out, the same datetime, date, time, code and
+id forms), except that typed ids stay ``str`` subclasses and floats the orjson
+backend would write differently come as :class:`~carecoord._json.ExactFloat`:
+equal values, the same JSON text.
+
+:func:`decode_trusted` builds objects without ``__init__`` (``object.__new__``
+and the slots' setters), runs converters and ``__attrs_post_init__`` (the
+cross-field rules), reads datetimes without a regular expression (see
+:mod:`carecoord._fastcodec._values`) and looks codes and ids up in tables. The
+attrs validators are not run again, except those that guard more than the JSON
+type and are not free-text or uniqueness rules (see
+:mod:`carecoord._fastcodec._rules`). What it checks, cheaply, is the shape: JSON
+types (a string is not an integer, ``true`` is not a number), known keys only,
+finite numbers, codes that exist, ids of the id syntax, zone names that exist,
+datetimes with an offset inside years 2-9998. Anything else raises
+:class:`Declined`, and the caller reads the payload through the validated
+path, which gives the object or the path-named
+:class:`~carecoord.StructureError` it always gave.
+"""
+
+from __future__ import annotations
+
+import itertools
+import operator
+import threading
+import types
+import typing
+from collections.abc import Callable
+from datetime import date, datetime, time
+from enum import Enum
+from typing import Any, TypeVar, get_args, get_origin
+
+import attrs
+
+from ..model._base import TRANSIENT, EntityId
+from ._rules import extra_checks
+from ._values import (
+    DECODED_DATETIMES,
+    Declined,
+    all_str,
+    decode_date,
+    decode_datetime,
+    decode_time,
+    encode_datetime,
+    encode_float,
+    id_maker,
+    int_to_float,
+)
+
+__all__ = ["Declined", "decode_trusted", "decoder", "encode", "encoder", "supports"]
+
+T = TypeVar("T")
+
+Decoder = Callable[[Any], Any]
+Encoder = Callable[[Any], Any]
+
+
+class Unsupported(Exception):
+    """A type the fast codec does not compile (its records use the cattrs path)."""
+
+
+# ------------------------------------------------------------ type analysis
+
+
+def _optional_arg(t: Any) -> Any | None:
+    """``X`` for ``X | None`` (``Optional[X]``), else ``None``."""
+    if get_origin(t) in (types.UnionType, typing.Union):
+        args = get_args(t)
+        rest = [a for a in args if a is not type(None)]
+        if len(rest) == 1 and len(args) == 2:
+            return rest[0]
+        raise Unsupported(t)
+    return None
+
+
+def _tuple_arg(t: Any) -> Any | None:
+    """``X`` for ``tuple[X, ...]``, else ``None``."""
+    args = get_args(t)
+    if get_origin(t) is tuple and len(args) == 2 and args[1] is Ellipsis:
+        return args[0]
+    return None
+
+
+def _substitute(t: Any, mapping: dict[Any, Any]) -> Any:
+    if isinstance(t, TypeVar):
+        if t not in mapping:
+            raise Unsupported(t)
+        return mapping[t]
+    args = get_args(t)
+    if not mapping or not args:
+        return t
+    new = tuple(a if a is Ellipsis else _substitute(a, mapping) for a in args)
+    origin = get_origin(t)
+    if origin in (types.UnionType, typing.Union):
+        return typing.Union[new]  # noqa: UP007 - built from a tuple
+    if origin is None:
+        raise Unsupported(t)
+    return origin[new]
+
+
+def _is_class(t: Any, base: type) -> bool:
+    return isinstance(t, type) and issubclass(t, base)
+
+
+def _is_record(t: Any) -> bool:
+    return attrs.has(get_origin(t) or t)
+
+
+def record_fields(t: Any) -> tuple[type, list[tuple[attrs.Attribute[Any], Any]]]:
+    """The attrs class of ``t`` and its fields with their types (type variables resolved)."""
+    cls = get_origin(t) or t
+    if not attrs.has(cls) or cls.__new__ is not object.__new__:
+        raise Unsupported(t)
+    if hasattr(cls, "__attrs_pre_init__"):
+        raise Unsupported(t)
+    try:
+        hints = typing.get_type_hints(cls)
+        parameters = getattr(cls, "__parameters__", ()) if cls is not t else ()
+        mapping = dict(zip(parameters, get_args(t), strict=True))
+    except Exception as exc:  # an unresolvable annotation; a malformed alias
+        raise Unsupported(t) from exc
+    return cls, [(f, _substitute(hints.get(f.name, f.type), mapping)) for f in attrs.fields(cls)]
+
+
+# ---------------------------------------------------------------- codegen
+
+
+_DECODERS: dict[Any, Decoder] = {}
+_ENCODERS: dict[Any, Encoder] = {}
+_UNSUPPORTED: set[Any] = set()
+_building: set[Any] = set()
+_names = itertools.count()
+_LOCK = threading.RLock()
+"""Held while compiling (the tables are read without it)."""
+
+
+class _Namespace:
+    """The globals of one generated function: helpers under fresh names."""
+
+    def __init__(self) -> None:
+        self.values: dict[str, Any] = {"_D": Declined, "_new": object.__new__}
+
+    def add(self, value: Any) -> str:
+        name = f"_h{next(_names)}"
+        self.values[name] = value
+        return name
+
+    def compile(self, lines: list[str], name: str, what: Any) -> Callable[[Any], Any]:
+        label = getattr(what, "__qualname__", None) or repr(what)
+        code = compile("\n".join(lines), f"<carecoord fast codec: {name} {label}>", "exec")
+        exec(code, self.values)
+        return self.values[name]  # type: ignore[no-any-return]
+
+
+def _enum_table(cls: type[Enum]) -> dict[str, Enum]:
+    # ``cls(raw)`` accepts a member's value; a class with ``_missing_`` may
+    # accept more, and then the validated path decides.
+    return {m.value: m for m in cls.__members__.values() if isinstance(m.value, str)}
+
+
+def _decode_lines(t: Any, ns: _Namespace, indent: str, v: str = "v") -> list[str]:
+    """Lines that turn the stored value in variable ``v`` into the model value of type ``t``."""
+    inner = _optional_arg(t)
+    if inner is not None:
+        return [f"{indent}if {v} is not None:", *_decode_lines(inner, ns, indent + "    ", v)]
+    if t is str:
+        return [f"{indent}if {v}.__class__ is not str: raise _D"]
+    if t is bool:
+        return [f"{indent}if {v} is not True and {v} is not False: raise _D"]
+    if t is int:
+        return [f"{indent}if {v}.__class__ is not int: raise _D"]
+    if t is float:
+        return [
+            f"{indent}if {v}.__class__ is not float: {v} = {ns.add(int_to_float)}({v})",
+            f"{indent}elif {v} - {v} != 0.0: raise _D",  # inf or nan (the stdlib reads them)
+        ]
+    if _is_class(t, Enum):
+        return [f"{indent}{v} = {ns.add(_enum_table(t))}[{v}]"]  # KeyError, TypeError: declined
+    if _is_class(t, EntityId):
+        table, make = id_maker(t)
+        return [f"{indent}{v} = {ns.add(table)}.get({v}) or {ns.add(make)}({v})"]
+    if t is datetime:
+        table_name = ns.add(DECODED_DATETIMES)
+        return [f"{indent}{v} = {table_name}.get({v}) or {ns.add(decode_datetime)}({v})"]
+    element = _tuple_arg(t)
+    if element is not None:
+        checks: list[str] = []
+        if element is str:
+            checks.append(f"{indent}    if not {ns.add(all_str)}({v}): raise _D")
+            items = f"tuple({v})"
+        elif _is_class(element, Enum):
+            items = f"tuple(map({ns.add(_enum_table(element))}.__getitem__, {v}))"
+        else:
+            items = f"tuple(map({ns.add(decoder(element))}, {v}))"
+        return [
+            f"{indent}if {v}.__class__ is not list: raise _D",
+            f"{indent}if {v}:",  # most lists are empty: () without a call
+            *checks,
+            f"{indent}    {v} = {items}",
+            f"{indent}else:",
+            f"{indent}    {v} = ()",
+        ]
+    if t in _SCALAR_DECODERS or _is_record(t):
+        return [f"{indent}{v} = {ns.add(decoder(t))}({v})"]
+    raise Unsupported(t)
+
+
+_SCALAR_DECODERS: dict[Any, Decoder] = {date: decode_date, time: decode_time}
+
+
+def decoder(t: Any) -> Decoder:
+    """The trusted decoder of type ``t`` (compiled once); raises :class:`Unsupported`."""
+    found = _DECODERS.get(t) or _SCALAR_DECODERS.get(t)
+    if found is not None:
+        return found
+    with _LOCK:
+        return _DECODERS.get(t) or _compile_decoder(t)
+
+
+def _compile_decoder(t: Any) -> Decoder:
+    key = ("decode", t)
+    if key in _UNSUPPORTED or key in _building:  # a recursive type is not supported
+        raise Unsupported(t)
+    _building.add(key)
+    try:
+        if _is_record(t):
+            made = _record_decoder(t)
+        else:
+            ns = _Namespace()
+            lines = ["def decode(v):", *_decode_lines(t, ns, "    "), "    return v"]
+            made = ns.compile(lines, "decode", t)
+    except Unsupported:
+        _UNSUPPORTED.add(key)
+        raise
+    finally:
+        _building.discard(key)
+    _DECODERS[t] = made
+    return made
+
+
+def _record_decoder(t: Any) -> Decoder:
+    cls, fields = record_fields(t)
+    ns = _Namespace()
+    ns.values["_cls"] = cls
+    stored = [(f, ft) for f, ft in fields if f.init and not f.metadata.get(TRANSIENT)]
+    slot = {f.name: f"v{i}" for i, (f, _) in enumerate(stored)}
+    partial = ns.add(_partial_decoder(cls, stored))
+    lines = [
+        "def decode(d):",
+        f"    if d.__class__ is not dict or len(d) != {len(stored)}: return {partial}(d)",
+    ]
+    if len(stored) == 1:
+        lines.append(f"    v0 = d[{stored[0][0].name!r}]")
+    elif stored:  # one C call reads every value (KeyError for an unknown key: declined)
+        names = ", ".join(slot.values())
+        lines.append(f"    {names}, = {ns.add(operator.itemgetter(*slot))}(d)")
+    lines.append("    o = _new(_cls)")
+    checks: list[str] = []
+    for f, ft in fields:
+        setter = ns.add(_setter(cls, f.name))
+        v = slot.get(f.name)
+        if v is not None:
+            lines += _decode_lines(ft, ns, "    ", v)
+            if f.converter is not None:
+                if isinstance(f.converter, attrs.Converter) or not callable(f.converter):
+                    raise Unsupported(t)
+                lines.append(f"    {v} = {ns.add(f.converter)}({v})")
+            for check in extra_checks(f, ft):
+                checks.append(f"    {ns.add(check)}(o, {ns.add(f)}, {v})")
+        elif isinstance(f.default, attrs.Factory):  # type: ignore[arg-type]
+            factory: Any = f.default
+            if factory.takes_self:
+                raise Unsupported(t)
+            v = f"{ns.add(factory.factory)}()"
+        elif f.default is not attrs.NOTHING:
+            v = ns.add(f.default)
+        else:
+            continue
+        lines.append(f"    {setter}(o, {v})")
+    lines += checks
+    if hasattr(cls, "__attrs_post_init__"):
+        lines.append("    o.__attrs_post_init__()")
+    lines.append("    return o")
+    return ns.compile(lines, "decode", t)
+
+
+def _setter(cls: type, name: str) -> Callable[[Any, Any], None]:
+    """The fastest way to set attribute ``name`` on a new ``cls`` (frozen or not)."""
+    slot = cls.__dict__.get(name)
+    if type(slot) is types.MemberDescriptorType:
+        return slot.__set__
+    return lambda obj, value: object.__setattr__(obj, name, value)
+
+
+def _partial_decoder(
+    cls: type, stored: list[tuple[attrs.Attribute[Any], Any]]
+) -> Callable[[dict[str, Any]], Any]:
+    """A payload with keys missing (fields with defaults): decoded, then built by ``__init__``."""
+    known = {f.name: (f.alias or f.name, ft) for f, ft in stored}
+    required = {f.name for f, _ in stored if f.default is attrs.NOTHING}
+
+    def decode(d: dict[str, Any]) -> Any:
+        if d.__class__ is not dict:
+            raise Declined
+        keys = d.keys()
+        if not keys <= known.keys() or not required <= keys:
+            raise Declined
+        kwargs: dict[str, Any] = {}
+        for name, raw in d.items():
+            alias, ft = known[name]
+            kwargs[alias] = _value_decoder(ft)(raw)
+        return cls(**kwargs)  # runs the validators: a rare, slower path
+
+    return decode
+
+
+def _value_decoder(t: Any) -> Decoder:
+    found = _DECODERS.get(("value", t))
+    if found is None:
+        ns = _Namespace()
+        lines = ["def decode(v):", *_decode_lines(t, ns, "    "), "    return v"]
+        found = _DECODERS[("value", t)] = ns.compile(lines, "decode", t)
+    return found
+
+
+# ------------------------------------------------------------------ encoders
+
+
+def _plain_value(t: Any) -> bool:
+    """Values that cattrs writes as they are (typed ids too: they stay ``str``)."""
+    return t in (str, int, bool) or _is_class(t, EntityId)
+
+
+def _encode_expr(t: Any, value: str, ns: _Namespace) -> str:
+    """An expression giving what cattrs' ``unstructure`` gives for ``value`` of type ``t``."""
+    inner = _optional_arg(t)
+    if inner is not None:
+        return f"(None if {value} is None else {_encode_expr(inner, value, ns)})"
+    if _plain_value(t):
+        return value
+    if t is float:
+        return f"{ns.add(encode_float)}({value})"
+    if _is_class(t, Enum):
+        return f"{value}._value_"
+    if t is datetime:
+        return f"{ns.add(encode_datetime)}({value})"
+    if t is date or t is time:
+        return f"{value}.isoformat()"
+    element = _tuple_arg(t)
+    if element is not None:
+        if _plain_value(element):
+            return f"list({value})"
+        return f"(list(map({ns.add(encoder(element))}, {value})) if {value} else [])"
+    if _is_record(t):
+        return f"{ns.add(encoder(t))}({value})"
+    raise Unsupported(t)
+
+
+def encoder(t: Any) -> Encoder:
+    """The encoder of type ``t`` (compiled once); raises :class:`Unsupported`."""
+    found = _ENCODERS.get(t)
+    if found is not None:
+        return found
+    with _LOCK:
+        return _ENCODERS.get(t) or _compile_encoder(t)
+
+
+def _compile_encoder(t: Any) -> Encoder:
+    key = ("encode", t)
+    if key in _UNSUPPORTED or key in _building:
+        raise Unsupported(t)
+    _building.add(key)
+    ns = _Namespace()
+    try:
+        if _is_record(t):
+            _, fields = record_fields(t)
+            items = [  # in key order: sorting the keys for the text is then cheap
+                f"        {f.name!r}: {_encode_expr(ft, f'o.{f.name}', ns)},"
+                for f, ft in sorted(fields, key=lambda field: field[0].name)
+                if not f.metadata.get(TRANSIENT)
+            ]
+            lines = ["def encode(o):", "    return {", *items, "    }"]
+        else:
+            lines = ["def encode(v):", f"    return {_encode_expr(t, 'v', ns)}"]
+        made = ns.compile(lines, "encode", t)
+    except Unsupported:
+        _UNSUPPORTED.add(key)
+        raise
+    finally:
+        _building.discard(key)
+    _ENCODERS[t] = made
+    return made
+
+
+# -------------------------------------------------------------------- entry
+
+
+def supports(cls: type) -> bool:
+    """Whether records of ``cls`` have a fast encoder and a trusted decoder."""
+    try:
+        encoder(cls)
+        decoder(cls)
+    except Unsupported:
+        return False
+    return True
+
+
+def encode(obj: Any) -> Any:
+    """``obj`` as the default converter unstructures it.
+
+    Raises :class:`Unsupported` for a class the codec cannot compile and any
+    error of an unexpected value (a naive datetime): the caller then uses cattrs.
+    """
+    cls = obj.__class__
+    return (_ENCODERS.get(cls) or encoder(cls))(obj)
+
+
+def decode_trusted(data: Any, cls: type[T]) -> T:
+    """``cls`` from payload data carecoord wrote; :class:`Declined` if anything is off."""
+    try:
+        return (_DECODERS.get(cls) or decoder(cls))(data)  # type: ignore[no-any-return]
+    except Exception:
+        raise Declined from None
