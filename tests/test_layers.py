@@ -62,6 +62,7 @@ RULES: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
             "metrics.py",
             "_metric_rules.py",
             "_metric_counting.py",
+            "_metric_facts.py",
             "display.py",
         ),
         (
@@ -70,9 +71,14 @@ RULES: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
             "carecoord.metrics",
             "carecoord._metric_rules",
             "carecoord._metric_counting",
+            "carecoord._metric_facts",
         ),
     ),
-    "serialization": (("serialization.py",), ("carecoord.model",)),
+    # the codec edge: the converter, the generated codec and the JSON text module
+    "serialization": (
+        ("serialization.py", "_json.py", "_fastcodec"),
+        ("carecoord.model", "carecoord._json", "carecoord._fastcodec"),
+    ),
     "retry": (("retry.py",), ("carecoord.model",)),
     # use cases: the model, the pure rules, the ports and the unit of work; never an
     # adapter of its own choosing (the memory store default is built lazily, in a method)
@@ -103,6 +109,10 @@ RULES: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
             "carecoord.notify",
             "carecoord.fhir",
             "carecoord.serialization",
+            "carecoord._json",
+            "carecoord._fastcodec",
+            "carecoord._metric_facts",
+            "carecoord._metric_counting",
             "carecoord.progress",
             "carecoord.retry",
         ),

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import multiprocessing
 import threading
+import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -18,6 +19,7 @@ from zoneinfo import ZoneInfo
 import psycopg
 import pytest
 from psycopg import sql
+from psycopg.conninfo import make_conninfo
 from psycopg_pool import ConnectionPool
 
 from _pg import (
@@ -239,6 +241,90 @@ def test_payload_is_kept_as_text_and_as_jsonb(store: ThrowawayStore, dsn: str) -
     assert rows == [("n-1", "2", False), ("n-2", None, True)]
 
 
+def _count_try_jsonb_calls(dsn: str, schema: str) -> None:
+    """Make ``carecoord_try_jsonb`` count its calls in the sequence ``try_jsonb_calls``."""
+    with raw_connection(dsn) as conn:
+        conn.execute(
+            sql.SQL("CREATE SEQUENCE {}").format(sql.Identifier(schema, "try_jsonb_calls"))
+        )
+        conn.execute(
+            sql.SQL(
+                "CREATE OR REPLACE FUNCTION {fn}(payload text) RETURNS jsonb LANGUAGE plpgsql "
+                "AS $$ BEGIN PERFORM nextval({seq}); RETURN payload::jsonb; "
+                "EXCEPTION WHEN others THEN RETURN NULL; END $$"
+            ).format(
+                fn=sql.Identifier(schema, "carecoord_try_jsonb"),
+                seq=sql.Literal(f"{schema}.try_jsonb_calls"),
+            )
+        )
+
+
+def _try_jsonb_calls(dsn: str, schema: str) -> int:
+    with raw_connection(dsn) as conn:
+        found = conn.execute(
+            sql.SQL("SELECT CASE WHEN is_called THEN last_value ELSE 0 END FROM {}").format(
+                sql.Identifier(schema, "try_jsonb_calls")
+            )
+        ).fetchone()
+    assert found is not None
+    return int(found[0])
+
+
+def test_valid_payloads_are_written_without_a_subtransaction_per_record(
+    store: ThrowawayStore, dsn: str
+) -> None:
+    """``document`` is a plain cast; the exception-catching function runs only for a batch
+    holding a payload jsonb refuses (and then stores NULL for that one alone)."""
+    _count_try_jsonb_calls(dsn, store.schema)
+    store.write([write(f"t-{n:03d}") for n in range(200)])
+    store.write([write(f"t-{n:03d}", 1) for n in range(0, 200, 2)])
+    assert _try_jsonb_calls(dsn, store.schema) == 0
+    odd = [
+        RecordWrite(kind="Note", id="bad", expected_version=0, payload="not json"),
+        RecordWrite(kind="Note", id="good", expected_version=0, payload='{"v": 1}'),
+        RecordWrite(kind="Note", id="nul", expected_version=0, payload='{"t":"\\u0000"}'),
+    ]
+    store.write(odd)
+    assert _try_jsonb_calls(dsn, store.schema) == 3  # the careful second attempt
+    assert [r.payload for r in store.read_all("Note")] == [w.payload for w in odd]
+    with raw_connection(dsn) as conn:
+        rows = conn.execute(
+            sql.SQL("SELECT id, document FROM {} WHERE kind = 'Note' ORDER BY id").format(
+                sql.Identifier(store.schema, "records")
+            )
+        ).fetchall()
+    assert rows == [("bad", None), ("good", {"v": 1}), ("nul", None)]
+    store.write([RecordWrite(kind="Note", id="bad", expected_version=1, payload="[1]")])
+    with raw_connection(dsn) as conn:
+        document = conn.execute(
+            sql.SQL("SELECT document FROM {} WHERE kind = 'Note' AND id = 'bad'").format(
+                sql.Identifier(store.schema, "records")
+            )
+        ).fetchone()
+    assert document == ([1],)
+
+
+def test_a_batch_is_checked_before_its_index_rows_are_written(store: ThrowawayStore) -> None:
+    """A stale update of a record that does not exist is a conflict (not a broken reference)."""
+    row = IndexRow(
+        category="intervention",
+        item_id="i",
+        patient_id=None,
+        owner_id="o",
+        status="ready",
+        is_open=True,
+    )
+    store.write([write("b")])
+    with pytest.raises(ConflictError) as info:
+        store.write([write("a", index=(row,)), write("b", 1), write("z", 4, index=(row,))])
+    assert (info.value.kind, info.value.record_id, info.value.expected) == ("Thing", "z", 4)
+    with pytest.raises(ConflictError) as info:
+        store.write([write("a"), write("b"), write("c", 2)])  # the first refused, in order
+    assert (info.value.record_id, info.value.expected) == ("b", 0)
+    assert [r.id for r in store.read_all("Thing")] == ["b"]
+    assert not store.query(WorkQuery(category="intervention", open_only=False))
+
+
 def test_ids_sort_by_code_point_whatever_the_collation(store: ThrowawayStore) -> None:
     ids = ["b", "B", "a-2", "a_1", "a1", "é", "Z", "a 3", "ä"]
     store.write([write(i) for i in ids])
@@ -324,6 +410,31 @@ def test_an_unreachable_server_is_a_storage_error() -> None:
         assert pool_info.value.__cause__ is not None
     finally:
         pooled.close()
+
+
+def test_a_pooled_connection_the_server_closed_is_replaced_on_checkout(dsn: str) -> None:
+    """Checkout skips the round trip for a quiet connection, not for one the server closed."""
+    name = f"cc-{new_schema_name()[-12:]}"
+    made = ThrowawayStore(make_conninfo(dsn, application_name=name), min_size=1, max_size=1)
+    try:
+        made.write([write("a")])
+        with raw_connection(dsn) as conn:
+            conn.execute(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                "WHERE application_name = %s",
+                (name,),
+            )
+            for _ in range(100):
+                left = conn.execute(
+                    "SELECT count(*) FROM pg_stat_activity WHERE application_name = %s", (name,)
+                ).fetchone()
+                if left == (0,):
+                    break
+                time.sleep(0.05)
+        got = made.read("Thing", "a")  # no StorageError: the pool opened a new connection
+        assert got is not None and got.version == 1
+    finally:
+        made.close()
 
 
 def test_a_driver_error_mid_batch_writes_nothing(store: ThrowawayStore) -> None:

@@ -7,14 +7,11 @@ parameter.
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import LiteralString
 
 from psycopg import sql
 
-from .port import WorkQuery
-
-__all__ = ["ROW_COLUMNS", "Statements", "query_statement"]
+__all__ = ["ROW_COLUMNS", "Statements"]
 
 ROW_COLUMNS: LiteralString = (
     "category, item_id, patient_id, owner_id, status, is_open, priority, due_at, changed_at, detail"
@@ -54,72 +51,44 @@ class Statements:
             "WHERE kind = %s AND patient_id = %s ORDER BY id"
         ).format(records)
         self.read_committed = sql.SQL("SET TRANSACTION ISOLATION LEVEL READ COMMITTED")
-        self.insert = sql.SQL(
-            "INSERT INTO {records} (kind, id, version, patient_id, payload, document) "
-            "VALUES (%s, %s, 1, %s, %s, {try_jsonb}(%s)) ON CONFLICT (kind, id) DO NOTHING"
-        ).format(records=records, try_jsonb=sql.Identifier(schema, "carecoord_try_jsonb"))
-        self.update = sql.SQL(
-            "UPDATE {records} SET version = version + 1, patient_id = %s, payload = %s, "
-            "document = {try_jsonb}(%s) WHERE kind = %s AND id = %s AND version = %s"
-        ).format(records=records, try_jsonb=sql.Identifier(schema, "carecoord_try_jsonb"))
-        self.delete_rows = sql.SQL("DELETE FROM {} WHERE kind = %s AND record_id = %s").format(
-            work_index
-        )
-        self.insert_row = sql.SQL(
-            "INSERT INTO {} (kind, record_id, record_version, {}) "
-            "VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)"
-        ).format(work_index, sql.SQL(ROW_COLUMNS))
-        # Index rows carry their record's version (schema 2): no join with the records.
-        self.select_rows = sql.SQL(
-            "SELECT w.kind, w.record_id, w.record_version, w.category, w.item_id, "
-            "w.patient_id, w.owner_id, w.status, w.is_open, w.priority, w.due_at, "
-            "w.changed_at, w.detail FROM {} AS w"
+        # Writes are set-based: one statement per table and batch (arrays of the
+        # batch's values, in (kind, id) order), so a batch costs a few round trips
+        # however many records and rows it holds. ``document`` is the payload cast
+        # to jsonb; a batch holding a payload jsonb refuses is written again with
+        # ``carecoord_try_jsonb`` (``careful``), which stores NULL for it.
+        try_jsonb = sql.Identifier(schema, "carecoord_try_jsonb")
+        self.insert = {
+            careful: sql.SQL(
+                "INSERT INTO {records} (kind, id, version, patient_id, payload, document) "
+                "SELECT u.kind, u.id, 1, u.patient_id, u.payload, {document} "
+                "FROM unnest(%s::text[], %s::text[], %s::text[], %s::text[]) "
+                "AS u(kind, id, patient_id, payload) "
+                "ON CONFLICT (kind, id) DO NOTHING RETURNING kind, id"
+            ).format(records=records, document=_document(try_jsonb, "u.payload", careful))
+            for careful in (False, True)
+        }
+        self.update = {
+            careful: sql.SQL(
+                "UPDATE {records} SET version = version + 1, patient_id = %(patient_id)s, "
+                "payload = %(payload)s::text, document = {document} "
+                "WHERE kind = %(kind)s AND id = %(id)s AND version = %(expected)s RETURNING 1"
+            ).format(records=records, document=_document(try_jsonb, "%(payload)s::text", careful))
+            for careful in (False, True)
+        }
+        self.delete_rows = sql.SQL(
+            "DELETE FROM {} AS w USING unnest(%s::text[], %s::text[]) AS u(kind, id) "
+            "WHERE w.kind = u.kind AND w.record_id = u.id"
         ).format(work_index)
+        self.insert_rows = sql.SQL(
+            "INSERT INTO {} (kind, record_id, record_version, {}) "
+            "SELECT * FROM unnest(%s::text[], %s::text[], %s::bigint[], %s::text[], "
+            "%s::text[], %s::text[], %s::text[], %s::text[], %s::boolean[], %s::bigint[], "
+            "%s::timestamptz[], %s::timestamptz[], %s::text[])"
+        ).format(work_index, sql.SQL(ROW_COLUMNS))
 
 
-def query_statement(
-    statements: Statements, query: WorkQuery
-) -> tuple[sql.Composed, list[object]] | None:
-    """The statement and parameters ``PostgresStore.query`` runs (None: no row can match).
-
-    Every filter is an equality, ``= ANY`` or range on an indexed column of
-    ``work_index``, so the planner can use ``work_by_owner``,
-    ``work_by_patient`` or ``work_by_due`` (``tests/test_query_plans.py``
-    checks the plans).
-    """
-    where: list[sql.Composable] = [sql.SQL("w.category = %s")]
-    params: list[object] = [query.category]
-    if query.open_only:
-        where.append(sql.SQL("w.is_open"))
-    for column, values in (
-        ("owner_id", query.owner_ids),
-        ("patient_id", query.patient_ids),
-        ("status", query.statuses),
-    ):
-        if values is not None:
-            if not values:
-                return None
-            where.append(sql.SQL("w.{} = ANY(%s)").format(sql.Identifier(column)))
-            params.append(list(values))
-    bounds: tuple[tuple[LiteralString, datetime | None], ...] = (
-        ("w.due_at < %s", query.due_before),
-        ("w.due_at >= %s", query.due_from),
-        ("w.changed_at < %s", query.changed_before),
-    )
-    for clause, moment in bounds:
-        if moment is not None:
-            where.append(sql.SQL(clause))
-            params.append(moment)
-    parts: list[sql.Composable] = [
-        statements.select_rows,
-        sql.SQL(" WHERE "),
-        sql.SQL(" AND ").join(where),
-        sql.SQL(
-            " ORDER BY w.priority DESC, w.due_at IS NULL, w.due_at, "
-            "COALESCE(w.patient_id, ''), w.item_id"
-        ),
-    ]
-    if query.limit is not None:
-        parts.append(sql.SQL(" LIMIT %s"))
-        params.append(query.limit)
-    return sql.Composed(parts), params
+def _document(try_jsonb: sql.Identifier, value: LiteralString, careful: bool) -> sql.Composed:
+    """The ``document`` of a payload: a plain cast, or the function that returns NULL."""
+    if careful:
+        return sql.SQL("{}({})").format(try_jsonb, sql.SQL(value))
+    return sql.Composed([sql.SQL(value), sql.SQL("::jsonb")])

@@ -12,19 +12,24 @@ and psycopg-pool); without it, importing this module raises
 * Each store lives in its own PostgreSQL schema (``schema=``, default
   ``carecoord``), so deployments and test runs can share a server.
 * Records keep the exact payload text written (``payload``) plus a ``jsonb``
-  copy (``document``) for ad-hoc SQL; worklist rows live in indexed columns
-  with ``timestamptz`` times. Ids compare and sort with the ``"C"`` collation
-  (code point order), like every other store.
+  copy (``document``, NULL when the text is not valid jsonb) for ad-hoc SQL;
+  worklist rows live in indexed columns with ``timestamptz`` times. Ids compare
+  and sort with the ``"C"`` collation (code point order), like every other store.
+* Worklist queries read covering indexes in result order (schema 3): no sort
+  of all the matches, no parallel workers, no join with the records
+  (``_pg_query.py`` has the plans).
 * Optimistic concurrency holds across processes and machines: an update is
   ``UPDATE ... WHERE kind = ? AND id = ? AND version = ?`` and a create is
   ``INSERT ... ON CONFLICT DO NOTHING``; a write that touches no row raises
   :class:`~carecoord.ConflictError` and the whole batch is rolled back.
+* A batch is a few set-based statements in one pipeline, two round trips
+  whatever its size (``_pg_write.py``).
 * Writes run at ``READ COMMITTED``, which is enough: every check happens on the
   locked row inside the writing statement, and each read is one statement (one
-  snapshot). Records of a batch are written in (kind, id) order, so writers do
-  not deadlock each other; a serialization failure or deadlock (possible if the
-  server forces a stricter level) is retried ``retries`` times, then surfaces
-  as :class:`~carecoord.ConflictError`.
+  snapshot). A batch's creates, then its updates, are written in (kind, id)
+  order, so writers do not deadlock each other; a serialization failure or
+  deadlock (possible if the server forces a stricter level) is retried
+  ``retries`` times, then surfaces as :class:`~carecoord.ConflictError`.
 * Connections come from a :class:`psycopg_pool.ConnectionPool` the store opens
   (``conninfo``), from the host's own pool (``pool=``), or from the host's
   connection factory (``connect=``, one connection per call).
@@ -37,15 +42,15 @@ and psycopg-pool); without it, importing this module raises
 from __future__ import annotations
 
 import re
+import select
 import threading
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from datetime import UTC, datetime
 from typing import Any, LiteralString
 
 from ..model import ConflictError, MissingExtraError, StorageError, ValidationError
 from ..retry import RetryPolicy
-from .port import IndexHit, IndexRow, RecordWrite, StoredRecord, WorkQuery
+from .port import IndexHit, RecordWrite, StoredRecord, WorkQuery
 
 try:
     import psycopg
@@ -53,7 +58,9 @@ try:
     from psycopg import sql
     from psycopg_pool import ConnectionPool, PoolTimeout
 
-    from ._pg_sql import Statements, query_statement
+    from ._pg_query import QueryStatements, hits_from_rows
+    from ._pg_sql import Statements
+    from ._pg_write import write_batch
 except ImportError as exc:  # pragma: no cover - the extra is installed in the test env
     raise MissingExtraError("postgres", "psycopg") from exc
 
@@ -119,6 +126,35 @@ MIGRATIONS: tuple[tuple[int, tuple[LiteralString, ...]], ...] = (
             "WHERE r.kind = w.kind AND r.id = w.record_id AND r.version <> w.record_version",
         ),
     ),
+    (
+        # Worklist indexes in the order queries return rows (priority, due time,
+        # patient, item), holding every column a result needs: a query reads index
+        # entries only, in order, and stops at its LIMIT (see _pg_query.py). The new
+        # indexes are built before the old ones go, so reads go on while they build.
+        # No parallel plans on work_index: its queries are short index scans, where
+        # starting workers costs more than it saves.
+        3,
+        (
+            "CREATE INDEX work_by_owner_3 ON {schema}.work_index "
+            "(category, owner_id, is_open, priority DESC, due_at, (COALESCE(patient_id, '')), "
+            "item_id) INCLUDE (kind, record_id, record_version, patient_id, status, changed_at, "
+            "detail)",
+            "CREATE INDEX work_by_patient_3 ON {schema}.work_index "
+            "(category, patient_id, is_open, priority DESC, due_at, item_id) "
+            "INCLUDE (kind, record_id, record_version, owner_id, status, changed_at, detail)",
+            "CREATE INDEX work_by_due_3 ON {schema}.work_index "
+            "(category, is_open, priority DESC, due_at, (COALESCE(patient_id, '')), item_id) "
+            "INCLUDE (kind, record_id, record_version, patient_id, owner_id, status, "
+            "changed_at, detail)",
+            "DROP INDEX {schema}.work_by_owner",
+            "DROP INDEX {schema}.work_by_patient",
+            "DROP INDEX {schema}.work_by_due",
+            "ALTER INDEX {schema}.work_by_owner_3 RENAME TO work_by_owner",
+            "ALTER INDEX {schema}.work_by_patient_3 RENAME TO work_by_patient",
+            "ALTER INDEX {schema}.work_by_due_3 RENAME TO work_by_due",
+            "ALTER TABLE {schema}.work_index SET (parallel_workers = 0)",
+        ),
+    ),
 )
 """Forward migrations: (schema version, statements). Never edit a released entry."""
 
@@ -128,10 +164,8 @@ LATEST_SCHEMA = MIGRATIONS[-1][0]
 _SCHEMA_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,62}")
 _IN_TRANSACTION = psycopg.pq.TransactionStatus.INTRANS
 _RETRYABLE = (pg_errors.SerializationFailure, pg_errors.DeadlockDetected)
-
-
-def _utc(moment: datetime | None) -> datetime | None:
-    return None if moment is None else moment.astimezone(UTC)
+_DOCUMENT_ERRORS = (psycopg.DataError, pg_errors.ProgramLimitExceeded)
+"""What casting a payload to jsonb may raise (bad JSON, ``\\u0000``, too deep)."""
 
 
 class PostgresStore:
@@ -141,7 +175,9 @@ class PostgresStore:
 
     * ``conninfo``: a libpq connection string or URL; the store opens its own
       :class:`psycopg_pool.ConnectionPool` (``min_size`` to ``max_size``
-      connections, autocommit, checked on checkout) and closes it in
+      connections, autocommit, checked on checkout: a round trip when the
+      server has sent something since the connection's last use, as it does
+      when it closes connections) and closes it in
       :meth:`close`;
     * ``pool``: the host's own ``ConnectionPool`` (left open by :meth:`close`);
     * ``connect``: a callable returning a new :class:`psycopg.Connection`; the
@@ -204,7 +240,7 @@ class PostgresStore:
                     min_size=min_size,
                     max_size=max_size,
                     kwargs={"autocommit": True},
-                    check=ConnectionPool.check_connection,
+                    check=_check_connection,
                     timeout=self._timeout,
                     name=f"carecoord-{schema}",
                     open=True,
@@ -215,6 +251,7 @@ class PostgresStore:
                 ) from exc
         self._pool = pool
         self._sql = Statements(schema)
+        self._queries = QueryStatements(self._sql.work_index)
 
     # ------------------------------------------------------------ connections
     @property
@@ -332,33 +369,16 @@ class PostgresStore:
         ]
 
     def query(self, query: WorkQuery) -> Sequence[IndexHit]:
-        """Index rows matching ``query``, ordered by the indexed columns in one statement."""
-        statement = query_statement(self._sql, query)
+        """Index rows matching ``query``, in order, read from the worklist indexes alone."""
+        statement = self._queries.statement(query)
         if statement is None:
+            if self._closed:
+                raise StorageError("the store is closed")
             return []
-        composed, params = statement
+        text, params = statement
         with self._guard("run a worklist query") as conn:
-            rows = conn.execute(composed, params).fetchall()
-        return [
-            IndexHit(
-                kind=r[0],
-                record_id=r[1],
-                version=int(r[2]),
-                row=IndexRow(
-                    category=r[3],
-                    item_id=r[4],
-                    patient_id=r[5],
-                    owner_id=r[6],
-                    status=r[7],
-                    is_open=bool(r[8]),
-                    priority=int(r[9]),
-                    due_at=_utc(r[10]),
-                    changed_at=_utc(r[11]),
-                    detail=r[12],
-                ),
-            )
-            for r in rows
-        ]
+            rows = conn.cursor(binary=True).execute(text, params).fetchall()
+        return hits_from_rows(query.category, rows)
 
     # ----------------------------------------------------------------- writes
     def write(self, batch: Sequence[RecordWrite]) -> None:
@@ -372,11 +392,11 @@ class PostgresStore:
                 raise StorageError("the store is closed")
             return
 
-        def attempt() -> None:
+        def attempt(careful: bool) -> None:
             progress: list[str] = []
             try:
                 with self._guard("write a unit of work") as conn:
-                    self._write_batch(conn, ordered, progress)
+                    write_batch(conn, self._sql, ordered, progress, careful=careful)
             except StorageError as exc:
                 cause = exc.__cause__
                 if (
@@ -391,8 +411,19 @@ class PostgresStore:
                     ) from cause
                 raise
 
+        def attempts() -> None:
+            try:
+                attempt(careful=False)
+            except StorageError as exc:
+                # A payload jsonb refuses (or another data error): write the batch
+                # again, storing a NULL document for such payloads. A real error
+                # (text with NUL, say) is raised by the second attempt.
+                if not isinstance(exc.__cause__, _DOCUMENT_ERRORS):
+                    raise
+                attempt(careful=True)
+
         try:
-            self._retry.call(attempt, retry_if=_aborted)
+            self._retry.call(attempts, retry_if=_aborted)
         except StorageError as exc:
             if not _aborted(exc):
                 raise
@@ -400,51 +431,6 @@ class PostgresStore:
             # caller may retry on fresh data (a create alone is named otherwise).
             first = next((w for w in ordered if w.expected_version), ordered[0])
             raise ConflictError(first.kind, first.id, first.expected_version) from exc.__cause__
-
-    def _write_batch(
-        self, conn: Connection, batch: Sequence[RecordWrite], progress: list[str]
-    ) -> None:
-        with conn.transaction():
-            conn.execute(self._sql.read_committed)
-            with conn.cursor() as cursor:
-                for w in batch:
-                    if w.expected_version == 0:
-                        cursor.execute(
-                            self._sql.insert, (w.kind, w.id, w.patient_id, w.payload, w.payload)
-                        )
-                        if cursor.rowcount != 1:
-                            raise ConflictError(w.kind, w.id, 0)
-                    else:
-                        cursor.execute(
-                            self._sql.update,
-                            (w.patient_id, w.payload, w.payload, w.kind, w.id, w.expected_version),
-                        )
-                        if cursor.rowcount != 1:
-                            raise ConflictError(w.kind, w.id, w.expected_version)
-                        cursor.execute(self._sql.delete_rows, (w.kind, w.id))
-                    if w.index:
-                        cursor.executemany(
-                            self._sql.insert_row,
-                            [
-                                (
-                                    w.kind,
-                                    w.id,
-                                    w.expected_version + 1,
-                                    row.category,
-                                    row.item_id,
-                                    row.patient_id,
-                                    row.owner_id,
-                                    row.status,
-                                    row.is_open,
-                                    row.priority,
-                                    row.due_at,
-                                    row.changed_at,
-                                    row.detail,
-                                )
-                                for row in w.index
-                            ],
-                        )
-            progress.append("committing")  # leaving the block commits
 
     # ------------------------------------------------------------------ close
     def close(self) -> None:
@@ -458,6 +444,25 @@ class PostgresStore:
 
     def __repr__(self) -> str:
         return f"PostgresStore(schema={self._schema!r}, latest_schema={LATEST_SCHEMA})"
+
+
+def _check_connection(conn: Connection) -> None:
+    """The own pool's check on checkout, a round trip only when the connection looks idle-broken.
+
+    An idle connection has nothing to read; a server that closed it (restart,
+    ``pg_terminate_backend``, idle timeout) sent an error or end-of-file first.
+    So a connection with nothing to read is handed out as is, and one with
+    something pending gets psycopg's full check (which raises if it is dead:
+    the pool then opens another). Without ``poll`` (Windows) every checkout
+    gets the full check.
+    """
+    poll = getattr(select, "poll", None)
+    if poll is not None and not conn.closed:
+        poller = poll()
+        poller.register(conn.fileno(), select.POLLIN)
+        if not poller.poll(0):
+            return
+    ConnectionPool.check_connection(conn)
 
 
 def _aborted(exc: BaseException) -> bool:
