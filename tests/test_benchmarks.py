@@ -129,8 +129,10 @@ def test_store_and_raw_databases_hold_the_same_rows(
     plans = [r for chunk in chunks for r in chunk if isinstance(r, CarePlan)]
     interventions = sum(len(p.interventions) for p in plans)
     assert (load["patients"], load["plans"], load["interventions"]) == (50, 50, interventions)
-    # one review row per plan, one per goal (2 each) and one per intervention
-    assert load["index_rows"] == interventions + 50 + 100
+    active = sum(p.status is CarePlanStatus.ACTIVE for p in plans)
+    # one review row per plan, one per goal (2 each) and one per intervention; metric
+    # facts: one row per patient and per plan, one more per plan that became active
+    assert load["index_rows"] == interventions + 50 + 100 + 50 + 50 + active
     expected = {"records": 100, "index_rows": load["index_rows"]}
     assert load["row_counts"] == {"store": expected, "raw": expected, "raw_batched": expected}
     assert load["batches"] == 100 // 7 + 1  # one chunk of 100 records, in batches of 7

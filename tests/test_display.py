@@ -52,7 +52,7 @@ def patient() -> Patient:
         name=HumanName(family=f"{SECRET}family", given=(f"{SECRET}given",)),
         birth_date=date(1946, 6, 15),
         time_zone="America/Chicago",
-        identifiers=(Identifier(system="mrn", value=f"{SECRET}mrn"),),
+        identifiers=(Identifier(system="urn:oid:1.2.3", value=f"{SECRET}mrn"),),
         telecom=(ContactPoint(ContactChannel.SMS, f"{SECRET}phone"),),
         enrolled_at=T0,
     )

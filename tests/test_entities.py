@@ -327,7 +327,7 @@ def test_valid_constructions() -> None:
     ("build", "field"),
     [
         (lambda v: HumanName(family=v), "family"),
-        (lambda v: Identifier(system="mrn", value=v), "value"),
+        (lambda v: Identifier(system="urn:oid:1.2.3", value=v), "value"),
         (lambda v: ContactPoint(channel=ContactChannel.SMS, value=v), "value"),
         (lambda v: Goal(id=GoalId("g"), description=v), "description"),
         (lambda v: intervention(description=v), "description"),

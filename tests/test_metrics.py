@@ -630,3 +630,12 @@ def test_an_unknown_metric_kind_is_a_validation_error() -> None:
             unit="u",
             definition="d",
         )
+
+
+def test_satisfaction_does_not_depend_on_the_order_of_the_responses() -> None:
+    # 0.1 + 0.2 + 0.3 added left to right is 0.6000000000000001, right to left 0.6:
+    # the sum is exact (math.fsum), so the order the store returns them in does not matter.
+    responses = [_response(f"s{n}", n, at(10, n), 0, 10) for n in (1, 2, 3)]
+    forward = patient_satisfaction(responses, Q4)
+    assert forward == patient_satisfaction(list(reversed(responses)), Q4)
+    assert forward.numerator == 0.6

@@ -1,61 +1,54 @@
-"""The individual quality metric calculations behind :mod:`carecoord.metrics`.
+"""The quality metric calculations behind :mod:`carecoord.metrics`, over metric facts.
 
-One function per metric (each re-exported by :mod:`carecoord.metrics`), built
-on the shared counting rules of :mod:`carecoord._metric_counting`. Pure: imports
-only the model. :mod:`carecoord.metrics` imports this module at load time, so
-:class:`~carecoord.metrics.Metric` and :class:`~carecoord.metrics.MetricKind`
-are imported here only when a metric is built.
+One function per metric, each counting the facts of
+:mod:`carecoord._metric_facts` over a reporting period: the one
+implementation of each metric, whether the facts were taken from entities
+(the functions of :mod:`carecoord.metrics`) or read from the store's index
+rows (the service). What a record says whatever the period is settled in the
+facts; everything that depends on the period (is an instant in it, where a
+due date's day starts in the zone of ``period.start``, the ``as_of`` cutoff)
+is decided here, from the stored instants.
+
+Pure: imports only the model. :mod:`carecoord.metrics` imports this module
+at load time, so :class:`~carecoord.metrics.Metric` and
+:class:`~carecoord.metrics.MetricKind` are imported here only when a metric is
+built.
 """
 
 from __future__ import annotations
 
+import math
 import statistics
+from bisect import bisect_left
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 from ._metric_counting import (
-    _DAY,
     _TICK,
-    _cutoff,
-    _day_start,
-    _days,
-    _end,
-    _in,
-    _initial,
-    _live_plans,
-    _reached_at,
-    _status_at,
+    Instant,
+    _bounds,
+    _cutoff_us,
+    _day_start_us,
+    _days_us,
+    _step_value_at,
 )
-from .model import (
-    CarePlan,
-    CarePlanStatus,
-    CareTeam,
-    CareTeamRole,
-    CareTeamStatus,
-    CommunicationStatus,
-    Encounter,
-    GoalAchievementStatus,
-    GoalLifecycleStatus,
-    InteractionParty,
-    Note,
-    Patient,
-    PatientId,
-    Period,
-    Referral,
-    ReferralStatus,
-    Review,
-    SurveyResponse,
-    TaskStatus,
-    derive_achievement,
+from ._metric_facts import (
+    EncounterFact,
+    GoalFact,
+    ReferralFact,
+    ReviewFact,
+    SurveyFact,
+    TeamFact,
 )
-from .model._base import instant
+from .model import CareTeamRole, Period
 
 if TYPE_CHECKING:
     from .metrics import Metric
 
 __all__ = [
+    "READMISSION_WINDOW",
     "caseload_sizes",
     "days_to_active_plan",
     "days_to_first_contact",
@@ -68,20 +61,8 @@ __all__ = [
     "review_timeliness",
 ]
 
-_MET = frozenset({GoalAchievementStatus.ACHIEVED, GoalAchievementStatus.SUSTAINING})
-_NOT_PURSUED = frozenset(
-    {
-        GoalLifecycleStatus.PROPOSED,
-        GoalLifecycleStatus.CANCELLED,
-        GoalLifecycleStatus.REJECTED,
-        GoalLifecycleStatus.ENTERED_IN_ERROR,
-    }
-)
-_WITHDRAWN_TASK = frozenset(
-    {TaskStatus.CANCELLED, TaskStatus.REJECTED, TaskStatus.ENTERED_IN_ERROR}
-)
-_CONTACT_PARTIES = frozenset({InteractionParty.PATIENT, InteractionParty.FAMILY})
-_OPEN_TEAM = frozenset({CareTeamStatus.PROPOSED, CareTeamStatus.ACTIVE})
+READMISSION_WINDOW = timedelta(days=30)
+"""How long after a discharge an unplanned admission counts as a readmission."""
 
 
 # ------------------------------------------------------------------- helpers
@@ -122,32 +103,27 @@ def _median(name: str, values: Sequence[float], period: Period, definition: str)
 # ------------------------------------------------------------------- metrics
 
 
-def goal_attainment_rate(plans: Iterable[CarePlan], period: Period) -> Metric:
+def goal_attainment_rate(goals: Iterable[GoalFact], period: Period) -> Metric:
     """Goals met by their due date, of the goals due in the period.
 
-    Denominator: goals whose due date (:attr:`~carecoord.Goal.due`) falls in
-    the period and that were being pursued at the end of that day (not
-    proposed, cancelled, rejected or entered in error, by their history).
-    Numerator: those whose targets were met (achieved or sustaining) by the
-    readings taken before the end of the due date.
+    Denominator: goals whose due date starts (in the zone of ``period.start``)
+    in the period and that were being pursued at the end of that day.
+    Numerator: those whose targets were met by the readings taken before the
+    end of the due date.
     """
-    _end(period)
+    start, end = _bounds(period)
     zone = period.start.tzinfo
+    starts: dict[int, Instant] = {}
     numerator = denominator = 0
-    for plan in _live_plans(plans):
-        for goal in plan.goals:
-            due = goal.due
-            if due is None or goal.lifecycle_status is GoalLifecycleStatus.ENTERED_IN_ERROR:
-                continue
-            if not _in(_day_start(due, zone), period):
-                continue
-            deadline = _day_start(due + _DAY, zone)
-            if _status_at(goal.lifecycle_status, goal.history, deadline - _TICK) in _NOT_PURSUED:
-                continue
-            denominator += 1
-            readings = [r for r in goal.readings if instant(r.at) < instant(deadline)]
-            if derive_achievement(goal.targets, readings, due) in _MET:
-                numerator += 1
+    for due, pursued, steps, flips in goals:
+        if not start <= _day_start_us(due, zone, starts) < end:
+            continue
+        deadline = _day_start_us(due + 1, zone, starts)
+        if not _step_value_at(pursued, steps, deadline - 1):
+            continue
+        denominator += 1
+        if bisect_left(flips, deadline) % 2:  # flipped to "met" by the readings before it
+            numerator += 1
     return _rate(
         "goal_attainment_rate",
         numerator,
@@ -160,33 +136,27 @@ def goal_attainment_rate(plans: Iterable[CarePlan], period: Period) -> Metric:
 
 
 def review_timeliness(
-    reviews: Iterable[Review],
+    reviews: Iterable[ReviewFact],
     period: Period,
     *,
-    plans: Iterable[CarePlan] = (),
+    outstanding: Iterable[Instant] = (),
     as_of: datetime | None = None,
 ) -> Metric:
     """Reviews done on time, of the reviews that fell due in the period.
 
-    Denominator: recorded reviews whose ``due_at`` is in the period, plus
-    active or on-hold plans whose ``next_review_at`` is in the period and
-    before ``as_of`` (due and not yet reviewed). Numerator: recorded reviews
-    due in the period and done by their due time.
+    Denominator: recorded reviews due in the period, plus reviews of active or
+    on-hold plans (``outstanding``: when due) due in the period and before
+    ``as_of``. Numerator: recorded reviews due in the period and done by then.
     """
-    cutoff = _cutoff(period, as_of)
+    cutoff = _cutoff_us(period, as_of)
+    start, end = _bounds(period)
     numerator = denominator = 0
-    for review in reviews:
-        if not _in(review.due_at, period):
-            continue
-        denominator += 1
-        if review.on_time:
-            numerator += 1
-    for plan in plans:
-        due = plan.next_review_at
-        if plan.status not in (CarePlanStatus.ACTIVE, CarePlanStatus.ON_HOLD):
-            continue
-        if _in(due, period) and due is not None and instant(due) < cutoff:
+    for due, on_time in reviews:
+        if start <= due < end:
             denominator += 1
+            if on_time:
+                numerator += 1
+    denominator += sum(1 for due in outstanding if start <= due < end and due < cutoff)
     return _rate(
         "review_timeliness",
         numerator,
@@ -198,37 +168,15 @@ def review_timeliness(
     )
 
 
-def _sent_at(referral: Referral) -> datetime | None:
-    if _initial(referral.status, referral.history) is not ReferralStatus.DRAFT:
-        return referral.created_at
-    times = [s.at for s in referral.history if s.to_status is ReferralStatus.SENT]
-    return min(times, key=instant) if times else None
-
-
-def _closed_at(referral: Referral) -> datetime | None:
-    times = [s.at for s in referral.history if s.to_status is ReferralStatus.RESULT_RECEIVED]
-    return min(times, key=instant) if times else None
-
-
-def _live_referrals(referrals: Iterable[Referral]) -> list[Referral]:
-    return [r for r in referrals if r.status is not ReferralStatus.ENTERED_IN_ERROR]
-
-
-def referral_loop_closure_rate(referrals: Iterable[Referral], period: Period) -> Metric:
-    """Referrals sent in the period whose result came back before the period ended.
-
-    Denominator: referrals first sent in the period. Numerator: those whose
-    result was received (the loop closed) before ``period.end``.
-    """
-    end = instant(_end(period))
+def referral_loop_closure_rate(referrals: Iterable[ReferralFact], period: Period) -> Metric:
+    """Referrals sent in the period whose result came back before the period ended."""
+    start, end = _bounds(period)
     numerator = denominator = 0
-    for referral in _live_referrals(referrals):
-        if not _in(_sent_at(referral), period):
-            continue
-        denominator += 1
-        closed = _closed_at(referral)
-        if closed is not None and instant(closed) < end:
-            numerator += 1
+    for sent, closed in referrals:
+        if start <= sent < end:
+            denominator += 1
+            if closed is not None and closed < end:
+                numerator += 1
     return _rate(
         "referral_loop_closure_rate",
         numerator,
@@ -240,15 +188,14 @@ def referral_loop_closure_rate(referrals: Iterable[Referral], period: Period) ->
     )
 
 
-def referral_days_to_close(referrals: Iterable[Referral], period: Period) -> Metric:
+def referral_days_to_close(referrals: Iterable[ReferralFact], period: Period) -> Metric:
     """Median days from sending a referral to its result, over loops closed in the period."""
-    days = []
-    for referral in _live_referrals(referrals):
-        closed = _closed_at(referral)
-        sent = _sent_at(referral)
-        if sent is not None and _in(closed, period):
-            assert closed is not None
-            days.append(_days(sent, closed))
+    start, end = _bounds(period)
+    days = [
+        _days_us(sent, closed)
+        for sent, closed in referrals
+        if closed is not None and start <= closed < end
+    ]
     return _median(
         "referral_days_to_close",
         days,
@@ -259,28 +206,23 @@ def referral_days_to_close(referrals: Iterable[Referral], period: Period) -> Met
 
 
 def days_to_first_contact(
-    patients: Iterable[Patient], notes: Iterable[Note], period: Period
+    enrolments: Iterable[tuple[str, Instant]],
+    contacts: Iterable[tuple[str, Instant]],
+    period: Period,
 ) -> Metric:
     """Median days from enrolment to the first completed contact with the patient or family.
 
-    Over patients whose first contact at or after enrolment happened in the
-    period.
+    Over patients whose first contact at or after enrolment happened in the period.
     """
-    firsts: dict[PatientId, list[datetime]] = defaultdict(list)
-    for note in notes:
-        if note.status is CommunicationStatus.COMPLETED and note.party in _CONTACT_PARTIES:
-            firsts[note.patient_id].append(note.at)
+    start, end = _bounds(period)
+    seen: dict[str, list[Instant]] = defaultdict(list)
+    for patient, at in contacts:
+        seen[patient].append(at)
     days = []
-    for patient in patients:
-        enrolled = patient.enrolled_at
-        if enrolled is None:
-            continue
-        after = [t for t in firsts.get(patient.id, ()) if instant(t) >= instant(enrolled)]
-        if not after:
-            continue
-        first = min(after, key=instant)
-        if _in(first, period):
-            days.append(_days(enrolled, first))
+    for patient, enrolled in enrolments:
+        after = [t for t in seen.get(patient, ()) if t >= enrolled]
+        if after and start <= (first := min(after)) < end:
+            days.append(_days_us(enrolled, first))
     return _median(
         "days_to_first_contact",
         days,
@@ -290,32 +232,26 @@ def days_to_first_contact(
     )
 
 
-def _activated_at(plan: CarePlan) -> datetime | None:
-    return _reached_at(plan.status, plan.history, CarePlanStatus.ACTIVE, plan.created_at)
-
-
 def days_to_active_plan(
-    patients: Iterable[Patient], plans: Iterable[CarePlan], period: Period
+    enrolments: Iterable[tuple[str, Instant]],
+    activations: Iterable[tuple[str, Instant]],
+    period: Period,
 ) -> Metric:
     """Median days from enrolment to the patient's first active care plan.
 
     Over patients whose first plan activation happened in the period.
     """
-    first: dict[PatientId, datetime] = {}
-    for plan in _live_plans(plans):
-        at = _activated_at(plan)
-        if at is None:
-            continue
-        known = first.get(plan.patient_id)
-        if known is None or instant(at) < instant(known):
-            first[plan.patient_id] = at
+    start, end = _bounds(period)
+    first: dict[str, Instant] = {}
+    for patient, at in activations:
+        known = first.get(patient)
+        if known is None or at < known:
+            first[patient] = at
     days = []
-    for patient in patients:
-        enrolled = patient.enrolled_at
-        at = first.get(patient.id)
-        if enrolled is None or at is None or not _in(at, period):
-            continue
-        days.append(max(0.0, _days(enrolled, at)))
+    for patient, enrolled in enrolments:
+        active = first.get(patient)
+        if active is not None and start <= active < end:
+            days.append(max(0.0, _days_us(enrolled, active)))
     return _median(
         "days_to_active_plan",
         days,
@@ -326,29 +262,22 @@ def days_to_active_plan(
 
 
 def interventions_on_time(
-    plans: Iterable[CarePlan], period: Period, *, as_of: datetime | None = None
+    on_time: Iterable[Instant],
+    late: Iterable[Instant],
+    period: Period,
+    *,
+    as_of: datetime | None = None,
 ) -> Metric:
     """Interventions completed by their due time, of those due in the period.
 
-    Denominator: interventions whose due time is in the period and before
-    ``as_of``, not cancelled, rejected or entered in error by then.
-    Numerator: those completed at or before their due time.
+    ``on_time`` and ``late`` are due times of interventions not withdrawn by
+    then, done by then or not. Counted: those due in the period and before ``as_of``.
     """
-    cutoff = _cutoff(period, as_of)
-    numerator = denominator = 0
-    for plan in _live_plans(plans):
-        for item in plan.interventions:
-            due = item.due_at
-            if due is None or item.status is TaskStatus.ENTERED_IN_ERROR:
-                continue
-            if not _in(due, period) or instant(due) >= cutoff:
-                continue
-            if _status_at(item.status, item.history, due) in _WITHDRAWN_TASK:
-                continue
-            denominator += 1
-            done = _reached_at(item.status, item.history, TaskStatus.COMPLETED, item.created_at)
-            if done is not None and instant(done) <= instant(due):
-                numerator += 1
+    cutoff = _cutoff_us(period, as_of)
+    start, end = _bounds(period)
+    until = min(end, cutoff)
+    numerator = sum(1 for due in on_time if start <= due < until)
+    denominator = numerator + sum(1 for due in late if start <= due < until)
     return _rate(
         "interventions_on_time",
         numerator,
@@ -361,30 +290,30 @@ def interventions_on_time(
 
 
 def caseload_sizes(
-    teams: Iterable[CareTeam],
+    teams: Iterable[tuple[str, TeamFact]],
     period: Period,
     *,
     as_of: datetime | None = None,
-    roles: Iterable[CareTeamRole] = (CareTeamRole.CARE_COORDINATOR,),
+    roles: Iterable[CareTeamRole | str] = (CareTeamRole.CARE_COORDINATOR,),
 ) -> tuple[Metric, ...]:
     """Patients per coordinator at the end of the period (or at ``as_of``).
 
     A patient is on a staff member's caseload when the staff member holds a
     membership in one of ``roles`` covering that moment on a care team of the
-    patient that was proposed or active then. Returns the mean over
+    patient that was open (proposed or active) then. Returns the mean over
     coordinators (subject ``None``) followed by one count per coordinator.
     """
     from .metrics import Metric, MetricKind  # metrics imports this module
 
-    moment = _cutoff(period, as_of) - _TICK
-    wanted = frozenset(roles)
+    moment = _cutoff_us(period, as_of) - 1  # the last instant before the cutoff
+    wanted = frozenset(str(getattr(role, "value", role)) for role in roles)
     caseloads: dict[str, set[str]] = defaultdict(set)
-    for team in teams:
-        if _status_at(team.status, team.history, moment) not in _OPEN_TEAM:
+    for patient, (is_open, steps, members) in teams:
+        if not _step_value_at(is_open, steps, moment):
             continue
-        for member in team.members:
-            if member.role in wanted and member.active_at(moment):
-                caseloads[str(member.staff_id)].add(str(team.patient_id))
+        for staff, role, begins, ends in members:
+            if role in wanted and begins <= moment and (ends is None or moment < ends):
+                caseloads[staff].add(patient)
     total = sum(len(p) for p in caseloads.values())
     overall = Metric(
         name="caseload_size",
@@ -415,34 +344,34 @@ def caseload_sizes(
 
 
 def readmission_rate(
-    encounters: Iterable[Encounter], period: Period, *, window: timedelta = timedelta(days=30)
+    encounters: Iterable[tuple[str, str, EncounterFact]],
+    period: Period,
+    *,
+    window: timedelta = READMISSION_WINDOW,
 ) -> Metric:
     """Inpatient discharges in the period followed by an unplanned readmission within ``window``.
 
-    Denominator: inpatient encounters discharged in the period. Numerator:
-    those after which the same patient had another, unplanned inpatient
-    admission within ``window`` (30 days) of the discharge.
+    Denominator: inpatient stays discharged in the period. Numerator: those
+    after which the same patient had another, unplanned inpatient admission
+    within ``window`` (30 days) of the discharge.
     """
-    _end(period)
-    stays: dict[PatientId, list[Encounter]] = defaultdict(list)
-    for encounter in encounters:
-        if encounter.is_inpatient:
-            stays[encounter.patient_id].append(encounter)
+    start, end = _bounds(period)
+    reach = window // _TICK
+    stays: dict[str, list[tuple[str, EncounterFact]]] = defaultdict(list)
+    for patient, stay_id, stay in encounters:
+        stays[patient].append((stay_id, stay))
     numerator = denominator = 0
     for patient_stays in stays.values():
-        for stay in patient_stays:
-            out = stay.discharged_at
-            if out is None or not _in(out, period):
+        for stay_id, (_, out, _) in patient_stays:
+            if out is None or not start <= out < end:
                 continue
             denominator += 1
             if any(
-                other.id != stay.id
-                and not other.planned
-                and instant(out) <= instant(other.admitted_at) <= instant(out) + window
-                for other in patient_stays
+                other_id != stay_id and not planned and out <= admitted <= out + reach
+                for other_id, (admitted, _, planned) in patient_stays
             ):
                 numerator += 1
-    days = window / _DAY
+    days = window / timedelta(days=1)
     return _rate(
         "readmission_rate",
         numerator,
@@ -455,23 +384,29 @@ def readmission_rate(
 
 
 def patient_satisfaction(
-    responses: Iterable[SurveyResponse], period: Period, *, instrument: str | None = None
+    responses: Iterable[SurveyFact], period: Period, *, instrument: str | None = None
 ) -> Metric:
-    """Mean survey score in the period, as a fraction of each response's scale (0 to 1)."""
+    """Mean survey score in the period, as a fraction of each response's scale (0 to 1).
+
+    The sum is exact then rounded once (:func:`math.fsum`), so it does not
+    depend on the order of the responses.
+    """
     from .metrics import Metric, MetricKind  # metrics imports this module
 
+    start, end = _bounds(period)
     scores = [
-        r.normalised
-        for r in responses
-        if _in(r.at, period) and (instrument is None or r.instrument == instrument)
+        score
+        for at, score, code in responses
+        if start <= at < end and (instrument is None or code == instrument)
     ]
+    total = math.fsum(scores)
     return Metric(
         name="patient_satisfaction",
         kind=MetricKind.MEAN,
         period=period,
-        numerator=sum(scores) if scores else 0,
+        numerator=total if scores else 0,
         denominator=len(scores),
-        value=sum(scores) / len(scores) if scores else None,
+        value=total / len(scores) if scores else None,
         unit="fraction of scale (0-1)",
         definition="sum of survey scores scaled to 0-1 / survey responses in the period"
         + ("" if instrument is None else f" (instrument {instrument})"),

@@ -4,9 +4,14 @@ Pure: imports only the model (and the display helpers, which import only the
 model). Every function takes the entities and a reporting :class:`~carecoord.Period`
 ``[start, end)`` (``end`` is required) and returns a :class:`Metric` with an
 explicit numerator, denominator, value, unit and one-line definition.
-The calculations live in private modules: one function per metric in
-``_metric_rules`` (each re-exported here), and the counting rules below in
-``_metric_counting``.
+
+Each metric has one implementation, over *metric facts*: the few values of
+each record that the metrics need whatever the period (``_metric_facts``).
+The functions here take the facts from the entities and call the rule of
+``_metric_rules``; the service reads the same facts from the store's index
+rows (written with each record) and calls the same rules through
+:func:`metrics_from_facts`, so it never decodes a care plan. The counting
+helpers live in ``_metric_counting``.
 
 Metrics are computed from what the records say happened and when: status
 changes come from the ``history`` of :class:`~carecoord.Transition` s, not
@@ -28,29 +33,21 @@ Counting rules shared by all metrics:
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
-from datetime import datetime
+from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
 import attrs
 
+from . import _metric_rules as rules
 from ._metric_counting import _end
-from ._metric_rules import (
-    caseload_sizes,
-    days_to_active_plan,
-    days_to_first_contact,
-    goal_attainment_rate,
-    interventions_on_time,
-    patient_satisfaction,
-    readmission_rate,
-    referral_days_to_close,
-    referral_loop_closure_rate,
-    review_timeliness,
-)
+from ._metric_facts import MetricFacts
+from ._metric_rules import READMISSION_WINDOW
 from .display import html_table, records_to_dataframe
 from .model import (
     CarePlan,
     CareTeam,
+    CareTeamRole,
     Encounter,
     Note,
     NotFoundError,
@@ -65,7 +62,9 @@ from .model import (
 from .model._base import of_type, optional, text
 
 __all__ = [
+    "READMISSION_WINDOW",
     "Metric",
+    "MetricFacts",
     "MetricKind",
     "MetricReport",
     "caseload_sizes",
@@ -74,6 +73,7 @@ __all__ = [
     "days_to_first_contact",
     "goal_attainment_rate",
     "interventions_on_time",
+    "metrics_from_facts",
     "patient_satisfaction",
     "readmission_rate",
     "referral_days_to_close",
@@ -201,6 +201,157 @@ class MetricReport:
         return html_table(self.to_records(), Metric.COLUMNS, caption=caption)
 
 
+# ------------------------------------------------------- one metric, from entities
+
+
+def goal_attainment_rate(plans: Iterable[CarePlan], period: Period) -> Metric:
+    """Goals met by their due date, of the goals due in the period.
+
+    Denominator: goals whose due date (:attr:`~carecoord.Goal.due`) falls in
+    the period and that were being pursued at the end of that day (not
+    proposed, cancelled, rejected or entered in error, by their history).
+    Numerator: those whose targets were met (achieved or sustaining) by the
+    readings taken before the end of the due date.
+    """
+    return rules.goal_attainment_rate(MetricFacts.of(plans=plans).goals, period)
+
+
+def review_timeliness(
+    reviews: Iterable[Review],
+    period: Period,
+    *,
+    plans: Iterable[CarePlan] = (),
+    as_of: datetime | None = None,
+) -> Metric:
+    """Reviews done on time, of the reviews that fell due in the period.
+
+    Denominator: recorded reviews whose ``due_at`` is in the period, plus
+    active or on-hold plans whose ``next_review_at`` is in the period and
+    before ``as_of`` (due and not yet reviewed). Numerator: recorded reviews
+    due in the period and done by their due time.
+    """
+    facts = MetricFacts.of(reviews=reviews, plans=plans)
+    return rules.review_timeliness(
+        facts.reviews, period, outstanding=facts.plan_reviews, as_of=as_of
+    )
+
+
+def referral_loop_closure_rate(referrals: Iterable[Referral], period: Period) -> Metric:
+    """Referrals sent in the period whose result came back before the period ended.
+
+    Denominator: referrals first sent in the period. Numerator: those whose
+    result was received (the loop closed) before ``period.end``.
+    """
+    return rules.referral_loop_closure_rate(MetricFacts.of(referrals=referrals).referrals, period)
+
+
+def referral_days_to_close(referrals: Iterable[Referral], period: Period) -> Metric:
+    """Median days from sending a referral to its result, over loops closed in the period."""
+    return rules.referral_days_to_close(MetricFacts.of(referrals=referrals).referrals, period)
+
+
+def days_to_first_contact(
+    patients: Iterable[Patient], notes: Iterable[Note], period: Period
+) -> Metric:
+    """Median days from enrolment to the first completed contact with the patient or family.
+
+    Over patients whose first contact at or after enrolment happened in the
+    period.
+    """
+    facts = MetricFacts.of(patients=patients, notes=notes)
+    return rules.days_to_first_contact(facts.enrolments, facts.contacts, period)
+
+
+def days_to_active_plan(
+    patients: Iterable[Patient], plans: Iterable[CarePlan], period: Period
+) -> Metric:
+    """Median days from enrolment to the patient's first active care plan.
+
+    Over patients whose first plan activation happened in the period.
+    """
+    facts = MetricFacts.of(patients=patients, plans=plans)
+    return rules.days_to_active_plan(facts.enrolments, facts.activations, period)
+
+
+def interventions_on_time(
+    plans: Iterable[CarePlan], period: Period, *, as_of: datetime | None = None
+) -> Metric:
+    """Interventions completed by their due time, of those due in the period.
+
+    Denominator: interventions whose due time is in the period and before
+    ``as_of``, not cancelled, rejected or entered in error by then.
+    Numerator: those completed at or before their due time.
+    """
+    facts = MetricFacts.of(plans=plans)
+    return rules.interventions_on_time(facts.on_time, facts.late, period, as_of=as_of)
+
+
+def caseload_sizes(
+    teams: Iterable[CareTeam],
+    period: Period,
+    *,
+    as_of: datetime | None = None,
+    roles: Iterable[CareTeamRole] = (CareTeamRole.CARE_COORDINATOR,),
+) -> tuple[Metric, ...]:
+    """Patients per coordinator at the end of the period (or at ``as_of``).
+
+    A patient is on a staff member's caseload when the staff member holds a
+    membership in one of ``roles`` covering that moment on a care team of the
+    patient that was proposed or active then. Returns the mean over
+    coordinators (subject ``None``) followed by one count per coordinator.
+    """
+    facts = MetricFacts.of(teams=teams)
+    return rules.caseload_sizes(facts.teams, period, as_of=as_of, roles=roles)
+
+
+def readmission_rate(
+    encounters: Iterable[Encounter], period: Period, *, window: timedelta = READMISSION_WINDOW
+) -> Metric:
+    """Inpatient discharges in the period followed by an unplanned readmission within ``window``.
+
+    Denominator: inpatient encounters discharged in the period. Numerator:
+    those after which the same patient had another, unplanned inpatient
+    admission within ``window`` (30 days) of the discharge.
+    """
+    facts = MetricFacts.of(encounters=encounters)
+    return rules.readmission_rate(facts.encounters, period, window=window)
+
+
+def patient_satisfaction(
+    responses: Iterable[SurveyResponse], period: Period, *, instrument: str | None = None
+) -> Metric:
+    """Mean survey score in the period, as a fraction of each response's scale (0 to 1)."""
+    facts = MetricFacts.of(survey_responses=responses)
+    return rules.patient_satisfaction(facts.surveys, period, instrument=instrument)
+
+
+# ------------------------------------------------------------------ every metric
+
+
+def metrics_from_facts(
+    period: Period,
+    facts: MetricFacts,
+    *,
+    as_of: datetime | None = None,
+    coordinator: StaffId | None = None,
+) -> MetricReport:
+    """Every metric over ``period``, counted from ``facts`` (see :class:`MetricFacts`)."""
+    _end(period)
+    metrics = (
+        rules.goal_attainment_rate(facts.goals, period),
+        rules.review_timeliness(facts.reviews, period, outstanding=facts.plan_reviews, as_of=as_of),
+        rules.referral_loop_closure_rate(facts.referrals, period),
+        rules.referral_days_to_close(facts.referrals, period),
+        rules.days_to_first_contact(facts.enrolments, facts.contacts, period),
+        rules.days_to_active_plan(facts.enrolments, facts.activations, period),
+        rules.interventions_on_time(facts.on_time, facts.late, period, as_of=as_of),
+        *rules.caseload_sizes(facts.teams, period, as_of=as_of),
+        rules.readmission_rate(facts.encounters, period),
+        rules.patient_satisfaction(facts.surveys, period),
+    )
+    return MetricReport(period=period, metrics=metrics, coordinator=coordinator)
+
+
 def compute_metrics(
     period: Period,
     *,
@@ -217,19 +368,14 @@ def compute_metrics(
 ) -> MetricReport:
     """Every metric of this module over ``period``, as one :class:`MetricReport`."""
     _end(period)
-    plan_list = list(plans)
-    referral_list = list(referrals)
-    patient_list = list(patients)
-    metrics = (
-        goal_attainment_rate(plan_list, period),
-        review_timeliness(reviews, period, plans=plan_list, as_of=as_of),
-        referral_loop_closure_rate(referral_list, period),
-        referral_days_to_close(referral_list, period),
-        days_to_first_contact(patient_list, notes, period),
-        days_to_active_plan(patient_list, plan_list, period),
-        interventions_on_time(plan_list, period, as_of=as_of),
-        *caseload_sizes(teams, period, as_of=as_of),
-        readmission_rate(encounters, period),
-        patient_satisfaction(survey_responses, period),
+    facts = MetricFacts.of(
+        plans=plans,
+        referrals=referrals,
+        reviews=reviews,
+        patients=patients,
+        notes=notes,
+        teams=teams,
+        encounters=encounters,
+        survey_responses=survey_responses,
     )
-    return MetricReport(period=period, metrics=metrics, coordinator=coordinator)
+    return metrics_from_facts(period, facts, as_of=as_of, coordinator=coordinator)

@@ -1,34 +1,31 @@
-"""Quality metrics over a period (de-identified aggregates)."""
+"""Quality metrics over a period (de-identified aggregates), from indexed metric facts.
+
+Every record keeps its metric facts in index rows written with it (see
+:mod:`carecoord.storage.records`), so a period's metrics run a few index
+queries and count facts with the rules of :mod:`carecoord.metrics`: no care
+plan, nor any other patient record, is decoded.
+"""
 
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
 
 import attrs
 
 from ..access import Permission
-from ..metrics import MetricReport, compute_metrics
-from ..model import (
-    CarePlan,
-    CareTeam,
-    Encounter,
-    Note,
-    Patient,
-    Period,
-    Referral,
-    Review,
-    StaffId,
-    SurveyResponse,
-)
-from ..model._base import ensure_aware
+from ..metrics import READMISSION_WINDOW, MetricFacts, MetricReport, metrics_from_facts
+from ..model import Period, StaffId
+from ..model._base import ensure_aware, instant
 from ..model.audit import AuditAction
-from ._util import overlaps
+from ..storage.port import WorkQuery
+from ..storage.records import collect_metric_facts
+from ..storage.uow import UnitOfWork
 from .runner import Context, operation
 
 __all__ = ["metrics"]
 
-_KINDS = (CarePlan, Referral, Review, Note, Encounter, SurveyResponse)
+_SCOPE = 500
+"""Patients per query when counting one coordinator's patients (bounded ``IN`` lists)."""
 
 
 @operation(AuditAction.READ)
@@ -40,39 +37,50 @@ def metrics(
         Permission.VIEW_METRICS,
         entity=None if coordinator is None else f"StaffMember/{coordinator}",
     )
-    period = Period(start=ensure_aware(start, "start"), end=ensure_aware(end, "end"))
+    begins, ends = ensure_aware(start, "start"), ensure_aware(end, "end")
+    period = Period(start=begins, end=ends)
     uow = ctx.uow
-    teams = uow.all(CareTeam)
-    if coordinator is None:
-        patients = uow.all(Patient)
-        loaded: dict[type[Any], list[Any]] = {cls: uow.all(cls) for cls in _KINDS}
-    else:
-        ids = sorted(
-            {
-                str(t.patient_id)
-                for t in teams
-                if any(m.staff_id == coordinator and overlaps(m.period, period) for m in t.members)
-            }
+    scopes: list[tuple[str, ...] | None] = [None]
+    if coordinator is not None:
+        patients = _patients_of(uow, coordinator, period)
+        scopes = [patients[i : i + _SCOPE] for i in range(0, len(patients), _SCOPE)]
+    facts = MetricFacts()
+    for scope in scopes:
+        collect_metric_facts(
+            facts,
+            uow.query,
+            begins,
+            ends,
+            ctx.now,
+            window=READMISSION_WINDOW,
+            patient_ids=scope,
         )
-        teams = [t for t in teams if str(t.patient_id) in ids]
-        patients = [p for pid in ids if (p := uow.find(Patient, pid)) is not None]
-        loaded = {cls: [r for pid in ids for r in uow.all(cls, patient_id=pid)] for cls in _KINDS}
-    report = compute_metrics(
-        period,
-        plans=loaded[CarePlan],
-        referrals=loaded[Referral],
-        reviews=loaded[Review],
-        patients=patients,
-        notes=loaded[Note],
-        teams=teams,
-        encounters=loaded[Encounter],
-        survey_responses=loaded[SurveyResponse],
-        as_of=ctx.now,
-        coordinator=coordinator,
-    )
+    report = metrics_from_facts(period, facts, as_of=ctx.now, coordinator=coordinator)
     if coordinator is not None:
         kept = tuple(
             m for m in report.metrics if m.subject is None or m.subject == str(coordinator)
         )
         report = attrs.evolve(report, metrics=kept)
     return report
+
+
+def _patients_of(uow: UnitOfWork, coordinator: StaffId, period: Period) -> tuple[str, ...]:
+    """Patients on whose care teams ``coordinator`` held a membership (any role, any
+    team status) at some time in ``period``: membership rows start before the end
+    and do not end by the start."""
+    assert period.end is not None
+    found: set[str] = set()
+    hits = uow.query(
+        WorkQuery(
+            category="member",
+            owner_ids=(str(coordinator),),
+            open_only=False,
+            changed_before=instant(period.end),
+        )
+    )
+    begins = instant(period.start)
+    for hit in hits:
+        row = hit.row
+        if row.patient_id is not None and (row.due_at is None or begins < instant(row.due_at)):
+            found.add(row.patient_id)
+    return tuple(sorted(found))

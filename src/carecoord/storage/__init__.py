@@ -3,7 +3,8 @@
 ``MemoryStore`` is imported eagerly (it needs nothing); ``SQLiteStore`` and
 ``PostgresStore`` are imported on first use, so ``import carecoord`` never loads
 ``sqlite3`` or ``psycopg`` (``PostgresStore`` needs the ``postgres`` extra).
-:func:`copy_store` copies every record from one store to another.
+:func:`copy_store` copies every record from one store to another; :func:`reindex`
+derives every record's index rows again in place.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from .copy import CopyReport, copy_store
 from .memory import MemoryStore
 from .port import IndexHit, IndexRow, RecordWrite, Store, StoredRecord, WorkQuery
 from .records import RECORD_TYPES, index_rows
+from .reindex import reindex
 from .uow import UnitOfWork
 
 if TYPE_CHECKING:
@@ -36,6 +38,7 @@ __all__ = [
     "WorkQuery",
     "copy_store",
     "index_rows",
+    "reindex",
     "run_query",
 ]
 

@@ -1,7 +1,9 @@
 """Which model classes are stored as records, and the index rows each one yields.
 
-Pure: imports only the model. The index rows are what worklist queries run on,
-so "what is due for X" never loads every plan.
+Pure: imports only the model (and its metric facts). The index rows are what
+worklist queries run on, so "what is due for X" never loads every plan; the
+``metric-*`` rows keep each record's metric facts, so the quality metrics of
+a period never decode a plan either (:func:`collect_metric_facts`).
 """
 
 from __future__ import annotations
@@ -34,9 +36,17 @@ from ..model import (
 from ..model.access import EmergencyAccess
 from ..model.audit import AuditCheckpoint, AuditEntry, AuditHead
 from ..model.outbox import DeliveryStatus, Notification, TimedEventMarker
+from ._metric_rows import METRIC_CATEGORIES, collect_metric_facts, metric_rows
 from .port import IndexRow
 
-__all__ = ["RECORD_TYPES", "index_rows", "kind_of", "patient_id_of"]
+__all__ = [
+    "METRIC_CATEGORIES",
+    "RECORD_TYPES",
+    "collect_metric_facts",
+    "index_rows",
+    "kind_of",
+    "patient_id_of",
+]
 
 RECORD_TYPES: dict[str, type[Any]] = {
     cls.__name__: cls
@@ -116,14 +126,19 @@ def _day_end(day: date) -> datetime:
 
 
 def index_rows(record: object) -> tuple[IndexRow, ...]:
-    """The worklist index rows of ``record`` (empty for kinds without any).
+    """The index rows of ``record`` (empty for kinds without any).
 
-    Categories: ``review``, ``intervention`` and ``goal`` (care plans),
+    Worklist categories: ``review``, ``intervention`` and ``goal`` (care plans),
     ``referral``, ``barrier``, ``appointment``, ``contact`` (notes), ``member``
     (one per care-team membership, owner = the member), ``staff`` (owner = the
     supervisor), ``outbox``, ``audit``, ``emergency`` (owner = the grantee) and
-    ``emergency-review`` (owner = the reviewer, open until reviewed).
+    ``emergency-review`` (owner = the reviewer, open until reviewed). Metric
+    facts: the ``metric-*`` rows of :data:`METRIC_CATEGORIES`.
     """
+    return _worklist_rows(record) + metric_rows(record, patient_id_of(record))
+
+
+def _worklist_rows(record: object) -> tuple[IndexRow, ...]:
     match record:
         case CarePlan():
             return _plan_rows(record)

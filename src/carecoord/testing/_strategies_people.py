@@ -75,7 +75,22 @@ def contact_preferences(draw: st.DrawFn) -> ContactPreferences:
 
 @st.composite
 def identifiers(draw: st.DrawFn) -> Identifier:
-    return Identifier(system=draw(texts()), value=draw(texts()))
+    return Identifier(system=draw(identifier_systems()), value=draw(texts()))
+
+
+_SEGMENT = st.text(alphabet="abcdefghijklmnopqrstuvwxyz0123456789-", min_size=1, max_size=12)
+
+
+def identifier_systems() -> st.SearchStrategy[str]:
+    """Absolute URIs as ``Identifier.system`` takes them: ``urn:oid:``, ``urn:uuid:``, https."""
+    arcs = st.lists(st.integers(min_value=0, max_value=99_999).map(str), min_size=1, max_size=8)
+    return st.one_of(
+        st.tuples(st.sampled_from("012"), arcs).map(lambda t: f"urn:oid:{t[0]}." + ".".join(t[1])),
+        st.uuids().map(lambda u: f"urn:uuid:{u}"),
+        st.lists(_SEGMENT, min_size=1, max_size=4).map(
+            lambda parts: "https://" + parts[0] + ".example/" + "/".join(parts[1:])
+        ),
+    )
 
 
 @st.composite

@@ -1,0 +1,369 @@
+"""The metric-fact index rows: one per record with metric facts, and how to read them back.
+
+One ``metric-<kind>`` row per record that has metric facts
+(:mod:`carecoord._metric_facts`): ``item_id`` the record id, ``patient_id``
+set, never open, the facts as compact JSON in ``detail``. ``changed_at`` and
+``due_at`` bound the instants that make the row matter to a period, and
+:func:`collect_metric_facts` relies on them to read only the rows that can
+count. No row holds a name, free text or contact detail. Re-exported by
+:mod:`carecoord.storage.records`; pure: imports only the model and its facts.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Collection, Sequence
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+from .._json import dumps, loads
+from .._metric_facts import (
+    MetricFacts,
+    activation_fact,
+    contact_fact,
+    encounter_fact,
+    enrolment_fact,
+    plan_facts,
+    referral_fact,
+    review_fact,
+    survey_fact,
+    team_fact,
+)
+from ..model import (
+    CarePlan,
+    CareTeam,
+    Encounter,
+    Note,
+    Patient,
+    Referral,
+    Review,
+    StorageError,
+    SurveyResponse,
+)
+from ..model._base import instant
+from .port import IndexHit, IndexRow, WorkQuery, from_micros, to_micros
+
+__all__ = ["FACTS_FORMAT", "METRIC_CATEGORIES", "collect_metric_facts", "metric_rows"]
+
+METRIC_CATEGORIES = (
+    "metric-patient",
+    "metric-plan",
+    "metric-activation",
+    "metric-review",
+    "metric-referral",
+    "metric-contact",
+    "metric-team",
+    "metric-encounter",
+    "metric-survey",
+)
+"""The categories of metric-fact rows."""
+
+FACTS_FORMAT = "facts-1"
+"""The ``status`` of every metric-fact row: the layout of its facts. A reader meeting
+another one raises :class:`~carecoord.StorageError` asking for the index to be derived
+again, rather than misreading it."""
+
+_EPOCH_DAY = date(1970, 1, 1).toordinal()
+_LAST_US = to_micros(datetime.max.replace(tzinfo=UTC))
+"""A membership without an end lasts until the last representable instant."""
+_DAY_US = 86_400_000_000
+_CHUNK = 500
+"""Patients per query when asking for some patients' rows (bounded ``IN`` lists)."""
+_WIDE = 10_000
+"""Asking for more patients than this (of all patients) reads the rows of all of them."""
+_FIRST_LOOK_BACK = timedelta(days=7)
+"""How far before the period the search for earlier first contacts starts (then doubles)."""
+
+
+def _plain(value: Any) -> Any:
+    """Facts (tuples, named or not) as lists, for the JSON encoder."""
+    if isinstance(value, tuple):
+        return [_plain(v) for v in value]
+    return value
+
+
+_Facts = tuple[str, Any, int, int | None]
+"""(category, facts, changed_at, due_at) of one row, instants in microseconds."""
+
+
+def _plan_facts(plan: CarePlan) -> list[_Facts]:
+    found: list[_Facts] = []
+    facts = plan_facts(plan)
+    if facts is not None:
+        # a goal matters to periods around the UTC midnight of its due date
+        moments = [
+            *((goal.due - _EPOCH_DAY) * _DAY_US for goal in facts.goals),
+            *facts.on_time,
+            *facts.late,
+            *(() if facts.review_due is None else (facts.review_due,)),
+        ]
+        found.append(("metric-plan", facts, min(moments), max(moments)))
+    activated = activation_fact(plan)
+    if activated is not None:
+        found.append(("metric-activation", activated, activated, activated))
+    return found
+
+
+def _facts(record: object) -> list[_Facts]:
+    match record:
+        case CarePlan():
+            return _plan_facts(record)
+        case Patient():
+            enrolled = enrolment_fact(record)
+            return [] if enrolled is None else [("metric-patient", enrolled, enrolled, None)]
+        case Note():
+            at = contact_fact(record)
+            return [] if at is None else [("metric-contact", at, at, at)]
+        case Review():
+            review = review_fact(record)
+            return [] if review is None else [("metric-review", review, review.due, review.due)]
+        case Referral():
+            referral = referral_fact(record)
+            if referral is None:
+                return []
+            ends = (referral.sent, referral.sent if referral.closed is None else referral.closed)
+            return [("metric-referral", referral, min(ends), max(ends))]
+        case CareTeam():
+            team = team_fact(record)
+            starts = [start for _, _, start, _ in team.members]
+            stops = [_LAST_US if end is None else end for _, _, _, end in team.members]
+            return [("metric-team", team, min(starts), max(stops))]
+        case Encounter():
+            stay = encounter_fact(record)
+            if stay is None:
+                return []
+            out = stay.admitted if stay.discharged is None else stay.discharged
+            return [("metric-encounter", stay, stay.admitted, out)]
+        case SurveyResponse():
+            response = survey_fact(record)
+            return [("metric-survey", response, response.at, response.at)]
+        case _:
+            return []
+
+
+_PIECE = 1500
+"""Most characters of facts one row holds. PostgreSQL keeps ``detail`` in its covering
+worklist indexes, whose entries must stay under about 2.7 kB; longer facts (a plan with
+very many goals and interventions) are split over several rows, read back whole."""
+
+
+def metric_rows(record: Any, patient_id: str | None) -> tuple[IndexRow, ...]:
+    """The metric-fact rows of ``record`` (of ``patient_id``; empty for other kinds)."""
+    rows: list[IndexRow] = []
+    for category, facts, first, last in _facts(record):
+        text = dumps(_plain(facts))
+        pieces = _pieces(text)
+        for number, piece in enumerate(pieces):
+            # ``#`` and ``/`` never occur in ids: "id#k/n" names piece k of n.
+            item = str(record.id) if len(pieces) == 1 else f"{record.id}#{number}/{len(pieces)}"
+            rows.append(
+                IndexRow(
+                    category=category,
+                    item_id=item,
+                    patient_id=patient_id,
+                    owner_id=None,
+                    status=FACTS_FORMAT,
+                    is_open=False,
+                    changed_at=from_micros(first),
+                    due_at=None if last is None else from_micros(last),
+                    detail=piece,
+                )
+            )
+    return tuple(rows)
+
+
+def _pieces(text: str) -> list[str]:
+    """``text`` cut into pieces of at most :data:`_PIECE` bytes of UTF-8."""
+    size = _PIECE if text.isascii() else _PIECE // 4
+    return [text[i : i + size] for i in range(0, len(text), size)] or [text]
+
+
+def _whole(rows: list[IndexRow]) -> list[IndexRow]:
+    """``rows`` with the pieces of split facts joined back into one row each."""
+    if not any("#" in row.item_id for row in rows):
+        return rows
+    whole: list[IndexRow] = []
+    parts: dict[str, dict[int, IndexRow]] = {}
+    counts: dict[str, int] = {}
+    for row in rows:
+        base, mark, place = row.item_id.partition("#")
+        if not mark:
+            whole.append(row)
+            continue
+        number, _, total = place.partition("/")
+        try:
+            parts.setdefault(base, {})[int(number)] = row
+            counts[base] = int(total)
+        except ValueError:
+            raise StorageError(f"stored {row.category} facts cannot be read") from None
+    for base, found in parts.items():
+        if sorted(found) != list(range(counts[base])):
+            raise StorageError(f"stored {found[min(found)].category} facts are incomplete")
+        first = found[0]
+        text = "".join(found[k].detail or "" for k in range(counts[base]))
+        whole.append(
+            IndexRow(
+                category=first.category,
+                item_id=base,
+                patient_id=first.patient_id,
+                owner_id=None,
+                status=first.status,
+                is_open=False,
+                changed_at=first.changed_at,
+                due_at=first.due_at,
+                detail=text,
+            )
+        )
+    return whole
+
+
+Rows = list[IndexRow]
+Run = Callable[[WorkQuery], Sequence[IndexHit]]
+
+
+def _shifted(moment: datetime, by: timedelta) -> datetime | None:
+    """``moment + by`` in UTC, or ``None`` (no bound) past the representable range."""
+    try:
+        return instant(moment) + by
+    except OverflowError:
+        return None
+
+
+class _Reader:
+    """Runs the fact queries of one scope (all patients, or some) and decodes their rows."""
+
+    def __init__(self, run: Run, scope: tuple[str, ...] | None) -> None:
+        self._run = run
+        self._scope = scope
+
+    def rows(self, category: str, **bounds: Any) -> Rows:
+        """Rows of ``category`` in the scope within ``bounds`` (``WorkQuery`` filters)."""
+        query = WorkQuery(category=category, patient_ids=self._scope, open_only=False, **bounds)
+        return _whole([hit.row for hit in self._run(query)])
+
+    def rows_of(self, category: str, patients: Collection[str], **bounds: Any) -> Rows:
+        """Like :meth:`rows`, for ``patients`` (of the scope) only."""
+        if not patients:
+            return []
+        if self._scope is None and len(patients) > _WIDE:
+            return [r for r in self.rows(category, **bounds) if r.patient_id in patients]
+        ordered = sorted(patients)
+        found: Rows = []
+        for i in range(0, len(ordered), _CHUNK):
+            chunk = tuple(ordered[i : i + _CHUNK])
+            query = WorkQuery(category=category, patient_ids=chunk, open_only=False, **bounds)
+            found += _whole([hit.row for hit in self._run(query)])
+        return found
+
+
+def _values(category: str, rows: Rows) -> list[Any]:
+    """The facts of ``rows``, read as one JSON text (one parse, not one per row)."""
+    for row in rows:
+        if row.status != FACTS_FORMAT:
+            raise StorageError(
+                f"stored {category} facts are not in the layout this version reads: "
+                "derive the index rows again (carecoord.storage.reindex)"
+            )
+    try:
+        values = loads("[" + ",".join(row.detail or "" for row in rows) + "]")
+    except ValueError:  # a damaged row: say which kind of facts, never quote them
+        raise StorageError(f"stored {category} facts cannot be read") from None
+    if not isinstance(values, list) or len(values) != len(rows):
+        raise StorageError(f"stored {category} facts cannot be read")
+    return values
+
+
+def _patients(rows: Rows) -> list[str]:
+    return [row.patient_id or "" for row in rows]
+
+
+def collect_metric_facts(
+    facts: MetricFacts,
+    run: Run,
+    start: datetime,
+    end: datetime,
+    as_of: datetime,
+    *,
+    window: timedelta,
+    patient_ids: Sequence[str] | None = None,
+) -> None:
+    """Add to ``facts`` every fact the metrics of ``[start, end)`` count, read with ``run``.
+
+    ``run`` answers index queries (``UnitOfWork.query``); ``as_of`` is the
+    cutoff of work not yet due, ``window`` the readmission look-ahead,
+    ``patient_ids`` (when given) the patients to count. Each query may return
+    rows that do not count (the rules decide exactly), never miss one that does.
+    """
+    begins, ends = instant(start), instant(end)
+    cutoff = min(ends, instant(as_of))
+    day = timedelta(days=1)
+    read = _Reader(run, None if patient_ids is None else tuple(patient_ids))
+
+    # Any zone's midnight lies within a day of the UTC one, where a plan row puts a goal.
+    plans = read.rows(
+        "metric-plan", changed_before=_shifted(ends, day), due_from=_shifted(begins, -day)
+    )
+    for plan in _values("metric-plan", plans):
+        facts.add_plan(plan)
+    facts.reviews += _values(
+        "metric-review", read.rows("metric-review", due_from=begins, due_before=ends)
+    )
+    # sent or closed in the period
+    referrals = read.rows("metric-referral", changed_before=ends, due_from=begins)
+    facts.referrals += _values("metric-referral", referrals)
+    # a membership covering the last instant before the cutoff
+    teams = read.rows("metric-team", changed_before=cutoff, due_from=cutoff)
+    facts.teams += zip(_patients(teams), _values("metric-team", teams), strict=True)
+    # discharged in the period, or admitted within the window after such a discharge
+    stays = read.rows("metric-encounter", changed_before=_shifted(ends, window), due_from=begins)
+    facts.encounters += zip(
+        _patients(stays),
+        [r.item_id for r in stays],
+        _values("metric-encounter", stays),
+        strict=True,
+    )
+    surveys = read.rows("metric-survey", due_from=begins, due_before=ends)
+    facts.surveys += _values("metric-survey", surveys)
+    _add_firsts(facts, read, begins, ends)
+
+
+def _add_firsts(facts: MetricFacts, read: _Reader, begins: datetime, ends: datetime) -> None:
+    """The facts of the two metrics of firsts: a patient's first plan activation, and
+    first contact at or after enrolment, counted when they fall in the period.
+
+    Only patients with an activation or a contact in the period can count, and
+    for them whatever came earlier decides: every earlier activation, and the
+    contacts back to enrolment, looked for in windows that double going back
+    and stopping for a patient at its first earlier contact.
+    """
+    activations = read.rows("metric-activation", due_from=begins, due_before=ends)
+    active = set(_patients(activations))
+    activations += read.rows_of("metric-activation", active, due_before=begins)
+    facts.activations += zip(
+        _patients(activations), _values("metric-activation", activations), strict=True
+    )
+
+    contacts = read.rows("metric-contact", due_from=begins, due_before=ends)
+    contacted = set(_patients(contacts))
+    enrolments = read.rows_of("metric-patient", active | contacted)
+    enrolled = dict(zip(_patients(enrolments), _values("metric-patient", enrolments), strict=True))
+    facts.enrolments += enrolled.items()
+    start_us = to_micros(begins)
+    # contacted in the period, enrolled before it: is there an earlier contact since?
+    pending = {p: e for p in contacted if (e := enrolled.get(p)) is not None and e < start_us}
+    found = _values("metric-contact", contacts)
+    facts.contacts += zip(_patients(contacts), found, strict=True)
+    high, span = start_us, _FIRST_LOOK_BACK // timedelta(microseconds=1)
+    while pending:
+        low = max(high - span, min(pending.values()))
+        earlier = read.rows_of(
+            "metric-contact",
+            pending.keys(),
+            due_from=from_micros(low),
+            due_before=from_micros(high),
+        )
+        for patient, at in zip(_patients(earlier), _values("metric-contact", earlier), strict=True):
+            facts.contacts.append((patient, at))
+            if at >= pending.get(patient, at + 1):
+                del pending[patient]  # contacted before the period: not first in it
+        pending = {p: e for p, e in pending.items() if e < low}  # else searched back to enrolment
+        high, span = low, span * 2
