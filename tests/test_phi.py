@@ -973,8 +973,10 @@ def test_generated_entities_hide_every_hidden_str_field(cls: type) -> None:
             planted += len(found)
         if planted:
             assert MARKER in dumps(entity)
-        _assert_clean(repr(entity))
-        _assert_clean(str(entity))
+        # Generated entities hold no BIRTH (its digits may occur by chance, in a
+        # timestamp for one): only the planted marker must stay hidden.
+        assert MARKER not in repr(entity)
+        assert MARKER not in str(entity)
 
     check()
 
