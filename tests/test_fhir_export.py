@@ -591,7 +591,13 @@ def test_needs_barriers_and_assessment(bundle: dict[str, Any]) -> None:
 def test_consents_decisions_notes_reviews_and_audit(bundle: dict[str, Any]) -> None:
     decision, consent = resources(bundle, "Consent")
     assert decision["scope"]["coding"][0]["code"] == "treatment"
-    assert decision["provision"] == {"type": "deny"}
+    # declined: the treatment consent offered to the patient was rejected (ppc-1: policyRule)
+    assert decision["status"] == "rejected"
+    assert decision["policyRule"] == {
+        "coding": [{"system": "http://terminology.hl7.org/CodeSystem/v3-ActCode", "code": "OPTIN"}]
+    }
+    assert "provision" not in decision
+    assert not [e for e in decision["extension"] if e["url"].endswith("/decision-outcome")]
     assert consent["scope"]["coding"][0]["code"] == "patient-privacy"
     assert consent["status"] == "inactive"
     assert consent["provision"]["code"] == [{"text": "appointments"}, {"text": "care-plan"}]

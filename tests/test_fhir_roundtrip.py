@@ -2,7 +2,8 @@
 
 Records are generated from ``carecoord.testing.strategies`` with every entity
 owned by one patient; every exported Bundle is validated by the independent
-``fhir.resources`` R4B models and by ``carecoord.fhir.valuesets``.
+``fhir.resources`` R4B models, by ``carecoord.fhir.valuesets`` and by the
+independent R4 checks of ``_fhir_checks``.
 """
 
 from __future__ import annotations
@@ -13,20 +14,31 @@ from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
 import attrs
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from hypothesis.strategies import SearchStrategy
 
+from _fhir_checks import bundle_problems
 from carecoord import (
     GENESIS_HASH,
     AuditAction,
     AuditEntry,
     AuditOutcome,
+    CarePlan,
+    CarePlanId,
+    Comparator,
+    Goal,
+    GoalId,
     HumanName,
     Patient,
     PatientId,
+    ProgressReading,
     PurposeOfUse,
+    Quantity,
+    Range,
     StaffId,
+    Target,
     verify_chain,
 )
 from carecoord.fhir import PatientRecord, export_bundle, import_bundle
@@ -108,8 +120,22 @@ def patient_records(draw: st.DrawFn) -> PatientRecord:
 
 
 def exact(record: PatientRecord) -> str:
-    """The record as carecoord JSON: datetimes with offset and zone, so fold differences show."""
-    return json.dumps(unstructure(record), sort_keys=True)
+    """The record as carecoord JSON: datetimes with offset and zone, so fold differences show.
+
+    The one difference allowed: ``-0.0`` is ``0.0``. The two are equal, and equal
+    records export as identical bytes, so the sign of a zero is not kept.
+    """
+    return json.dumps(_positive_zero(unstructure(record)), sort_keys=True)
+
+
+def _positive_zero(node: Any) -> Any:
+    if isinstance(node, float) and node == 0:
+        return 0.0
+    if isinstance(node, dict):
+        return {key: _positive_zero(value) for key, value in node.items()}
+    if isinstance(node, list):
+        return [_positive_zero(value) for value in node]
+    return node
 
 
 def validate_r4(bundle: dict[str, Any]) -> None:
@@ -157,6 +183,8 @@ def test_every_exported_bundle_is_valid_r4_with_valid_codes(record: PatientRecor
     bundle = export_bundle(record, include_audit=True)
     validate_r4(bundle)
     assert check_bundle(bundle) == ()
+    # formats, invariants, required bindings and references (see _fhir_checks)
+    assert bundle_problems(json.loads(json.dumps(bundle))) == []
 
 
 @settings(max_examples=30, deadline=None)
@@ -297,3 +325,88 @@ def test_an_offset_that_does_not_match_the_zone_keeps_the_instant() -> None:
     moment = import_bundle(bundle).record.patient.enrolled_at
     assert moment == datetime(2026, 7, 1, 4, tzinfo=NY)
     assert moment is not None and moment.tzinfo is NY
+
+
+# ------------------------------------------- equal records give identical bytes
+
+
+def _goal_record(target: Target, reading: float) -> PatientRecord:
+    goal = Goal(
+        id=GoalId("goal-1"),
+        description="Walk more",
+        targets=(target,),
+        readings=(ProgressReading("steps", reading, "1", T0, StaffId("staff-1")),),
+    )
+    plan = CarePlan(
+        id=CarePlanId("plan-1"),
+        patient_id=PatientId("p-1"),
+        author_id=StaffId("staff-1"),
+        created_at=T0,
+        goals=(goal,),
+    )
+    return PatientRecord(patient=cs_patient(), plans=(plan,))
+
+
+@pytest.mark.parametrize(
+    ("one", "other"),
+    [
+        (Target("steps", range=Range(low=1)), Target("steps", range=Range(low=1.0))),
+        (Target("steps", range=Range(high=0)), Target("steps", range=Range(high=-0.0))),
+        (
+            Target("a1c", quantity=Quantity(7, "%", Comparator.LT)),
+            Target("a1c", quantity=Quantity(7.0, "%", Comparator.LT)),
+        ),
+        (Target("steps", range=Range(low=10**20)), Target("steps", range=Range(low=1e20))),
+    ],
+)
+def test_equal_numbers_export_as_identical_bytes(one: Target, other: Target) -> None:
+    first, second = _goal_record(one, 3), _goal_record(other, 3.0)
+    assert first == second
+    text = json.dumps(export_bundle(first), sort_keys=True)
+    assert text == json.dumps(export_bundle(second), sort_keys=True)
+    back = import_bundle(json.loads(text)).record
+    assert back == first == second
+    assert json.dumps(export_bundle(back), sort_keys=True) == text
+
+
+@SETTINGS
+@given(
+    st.one_of(
+        cs.FLOATS, st.integers(-(10**30), 10**30), st.floats(allow_nan=False, allow_infinity=False)
+    )
+)
+def test_any_number_is_written_canonically_and_read_back_equal(value: float) -> None:
+    record = _goal_record(Target("m", quantity=Quantity(value, "1")), value)
+    bundle = export_bundle(record)
+    goal = bundle["entry"][2]["resource"]
+    written = goal["target"][0]["detailQuantity"]["value"]
+    assert isinstance(written, int) or not written.is_integer()  # integral -> integer
+    assert import_bundle(json.loads(json.dumps(bundle))).record == record
+    assert bundle_problems(bundle) == []
+
+
+# ----------------------------------------------- offsets FHIR cannot write
+
+
+@pytest.mark.parametrize(
+    "moment",
+    [
+        datetime(1850, 6, 1, 12, tzinfo=ZoneInfo("America/Chicago")),  # LMT -05:50:36
+        datetime(1, 1, 1, 8, 9, 24, tzinfo=ZoneInfo("America/Chicago")),
+        datetime(1800, 1, 1, tzinfo=ZoneInfo("Asia/Manila")),  # LMT -15:56
+        datetime(2026, 1, 1, 12, tzinfo=timezone(timedelta(hours=15))),
+        datetime(2026, 1, 1, 12, tzinfo=timezone(-timedelta(hours=5, seconds=30))),
+        datetime(9999, 12, 31, 23, 59, 59, tzinfo=timezone(timedelta(seconds=-1, microseconds=1))),
+    ],
+)
+def test_offsets_fhir_cannot_write_go_out_as_utc_and_come_back_exactly(moment: datetime) -> None:
+    record = PatientRecord(patient=attrs.evolve(cs_patient(), enrolled_at=moment))
+    bundle = export_bundle(record)
+    assert bundle_problems(bundle) == []
+    enrolled = bundle["entry"][0]["resource"]["extension"][1]["extension"]
+    assert enrolled[0]["valueDateTime"].endswith("+00:00")
+    assert enrolled[1]["url"] in ("zone", "utc-offset")
+    back = import_bundle(json.loads(json.dumps(bundle))).record
+    assert back == record
+    assert exact(back) == exact(record)
+    assert export_bundle(back) == bundle

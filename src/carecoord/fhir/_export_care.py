@@ -30,6 +30,7 @@ from ._export_common import (
     code_concept,
     coding,
     concept,
+    decimal,
     ext_dt,
     history,
     links,
@@ -149,16 +150,16 @@ def _assessment(b: _Bundle, a: Assessment) -> None:
 def _target(t: Target) -> dict[str, Any]:
     out: dict[str, Any] = {"measure": {"text": t.measure}}
     if t.quantity is not None:
-        q: dict[str, Any] = {"value": t.quantity.value, "unit": t.quantity.unit}
+        q: dict[str, Any] = {"value": decimal(t.quantity.value), "unit": t.quantity.unit}
         if t.quantity.comparator is not None:
             q["comparator"] = t.quantity.comparator.value
         out["detailQuantity"] = q
     elif t.range is not None:
         r: dict[str, Any] = {}
         if t.range.low is not None:
-            r["low"] = {"value": t.range.low, "unit": t.range.unit}
+            r["low"] = {"value": decimal(t.range.low), "unit": t.range.unit}
         if t.range.high is not None:
-            r["high"] = {"value": t.range.high, "unit": t.range.unit}
+            r["high"] = {"value": decimal(t.range.high), "unit": t.range.unit}
         out["detailRange"] = r
     if t.due is not None:
         out["dueDate"] = t.due.isoformat()
@@ -171,7 +172,7 @@ def _goal(b: _Bundle, plan: CarePlan, g: Goal) -> None:
             "url": ext_url("progress-reading"),
             "extension": [
                 {"url": "measure", "valueString": r.measure},
-                {"url": "value", "valueDecimal": r.value},
+                {"url": "value", "valueDecimal": decimal(r.value)},
                 {"url": "unit", "valueString": r.unit},
                 ext_dt("at", r.at),
                 {"url": "recorded-by", "valueReference": b.ref("staff", r.recorded_by)},

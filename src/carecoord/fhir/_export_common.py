@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from datetime import datetime, time
+from datetime import UTC, datetime, time, timedelta
 from typing import Any
 
 from ..model import (
@@ -38,6 +38,7 @@ __all__ = [
     "coding",
     "concept",
     "contact_point",
+    "decimal",
     "ext_dt",
     "history",
     "human_name",
@@ -101,39 +102,86 @@ def relationship_system(code: ContactRelationship) -> str:
     return ROLE_CODE
 
 
-_CODE_TEXT = re.compile(r"(?P<system>[^\s|]+)\|(?P<code>[^\s]+(\s[^\s]+)*)")
+_CODE_TEXT = re.compile(
+    r"(?P<system>[A-Za-z][A-Za-z0-9+.\-]*:[^\s|]+)\|(?P<code>[^\s]+(\s[^\s]+)*)"
+)
+"""A ``system|code`` code whose system is an absolute URI: written as a Coding."""
 
 
 # ----------------------------------------------------------------- primitives
 
 
-def split_datetime(value: datetime) -> tuple[str, str | None]:
-    """``value`` as a FHIR dateTime (with offset) and its IANA zone name, if any."""
+_MAX_OFFSET = timedelta(hours=14)
+
+
+def _offset_text(offset: timedelta) -> str:
+    sign = "-" if offset < timedelta(0) else "+"
+    rest = abs(offset)
+    hours, rest = divmod(rest, timedelta(hours=1))
+    minutes, rest = divmod(rest, timedelta(minutes=1))
+    text = f"{sign}{hours:02d}:{minutes:02d}"
+    if rest:
+        text += f":{rest.seconds:02d}"
+        if rest.microseconds:
+            text += f".{rest.microseconds:06d}"
+    return text
+
+
+def split_datetime(value: datetime) -> tuple[str, list[tuple[str, str]]]:
+    """``value`` as a FHIR dateTime (with offset) and the parts FHIR cannot carry.
+
+    The parts are ``("zone", IANA name)`` for a datetime on an IANA zone and
+    ``("utc-offset", "+15:00")`` for a fixed offset FHIR cannot write. FHIR
+    offsets are whole minutes up to 14:00: a datetime with another offset
+    (local mean time before a zone's first rule, a fixed +15:00) is written as
+    its UTC instant, and the import takes it back to its zone or offset.
+    """
     text = format_datetime(value)
+    zone: str | None = None
     if text.endswith("]"):
-        iso, zone = text[:-1].split("[", 1)
-        return iso, zone
-    return text, None
+        text, zone = text[:-1].split("[", 1)
+    offset = value.utcoffset()
+    assert offset is not None  # format_datetime rejects naive datetimes
+    parts = [] if zone is None else [("zone", zone)]
+    if offset % timedelta(minutes=1) or abs(offset) > _MAX_OFFSET:
+        text = value.astimezone(UTC).isoformat()  # model datetimes have a UTC instant
+        if zone is None:
+            parts.append(("utc-offset", _offset_text(offset)))
+    return text, parts
+
+
+def decimal(value: float) -> int | float:
+    """``value`` as a canonical JSON number: integral values as integers, others as floats.
+
+    Equal numbers give the same text (``1``, ``1.0`` and ``-0.0`` are all
+    written ``1`` or ``0``); the import reads an integer back as a float when
+    the float is exact, so the value stays equal.
+    """
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
 
 
 def put_dt(target: dict[str, Any], key: str, value: datetime) -> None:
     """Set ``target[key]`` to a FHIR dateTime; the IANA zone goes in ``_key``'s extension."""
-    iso, zone = split_datetime(value)
+    iso, parts = split_datetime(value)
     target[key] = iso
-    if zone is not None:
-        target["_" + key] = {"extension": [{"url": ext_url("zone"), "valueString": zone}]}
+    if parts:
+        target["_" + key] = {
+            "extension": [{"url": ext_url(name), "valueString": text} for name, text in parts]
+        }
 
 
 def ext_dt(url: str, value: datetime) -> dict[str, Any]:
     """An extension holding a datetime: ``valueDateTime``, or ``dateTime`` + ``zone`` parts."""
-    iso, zone = split_datetime(value)
-    if zone is None:
+    iso, parts = split_datetime(value)
+    if not parts:
         return {"url": url, "valueDateTime": iso}
     return {
         "url": url,
         "extension": [
             {"url": "dateTime", "valueDateTime": iso},
-            {"url": "zone", "valueString": zone},
+            *({"url": name, "valueString": text} for name, text in parts),
         ],
     }
 
@@ -152,7 +200,11 @@ def concept(system: str, code: str, text: str | None = None) -> dict[str, Any]:
 
 
 def code_concept(code: str | None, text: str) -> tuple[dict[str, Any], list[dict[str, Any]]]:
-    """A free-text concept with a ``system|code`` code as a Coding, else as an extension."""
+    """A free-text concept with a ``system|code`` code as a Coding, else as an extension.
+
+    Only a system that is an absolute URI makes a Coding (``Coding.system`` is
+    one); any other code text goes into the ``code-text`` extension as written.
+    """
     cc: dict[str, Any] = {"text": text}
     extra: list[dict[str, Any]] = []
     if code is not None:

@@ -40,6 +40,7 @@ from ._export_common import (
 )
 
 __all__ = [
+    "DECISION_STATUS",
     "MEDIUM",
     "PARTICIPATION_MODE",
     "_audit",
@@ -172,16 +173,29 @@ def _note(b: _Bundle, n: Note) -> None:
     b.add("note", n.id, body)
 
 
-_CONSENT_CATEGORY = concept("http://loinc.org", "59284-0")
 _SCOPE = "http://terminology.hl7.org/CodeSystem/consentscope"
+
+
+def _consent_category() -> dict[str, Any]:
+    # a new dict each time: a caller may change the Bundle it gets
+    return concept("http://loinc.org", "59284-0")
+
+
+def _opt_in() -> dict[str, Any]:
+    return concept("http://terminology.hl7.org/CodeSystem/v3-ActCode", "OPTIN")
+
+
+DECISION_STATUS: dict[DecisionOutcome, str] = {
+    DecisionOutcome.ACCEPTED: "active",
+    DecisionOutcome.DECLINED: "rejected",
+    DecisionOutcome.DEFERRED: "proposed",
+}
+"""A decision is a treatment Consent offered to the patient (an opt-in to the recommended
+care): accepted makes it ``active``, declined ``rejected``, deferred leaves it ``proposed``."""
 
 
 def _decision(b: _Bundle, d: PatientDecision) -> None:
     ext: list[dict[str, Any]] = [
-        {
-            "url": ext_url("decision-outcome"),
-            "valueCoding": coding(cs("decision-outcome"), d.outcome.value),
-        },
         {"url": ext_url("recommendation"), "valueString": d.recommendation},
         {"url": ext_url("recorded-by"), "valueReference": b.ref("staff", d.recorded_by)},
     ]
@@ -189,15 +203,14 @@ def _decision(b: _Bundle, d: PatientDecision) -> None:
     ext += links(ext_url("about"), d.about)
     body: dict[str, Any] = {
         "extension": ext,
-        "status": "active",
+        "status": DECISION_STATUS[d.outcome],
         "scope": concept(_SCOPE, "treatment"),
-        "category": [_CONSENT_CATEGORY, concept(cs("record-category"), "patient-decision")],
+        "category": [_consent_category(), concept(cs("record-category"), "patient-decision")],
         "patient": b.ref("patient", d.patient_id),
         "performer": [b.ref("patient", d.patient_id)],
+        "policyRule": _opt_in(),
     }
     put_dt(body, "dateTime", d.at)
-    if d.outcome is not DecisionOutcome.DEFERRED:
-        body["provision"] = {"type": "permit" if d.outcome is DecisionOutcome.ACCEPTED else "deny"}
     b.add("decision", d.id, body, scope="decision")
 
 
@@ -226,9 +239,9 @@ def _consent(b: _Bundle, c: Consent) -> None:
         "extension": ext,
         "status": c.status.value,
         "scope": concept(_SCOPE, "patient-privacy"),
-        "category": [_CONSENT_CATEGORY, concept(cs("record-category"), "information-sharing")],
+        "category": [_consent_category(), concept(cs("record-category"), "information-sharing")],
         "patient": b.ref("patient", c.patient_id),
-        "policyRule": concept("http://terminology.hl7.org/CodeSystem/v3-ActCode", "OPTIN"),
+        "policyRule": _opt_in(),
         "provision": provision,
     }
     put_dt(body, "dateTime", c.recorded_at)

@@ -37,6 +37,7 @@ from ._read_context import _Entry, _Reader, ext_ref, own_id
 from ._read_datatypes import history, period, ref_links
 from ._read_values import (
     code,
+    coding_value,
     ev,
     ev_dt,
     ev_string,
@@ -51,10 +52,12 @@ from ._read_values import (
     top_coding,
     top_string,
 )
-from .export import STATUS_SYSTEMS
+from .export import DECISION_STATUS, STATUS_SYSTEMS
 from .valuesets import code_in
 
 _ACT_REASON = "http://terminology.hl7.org/CodeSystem/v3-ActReason"
+_DECISION_OUTCOME = {status: outcome for outcome, status in DECISION_STATUS.items()}
+"""A decision's outcome by its Consent status (see ``_export_people.DECISION_STATUS``)."""
 _SEALING = ("audit-sequence", "audit-previous-hash", "audit-hash", "audit-sealed-at")
 _SEQUENCE = re.compile(r"[1-9][0-9]*")
 _HEX64 = re.compile(r"[0-9a-f]{64}")
@@ -148,7 +151,28 @@ class _NoteReader(_Reader):
     def decision(self, e: _Entry) -> PatientDecision:
         r, at = e.resource, e.path
         self.subject(e, "patient")
-        code(r, "status", at, "consent-state-codes", ConsentStatus)
+        status = code(r, "status", at, "consent-state-codes", ConsentStatus)
+        outcome = _DECISION_OUTCOME.get(status)
+        legacy = ext_one(r, "decision-outcome", at)
+        if legacy is not None:
+            # Bundles written before decisions had statuses of their own: always
+            # "active", the outcome in this extension (and no policyRule).
+            written = coding_value(
+                ev(legacy[0], legacy[1], "valueCoding"),
+                f"{legacy[1]}.valueCoding",
+                cs("decision-outcome"),
+                DecisionOutcome,
+            )
+            if status is not ConsentStatus.ACTIVE and written is not outcome:
+                fail(f"{at}.status", "consent status contradicts the decision-outcome extension")
+            outcome = written
+        if outcome is None:
+            fail(f"{at}.status", "a decision's status is active, rejected or proposed")
+        provision = r.get("provision")
+        if provision is not None:
+            kind = obj(provision, f"{at}.provision").get("type")
+            if kind is not None and not code_in("consent-provision-type", kind):
+                fail(f"{at}.provision.type", "code not in value set consent-provision-type")
         recorded_by = ext_ref(self.ctx, r, "recorded-by", at, "staff")
         recommendation = top_string(r, "recommendation", at)
         if recorded_by is None or recommendation is None:
@@ -159,7 +183,7 @@ class _NoteReader(_Reader):
             at=req_dt(r, "dateTime", at),
             recorded_by=StaffId(recorded_by),
             recommendation=recommendation,
-            outcome=top_coding(r, "decision-outcome", at, cs("decision-outcome"), DecisionOutcome),
+            outcome=outcome,
             patient_words=top_string(r, "patient-words", at),
             about=ref_links(r, "about", at),
         )

@@ -22,6 +22,7 @@ from ..model import (
     Patient,
     StaffId,
     StaffMember,
+    ValidationError,
 )
 from ._common import cs, id_system
 from ._read_context import _Entry, _Reader, ext_ref, own_id
@@ -55,12 +56,12 @@ class _PeopleReader(_Reader):
             if ident.get("system") == id_system("patient") and not own_seen:
                 own_seen = True
                 continue
-            identifiers.append(
-                Identifier(
-                    system=req_string(ident, "system", where),
-                    value=req_string(ident, "value", where),
-                )
-            )
+            system = req_string(ident, "system", where)
+            value = req_string(ident, "value", where)
+            try:
+                identifiers.append(Identifier(system=system, value=value))
+            except ValidationError as exc:  # names the rule, never the value
+                fail(f"{where}.{exc.field or 'system'}", str(exc))
         language = "en"
         comms = items(r, "communication", at)
         if comms:

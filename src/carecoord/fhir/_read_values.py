@@ -20,7 +20,7 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Mapping
-from datetime import date, datetime, time
+from datetime import date, datetime, time, timedelta, timezone
 from enum import StrEnum
 from typing import Any, NoReturn, TypeVar
 
@@ -67,6 +67,8 @@ def string(o: Mapping[str, Any], key: str, at: str, *, required: bool = True) ->
         return None
     if not isinstance(value, str):
         fail(f"{at}.{key}", "expected a string")
+    if not value:
+        fail(f"{at}.{key}", "empty string (FHIR JSON has no empty values)")
     return value
 
 
@@ -92,6 +94,8 @@ def number(value: Any, at: str) -> float:
         finite = False
     if not finite:
         fail(at, "expected a finite number")
+    if isinstance(value, int) and float(value) == value:
+        return float(value)  # the export writes integral floats as integers
     return value
 
 
@@ -115,7 +119,8 @@ def code(o: Mapping[str, Any], key: str, at: str, value_set: str, enum: type[E])
     return to_enum(enum, value, f"{at}.{key}")
 
 
-def dt_from(text: Any, zone: str | None, at: str) -> datetime:
+def dt_from(text: Any, zone: str | None, at: str, offset: timezone | None = None) -> datetime:
+    """The datetime of FHIR dateTime ``text``, on ``zone`` (IANA) or fixed ``offset`` if given."""
     if not isinstance(text, str):
         fail(at, "expected a dateTime string")
     match = _DATETIME.fullmatch(text)
@@ -127,26 +132,47 @@ def dt_from(text: Any, zone: str | None, at: str) -> datetime:
         fail(at, "naive datetime")
     raw = text[:-1] + "+00:00" if text.endswith("Z") else text
     try:
-        return parse_datetime(raw if zone is None else f"{raw}[{zone}]")
+        value = parse_datetime(raw if zone is None else f"{raw}[{zone}]")
+        return value if offset is None else value.astimezone(offset)
     except NaiveDatetimeError:
         fail(at, "naive datetime")
-    except _OutOfRangeError:
+    except (_OutOfRangeError, OverflowError):
         fail(at, "dateTime out of range (before year 1 or after 9999 in UTC or its time zone)")
     except CareCoordError:
         fail(at, "invalid dateTime or unknown time zone")
 
 
-def zone_of(o: Mapping[str, Any], key: str, at: str) -> str | None:
-    meta = o.get("_" + key)
-    if meta is None:
-        return None
-    meta = obj(meta, f"{at}._{key}")
-    found = [e for e, _ in ext_all(meta, "zone", f"{at}._{key}")]
-    if not found:
-        return None
-    if len(found) > 1:
-        fail(f"{at}._{key}", "more than one zone extension")
-    return ev_string(found[0], f"{at}._{key}.extension")
+_OFFSET = re.compile(
+    r"(?P<sign>[+-])(?P<h>\d\d):(?P<m>[0-5]\d)(:(?P<s>[0-5]\d)(\.(?P<us>\d{6}))?)?"
+)
+
+
+def fixed_offset(text: str, at: str) -> timezone:
+    """A fixed UTC offset written ``+HH:MM[:SS[.ffffff]]`` (less than 24 hours)."""
+    match = _OFFSET.fullmatch(text)
+    if match is None or int(match["h"]) > 23:
+        fail(at, "expected a UTC offset (+HH:MM[:SS[.ffffff]], under 24 hours)")
+    delta = timedelta(
+        hours=int(match["h"]),
+        minutes=int(match["m"]),
+        seconds=int(match["s"] or 0),
+        microseconds=int(match["us"] or 0),
+    )
+    return timezone(-delta if match["sign"] == "-" else delta)
+
+
+def dt_parts(
+    holder: Mapping[str, Any], at: str, *, sub: bool
+) -> tuple[str | None, timezone | None]:
+    """The ``zone`` (IANA) and ``utc-offset`` extensions of a datetime: at most one of them."""
+    zone = ext_one(holder, "zone", at, sub=sub)
+    offset = ext_one(holder, "utc-offset", at, sub=sub)
+    if zone is not None and offset is not None:
+        fail(offset[1], "a datetime has a zone or a UTC offset, not both")
+    return (
+        None if zone is None else ev_string(*zone),
+        None if offset is None else fixed_offset(ev_string(*offset), f"{offset[1]}.valueString"),
+    )
 
 
 def dt(o: Mapping[str, Any], key: str, at: str, *, required: bool = True) -> datetime | None:
@@ -154,7 +180,10 @@ def dt(o: Mapping[str, Any], key: str, at: str, *, required: bool = True) -> dat
         if required:
             fail(f"{at}.{key}", "required element missing")
         return None
-    return dt_from(o[key], zone_of(o, key, at), f"{at}.{key}")
+    zone = offset = None
+    if o.get("_" + key) is not None:
+        zone, offset = dt_parts(obj(o["_" + key], f"{at}._{key}"), f"{at}._{key}", sub=False)
+    return dt_from(o[key], zone, f"{at}.{key}", offset)
 
 
 def req_dt(o: Mapping[str, Any], key: str, at: str) -> datetime:
@@ -254,10 +283,7 @@ def ev(e: Mapping[str, Any], at: str, key: str) -> Any:
 
 
 def ev_string(e: Mapping[str, Any], at: str) -> str:
-    value = ev(e, at, "valueString")
-    if not isinstance(value, str):
-        fail(f"{at}.valueString", "expected a string")
-    return value
+    return req_string(e, "valueString", at)
 
 
 def ev_bool(e: Mapping[str, Any], at: str) -> bool:
@@ -265,14 +291,13 @@ def ev_bool(e: Mapping[str, Any], at: str) -> bool:
 
 
 def ev_dt(e: Mapping[str, Any], at: str) -> datetime:
-    """A datetime extension: ``valueDateTime``, or ``dateTime`` + ``zone`` sub-extensions."""
+    """A datetime extension: ``valueDateTime``, or ``dateTime`` + ``zone`` / ``utc-offset``."""
     if "valueDateTime" in e:
         return dt_from(e["valueDateTime"], None, f"{at}.valueDateTime")
     part = ext_one(e, "dateTime", at, sub=True, required=True)
     assert part is not None
-    zone = ext_one(e, "zone", at, sub=True)
-    zone_name = None if zone is None else ev_string(*zone)
-    return dt_from(ev(part[0], part[1], "valueDateTime"), zone_name, f"{part[1]}.valueDateTime")
+    zone, offset = dt_parts(e, at, sub=True)
+    return dt_from(ev(part[0], part[1], "valueDateTime"), zone, f"{part[1]}.valueDateTime", offset)
 
 
 def sub_string(e: Mapping[str, Any], name: str, at: str, *, required: bool = True) -> str | None:

@@ -24,6 +24,7 @@ from ._export_common import KIND_TYPES as KIND_TYPES
 from ._export_common import STATUS_SYSTEMS as STATUS_SYSTEMS
 from ._export_common import _Bundle
 from ._export_common import relationship_system as relationship_system
+from ._export_people import DECISION_STATUS as DECISION_STATUS
 from ._export_people import (
     _audit,
     _care_team,
@@ -36,8 +37,8 @@ from ._export_people import (
 from .record import ImportedRecord, PatientRecord
 
 __all__ = ["export_bundle"]
-# CONTACT_POINT_SYSTEMS, FHIR_ID, KIND_TYPES, STATUS_SYSTEMS and relationship_system
-# are re-exported (``import X as X``): the FHIR import reads them from this module.
+# CONTACT_POINT_SYSTEMS, DECISION_STATUS, FHIR_ID, KIND_TYPES, STATUS_SYSTEMS and
+# relationship_system are re-exported (``import X as X``): the FHIR import reads them here.
 
 
 def export_bundle(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Mapping
 from datetime import date, datetime, time, timedelta
 from typing import Any, Self
@@ -89,11 +90,41 @@ class HumanName:
                 raise ValidationError("HumanName.given parts must be 1-200 characters")
 
 
+_URI_SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.\-]*:.")
+_URN_OID = re.compile(r"urn:oid:[0-2](\.(0|[1-9][0-9]*))+")
+_URN_UUID = re.compile(r"urn:uuid:[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
+
+
+def _absolute_uri(inst: Any, attr: attrs.Attribute[Any], value: Any) -> None:
+    """Validator: an absolute URI (``scheme:...``) without whitespace or control characters.
+
+    ``urn:oid:`` and ``urn:uuid:`` systems must have the FHIR form (dotted
+    numbers; a lowercase UUID). The message names the rule, never the value.
+    """
+    where = f"{type(inst).__name__}.{attr.name}"
+    if not isinstance(value, str) or not _URI_SCHEME.match(value):
+        raise ValidationError(f"{where} must be an absolute URI (scheme:...)", field=attr.name)
+    if any(ch.isspace() or unicodedata.category(ch)[0] == "C" for ch in value):
+        raise ValidationError(
+            f"{where} must not contain whitespace or control characters", field=attr.name
+        )
+    lowered = value[:9].lower()
+    if lowered.startswith("urn:oid:") and not _URN_OID.fullmatch(value):
+        raise ValidationError(f"{where} must be urn:oid: and a dotted OID", field=attr.name)
+    if lowered.startswith("urn:uuid:") and not _URN_UUID.fullmatch(value):
+        raise ValidationError(f"{where} must be urn:uuid: and a lowercase UUID", field=attr.name)
+
+
 @attrs.frozen
 class Identifier:
-    """A business identifier such as a medical record number (PHI)."""
+    """A business identifier such as a medical record number (PHI).
 
-    system: str = attrs.field(validator=text(max_len=500))
+    ``system`` is the namespace of the value: an absolute URI such as
+    ``urn:oid:1.2.3`` or ``https://hospital.example/mrn`` (FHIR
+    ``Identifier.system``).
+    """
+
+    system: str = attrs.field(validator=[text(max_len=500), _absolute_uri])
     value: str = attrs.field(validator=text(max_len=200), repr=False)
 
 
