@@ -6,7 +6,9 @@ Every expectation is worked out by hand from the world below (T0 is Monday
 
 from __future__ import annotations
 
+import io
 from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import attrs
@@ -530,3 +532,18 @@ def test_same_worklist_from_every_store(any_store: Store) -> None:
     assert ids(line)[:4] == ["i-stat", "g-past", "i-nurse", "g-worse"]
     assert len(line) == 10
     assert line.to_records()[0]["patient_id"] == str(PatientId("p-1"))
+
+
+def test_a_worklist_at_the_start_of_year_one_is_a_validation_error(tmp_path: Path) -> None:
+    """Found by the CLI fuzz: ``--at 0001-01-01`` has no local time west of UTC."""
+    from carecoord.cli import main
+
+    out = io.StringIO()
+    db = tmp_path / "demo.sqlite3"
+    assert main(["demo", "--db", str(db)], out=io.StringIO()) == 0
+    code = main(
+        ["worklist", "--staff", "staff-coordinator", "--at", "0001-01-01", "--db", str(db)],
+        out=out,
+    )
+    assert code != 0
+    assert "Traceback" not in out.getvalue()

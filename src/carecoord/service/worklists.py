@@ -23,7 +23,7 @@ from ..caseload import (
     work_item,
     worklist_scope,
 )
-from ..model import CarePlan, InterventionId, Patient, StaffId
+from ..model import CarePlan, InterventionId, Patient, StaffId, ValidationError
 from ..model._base import ensure_aware, instant
 from ..model.audit import AuditAction
 from ..storage.port import IndexHit, WorkQuery
@@ -98,7 +98,12 @@ def worklist(
         return uow.query(WorkQuery(category=category, owner_ids=owners, **filters))
 
     can_read = _access.readable(ctx)
-    as_of = moment.astimezone(zone)
+    try:
+        as_of = moment.astimezone(zone)
+    except OverflowError:  # near year 1 or 9999 the local time does not exist
+        raise ValidationError(
+            "now has no local time in the staff member's time zone (out of range)", field="now"
+        ) from None
     items: list[WorklistItem] = []
 
     def add(category: WorklistCategory, hit: IndexHit, due: datetime | None) -> None:
