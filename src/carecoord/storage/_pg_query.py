@@ -37,12 +37,12 @@ instead of planning the recursive CTE again on every call.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import UTC
 from typing import Any, LiteralString, NamedTuple
 
 from psycopg import sql
 
-from .port import IndexHit, IndexRow, WorkQuery
+from ._rows import to_utc, trusted_hits
+from .port import IndexHit, WorkQuery
 
 __all__ = ["HIT_COLUMNS", "QueryStatements", "hits_from_rows"]
 
@@ -237,70 +237,10 @@ def _leads(
     return "owner_id", None, "patient_id", None
 
 
-_ROW_SETTERS = tuple(
-    IndexRow.__dict__[name].__set__
-    for name in (
-        "category",
-        "item_id",
-        "patient_id",
-        "owner_id",
-        "status",
-        "is_open",
-        "priority",
-        "due_at",
-        "changed_at",
-        "detail",
-    )
-)
-_HIT_SETTERS = tuple(
-    IndexHit.__dict__[name].__set__ for name in ("kind", "record_id", "version", "row")
-)
-"""The attrs classes' slot setters: building a hit skips ``__init__`` and its validators."""
-
-
 def hits_from_rows(category: str, rows: Iterable[tuple[Any, ...]]) -> list[IndexHit]:
     """:class:`IndexHit` s from result rows (:data:`HIT_COLUMNS`), without validators.
 
-    The values come from columns the store wrote itself (checked on the way
-    in); ``timestamptz`` values arrive aware, in the session's zone, and are
-    returned in UTC like every store's.
+    ``timestamptz`` values arrive aware, in the session's zone, and are
+    returned in UTC like every store's (:func:`~carecoord.storage._rows.trusted_hits`).
     """
-    new, utc = object.__new__, UTC
-    s_cat, s_item, s_patient, s_owner, s_status, s_open, s_priority, s_due, s_changed, s_detail = (
-        _ROW_SETTERS
-    )
-    s_kind, s_record, s_version, s_row = _HIT_SETTERS
-    hits: list[IndexHit] = []
-    append = hits.append
-    for (
-        kind,
-        record,
-        version,
-        item,
-        patient,
-        owner,
-        status,
-        is_open,
-        priority,
-        due,
-        changed,
-        detail,
-    ) in rows:
-        row = new(IndexRow)
-        s_cat(row, category)
-        s_item(row, item)
-        s_patient(row, patient)
-        s_owner(row, owner)
-        s_status(row, status)
-        s_open(row, is_open)
-        s_priority(row, priority)
-        s_due(row, None if due is None else due.astimezone(utc))
-        s_changed(row, None if changed is None else changed.astimezone(utc))
-        s_detail(row, detail)
-        hit = new(IndexHit)
-        s_kind(hit, kind)
-        s_record(hit, record)
-        s_version(hit, version)
-        s_row(hit, row)
-        append(hit)
-    return hits
+    return trusted_hits(category, rows, moment=to_utc)

@@ -3,23 +3,23 @@
 A store's query turns thousands of database rows into :class:`IndexHit` s. The
 values come from columns the store wrote itself (aware UTC datetimes rebuilt
 from integer microseconds), so the attrs validators of :class:`IndexRow` would
-only re-check what was checked on the way in; :func:`trusted_hit` sets the
-fields directly. Host adapters build hits with the ordinary constructors.
+only re-check what was checked on the way in; :func:`trusted_hits` sets the
+fields directly. One builder serves every built-in store; host adapters build
+hits with the ordinary constructors.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from .port import IndexHit, IndexRow
 
-__all__ = ["micros_to_datetime", "trusted_hit", "trusted_hits"]
+__all__ = ["from_micros", "to_utc", "trusted_hits"]
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _new = object.__new__
-_set = object.__setattr__
 _ROW_FIELDS = (
     "category",
     "item_id",
@@ -40,65 +40,33 @@ _HIT_SETTERS = tuple(
 )
 
 
-def micros_to_datetime(micros: int | None) -> datetime | None:
-    """Integer microseconds since the epoch as an aware UTC datetime (``None`` stays)."""
-    if micros is None:
-        return None
-    return _EPOCH + timedelta(microseconds=micros)
+def from_micros(micros: int) -> datetime:
+    """Integer microseconds since the epoch as an aware UTC datetime."""
+    return _EPOCH + timedelta(0, 0, micros)
 
 
-def trusted_hit(
-    kind: str,
-    record_id: str,
-    version: int,
-    category: str,
-    item_id: str,
-    patient_id: str | None,
-    owner_id: str | None,
-    status: str,
-    is_open: bool,
-    priority: int,
-    due_micros: int | None,
-    changed_micros: int | None,
-    detail: str | None,
-) -> IndexHit:
-    """An :class:`IndexHit` from a store's own columns, without re-running validators."""
-    row = _new(IndexRow)
-    _set(row, "category", category)
-    _set(row, "item_id", item_id)
-    _set(row, "patient_id", patient_id)
-    _set(row, "owner_id", owner_id)
-    _set(row, "status", status)
-    _set(row, "is_open", bool(is_open))
-    _set(row, "priority", priority)
-    _set(row, "due_at", None if due_micros is None else _EPOCH + timedelta(microseconds=due_micros))
-    _set(
-        row,
-        "changed_at",
-        None if changed_micros is None else _EPOCH + timedelta(microseconds=changed_micros),
-    )
-    _set(row, "detail", detail)
-    hit = _new(IndexHit)
-    _set(hit, "kind", kind)
-    _set(hit, "record_id", record_id)
-    _set(hit, "version", version)
-    _set(hit, "row", row)
-    return hit
+def to_utc(moment: datetime) -> datetime:
+    """An aware datetime (``timestamptz`` in the session's zone) in UTC."""
+    return moment.astimezone(UTC)
 
 
 def trusted_hits(
     category: str,
     rows: Iterable[tuple[Any, ...]],
-    no_due: int | None = None,
+    no_due: Any = None,
+    *,
+    moment: Callable[[Any], datetime] = from_micros,
 ) -> list[IndexHit]:
-    """:func:`trusted_hit` for many rows of one category, in one loop.
+    """:class:`IndexHit` s of one category from a store's own columns, without validators.
 
     Each row is ``(kind, record_id, version, item_id, patient_id, owner_id,
-    status, is_open, priority, due_micros, changed_micros, detail)``;
-    ``due_micros == no_due`` stands for a row without a due time (a store
-    keeping NULL passes ``None``), ``is_open`` is 1 or 0 (or a bool).
+    status, is_open, priority, due, changed, detail)``; ``moment`` turns a
+    stored due or changed time into an aware UTC datetime (:func:`from_micros`
+    for integer microseconds, :func:`to_utc` for ``timestamptz``); ``due ==
+    no_due`` stands for a row without a due time (a store keeping NULL passes
+    ``None``); ``is_open`` is 1 or 0, or a bool.
     """
-    new, row_type, hit_type, epoch, delta = _new, IndexRow, IndexHit, _EPOCH, timedelta
+    new, row_type, hit_type = _new, IndexRow, IndexHit
     s_cat, s_item, s_patient, s_owner, s_status, s_open, s_priority, s_due, s_changed, s_detail = (
         _ROW_SETTERS
     )
@@ -127,8 +95,8 @@ def trusted_hits(
         s_status(row, status)
         s_open(row, is_open == 1)
         s_priority(row, priority)
-        s_due(row, None if due == no_due else epoch + delta(0, 0, due))
-        s_changed(row, None if changed is None else epoch + delta(0, 0, changed))
+        s_due(row, None if due is None or due == no_due else moment(due))
+        s_changed(row, None if changed is None else moment(changed))
         s_detail(row, detail)
         hit = new(hit_type)
         s_kind(hit, kind)
