@@ -29,7 +29,11 @@ def _frozen_counts(counts: Mapping[str, int]) -> Mapping[str, int]:
 
 @attrs.frozen
 class CopyReport:
-    """What :func:`copy_store` copied: ``counts`` maps record kind to records copied."""
+    """Records written per kind: by :func:`copy_store` (copied) or :func:`reindex` (rewritten).
+
+    ``counts`` maps record kind to records written; ``batches`` is the number of
+    atomic writes.
+    """
 
     counts: Mapping[str, int] = attrs.field(converter=_frozen_counts)
     batches: int = 0

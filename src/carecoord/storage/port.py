@@ -74,6 +74,11 @@ class IndexRow:
     ``"outbox"``, ``"audit"``, ``"emergency"``, ``"member"``, ``"staff"``);
     ``item_id`` is the thing inside the record (an intervention of a plan, for
     example), ``owner_id`` who it is for, ``priority`` higher-is-more-urgent.
+
+    ``detail`` is a short code or, for the ``metric-*`` categories, compact
+    JSON facts; carecoord keeps every ``detail`` it writes under 1,500 bytes
+    (longer facts are split over several rows), so a store may keep it in a
+    covering index.
     """
 
     category: str
