@@ -227,6 +227,42 @@ def service_dataset() -> list[RecordWrite]:
                 index=(contact,),
             )
         )
+        # metric-fact rows (never open, no owner): a contact instant, a plan's span
+        at = T - timedelta(days=n % 90)
+        facts = (
+            IndexRow(
+                category="metric-contact",
+                item_id=f"c-{n}",
+                patient_id=patient,
+                owner_id=None,
+                status="facts-1",
+                is_open=False,
+                changed_at=at,
+                due_at=at,
+                detail="0",
+            ),
+            IndexRow(
+                category="metric-plan",
+                item_id=f"p-{n}",
+                patient_id=patient,
+                owner_id=None,
+                status="facts-1",
+                is_open=False,
+                changed_at=T - timedelta(days=n % 120),
+                due_at=T + timedelta(days=n % 60 - 45),
+                detail="{}",
+            ),
+        )
+        writes.append(
+            RecordWrite(
+                kind="Facts",
+                id=f"mf-{n}",
+                expected_version=0,
+                payload="{}",
+                patient_id=patient,
+                index=facts,
+            )
+        )
         if n % 25 == 0:
             failed = one_row(
                 "outbox", f"nf-{n}", patient, owner, status="failed", is_open=False, due_at=T
@@ -310,6 +346,24 @@ SERVICE_QUERIES: dict[str, tuple[WorkQuery, Expected]] = {
     "outbox: notifications of a patient": (
         WorkQuery(category="outbox", patient_ids=(PATIENT,), open_only=False),
         (("work_by_patient", "patient_id"),),
+    ),
+    "metrics: first contacts in a period": (
+        WorkQuery(
+            category="metric-contact",
+            open_only=False,
+            due_from=T - timedelta(days=30),
+            due_before=T,
+        ),
+        (("work_by_due", "due_at"),),
+    ),
+    "metrics: plans around a period": (
+        WorkQuery(
+            category="metric-plan",
+            open_only=False,
+            changed_before=T + timedelta(days=1),
+            due_from=T - timedelta(days=31),
+        ),
+        (("work_by_due", "due_at"),),
     ),
     "is there any staff member": (
         WorkQuery(category="staff", open_only=False, limit=1),

@@ -25,6 +25,11 @@ its index (``INDEXED BY``), so no plan depends on statistics.
   reading, so no match past the limit is read and nothing is sorted. (That
   order is SQLite's behaviour rather than SQL's promise: the plan tests and
   ``tests/test_sqlite_worklist_order.py`` pin it.)
+* A few streams with a due range (open and closed rows, a few owners: at
+  most :data:`MAX_ARMS` arms in all): every stream read band by band as above,
+  the bands of all streams merged under the query's ``ORDER BY``. So the
+  metric-fact queries of a period (``open_only=False`` and a due range over
+  every patient) read only the rows of the period, however long the history.
 * Otherwise one arm per stream, merged under the query's ``ORDER BY`` (the
   index order of every arm, so SQLite merges them as they stream, ``MERGE
   (UNION ALL)``, and ``LIMIT`` stops the merge). One stream is one ``SELECT``.
@@ -136,27 +141,41 @@ def _sql(
         where = ["category = ?1", *([_in(led, refs)] if led else [])]
         where += ["is_open = 1"] if open_only else []
         return f"SELECT {COLUMNS} {source}{' AND '.join(where + filters)}{ORDER}{limit_sql}"
-    if len(streams) == 1 and (before or since):
-        # One stream with a due range: one arm per priority band, each one
-        # range of the index. The bands follow each other in query order, so
-        # the arms are read one after the other (each in the order of the
-        # index it names) and LIMIT stops the reading: no merge, no sort.
-        prefix = streams[0]
-        bands = [f"(SELECT MAX(priority) {source}{prefix})"]
-        while len(bands) < BANDS:
-            bands.append(f"(SELECT MAX(priority) {source}{prefix} AND priority < {bands[-1]})")
-        arms = [
-            f"SELECT {COLUMNS} {source}{' AND '.join([prefix, f'priority = {band}', *filters])}"
-            for band in bands
-        ]
-        # the bands below the first BANDS: one walk of the index, in its order
-        lowest = " AND ".join([prefix, f"priority < {bands[-1]}", *filters])
-        arms.append(f"SELECT {COLUMNS} {source}{lowest}")
-        return " UNION ALL ".join(arms) + limit_sql
-    # Each stream in index order; several are merged by SQLite as they stream
-    # (MERGE (UNION ALL)), so LIMIT stops the merge early.
-    arms = [f"SELECT {COLUMNS} {source}{' AND '.join([prefix, *filters])}" for prefix in streams]
+    ranged = before or since
+    if ranged and len(streams) == 1:
+        # One stream with a due range: its bands follow each other in query
+        # order, so the arms are read one after the other (each in the order of
+        # the index it names) and LIMIT stops the reading: no merge, no sort.
+        return " UNION ALL ".join(_band_arms(source, streams[0], filters)) + limit_sql
+    if ranged and len(streams) * (BANDS + 1) <= MAX_ARMS:
+        # A few streams with a due range (open and closed rows, a few owners):
+        # every band of every stream is one index range in query order, merged
+        # as they stream (MERGE (UNION ALL)); no stream's rows outside the range
+        # are visited.
+        arms = [arm for prefix in streams for arm in _band_arms(source, prefix, filters)]
+    else:
+        # Each stream in index order; several are merged by SQLite as they stream
+        # (MERGE (UNION ALL)), so LIMIT stops the merge early.
+        arms = [f"SELECT {COLUMNS} {source}{' AND '.join([p, *filters])}" for p in streams]
     return " UNION ALL ".join(arms) + ORDER + limit_sql
+
+
+def _band_arms(source: str, prefix: str, filters: list[str]) -> list[str]:
+    """One stream's rows in a due range: one arm per priority band, each one index range.
+
+    The first :data:`BANDS` bands are found by scalar subqueries (``MAX(priority)``
+    below the band above, one seek each); the lower ones share one walk of the index.
+    """
+    bands = [f"(SELECT MAX(priority) {source}{prefix})"]
+    while len(bands) < BANDS:
+        bands.append(f"(SELECT MAX(priority) {source}{prefix} AND priority < {bands[-1]})")
+    arms = [
+        f"SELECT {COLUMNS} {source}{' AND '.join([prefix, f'priority = {band}', *filters])}"
+        for band in bands
+    ]
+    lowest = " AND ".join([prefix, f"priority < {bands[-1]}", *filters])
+    arms.append(f"SELECT {COLUMNS} {source}{lowest}")
+    return arms
 
 
 def index_params(batch: Sequence[RecordWrite]) -> list[tuple[object, ...]]:
