@@ -11,20 +11,24 @@ and ``import carecoord`` does not import it. See ``docs/fhir.md``.
 * :func:`save_imported` stores an imported record in one unit of work (all or
   nothing); :meth:`PatientRecord.from_store` loads one.
 
-What FHIR cannot carry goes into extensions under :data:`EXTENSION_BASE`.
+What FHIR cannot carry goes into extensions under :data:`EXTENSION_BASE`;
+:func:`conformance_resources` returns their published definitions.
 """
 
-from ._common import CODE_SYSTEM_BASE, EXTENSION_BASE, ID_SYSTEM_BASE
+from ._common import CANONICAL_BASE, CODE_SYSTEM_BASE, EXTENSION_BASE, ID_SYSTEM_BASE
+from ._conformance import conformance_resources
 from ._import import import_bundle
 from .export import export_bundle
 from .record import ImportedRecord, PatientRecord, save_imported
 
 __all__ = [
+    "CANONICAL_BASE",
     "CODE_SYSTEM_BASE",
     "EXTENSION_BASE",
     "ID_SYSTEM_BASE",
     "ImportedRecord",
     "PatientRecord",
+    "conformance_resources",
     "export_bundle",
     "import_bundle",
     "save_imported",
