@@ -47,12 +47,16 @@ _RAW: dict[str, str] = {
     "system:uri code:code",
     "SimpleQuantity": "id:string value:decimal unit:string system:uri code:code",
     "Range": "id:string low:SimpleQuantity high:SimpleQuantity",
-    "HumanName": "id:string family:string given:string*",
+    "HumanName": "id:string use:code=name-use family:string given:string* prefix:string* "
+    "suffix:string* period:Period",
+    "Address": "id:string use:code=address-use type:code=address-type line:string* "
+    "city:string district:string state:string postalCode:string country:string period:Period",
     "ContactPoint": "id:string extension:Extension* system:code=contact-point-system value:string",
     # ---------------------------------------------------------------- resources
     "Bundle": "id:id type:code!=bundle-type",
     "Patient": "id:id extension:Extension* identifier:Identifier* name:HumanName* "
-    "telecom:ContactPoint* birthDate:date communication:Patient.communication*",
+    "telecom:ContactPoint* gender:code=administrative-gender birthDate:date address:Address* "
+    "communication:Patient.communication*",
     "Patient.communication": "language:CodeableConcept! preferred:boolean",
     "RelatedPerson": "id:id extension:Extension* identifier:Identifier* "
     "patient:Reference(Patient)! relationship:CodeableConcept* name:HumanName* "
@@ -150,6 +154,16 @@ _VS: dict[str, tuple[str, str]] = {
         "searchset collection",
     ),
     "quantity-comparator": ("http://hl7.org/fhir/quantity-comparator", "< <= >= >"),
+    "name-use": (
+        "http://hl7.org/fhir/name-use",
+        "usual official temp nickname anonymous old maiden",
+    ),
+    "address-use": ("http://hl7.org/fhir/address-use", "home work temp old billing"),
+    "address-type": ("http://hl7.org/fhir/address-type", "postal physical both"),
+    "administrative-gender": (
+        "http://hl7.org/fhir/administrative-gender",
+        "male female other unknown",
+    ),
     "contact-point-system": (
         "http://hl7.org/fhir/contact-point-system",
         "phone fax email pager url sms other",

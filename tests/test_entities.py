@@ -1109,3 +1109,91 @@ def test_typed_ids_are_distinct_types() -> None:
         plan(patient_id=StaffId("p-1"))
     with pytest.raises(ValidationError):
         intervention(goal_ids=(NeedId("g1"),))
+
+
+# ------------------------------------------- names, addresses, gender (issue 13)
+
+
+def test_current_name_prefers_names_in_use_then_usual_then_official() -> None:
+    from carecoord import HumanName, NameUse, Period, current_name
+
+    t0 = datetime(2000, 1, 1, tzinfo=UTC)
+    old = HumanName(family="A", use=NameUse.OLD)
+    ended = HumanName(family="B", use=NameUse.USUAL, period=Period(t0, t0 + timedelta(days=1)))
+    official = HumanName(family="C", use=NameUse.OFFICIAL, period=Period(t0))
+    usual = HumanName(family="D", use=NameUse.USUAL)
+    plain, plain_too = HumanName(family="E"), HumanName(family="F")
+    assert current_name([old, ended, official]) is official
+    assert current_name([official, usual]) is usual
+    assert current_name([plain, plain_too]) is plain  # ties: the first listed
+    assert current_name([old, ended]) is ended  # none in use: the use decides
+    assert not ended.in_use and official.in_use
+    with pytest.raises(ValidationError):
+        current_name([])
+
+
+def test_a_patient_name_must_be_the_current_one_of_its_history() -> None:
+    from carecoord import HumanName, NameUse
+
+    current = HumanName(family="Windsor", use=NameUse.OFFICIAL)
+    old = HumanName(family="Chalmers", use=NameUse.OLD)
+    patient = Patient(
+        id=PatientId("p-1"),
+        name=current,
+        other_names=(old,),
+        birth_date=date(1974, 12, 25),
+        time_zone="UTC",
+    )
+    assert patient.other_names == (old,)
+    with pytest.raises(ValidationError, match=r"Patient\.name must be the current name") as info:
+        attrs.evolve(patient, name=old, other_names=(current,))
+    assert "Windsor" not in str(info.value) and "Chalmers" not in str(info.value)
+
+
+def test_name_parts_and_addresses_are_validated_and_hidden() -> None:
+    from carecoord import Address, AddressUse, AdministrativeGender, HumanName
+
+    with pytest.raises(ValidationError, match=r"HumanName\.suffix parts"):
+        HumanName(family="X", suffix=(" ",))
+    with pytest.raises(ValidationError, match=r"HumanName\.prefix must be a tuple"):
+        HumanName(family="X", prefix=["Dr"])  # type: ignore[arg-type]
+    with pytest.raises(ValidationError, match="Address needs at least one of"):
+        Address(use=AddressUse.HOME)
+    with pytest.raises(ValidationError):
+        Address(city=" ")
+    home = Address(use=AddressUse.HOME, lines=("1 Secret Lane",), city="Hiddenville")
+    patient = Patient(
+        id=PatientId("p-1"),
+        name=HumanName(family="Doe", suffix=("Jr",)),
+        birth_date=date(1950, 1, 2),
+        time_zone="UTC",
+        gender=AdministrativeGender.FEMALE,
+        addresses=(home,),
+    )
+    for text in (repr(patient), repr(home), repr(patient.name)):
+        for secret in ("Secret", "Hiddenville", "Jr", "female"):
+            assert secret not in text
+    assert "home" in repr(home)
+
+
+def test_patient_payloads_written_before_names_and_addresses_still_load() -> None:
+    from carecoord import dumps, loads
+    from carecoord.storage import MemoryStore, RecordWrite, UnitOfWork
+
+    # a schema-version-1 payload as carecoord wrote it before issue 13
+    old = (
+        '{"data":{"birth_date":"1950-01-02","contacts":[],"enrolled_at":null,'
+        '"id":"p-1","identifiers":[],"language":"en","name":{"family":"Doe","given":["Pat"]},'
+        '"preferences":{"channels":[],"quiet_hours":null},"telecom":[],"time_zone":"UTC"},'
+        '"schema_version":1,"type":"Patient"}'
+    )
+    patient = loads(old, Patient)
+    assert (patient.gender, patient.addresses, patient.other_names) == (None, (), ())
+    assert (patient.name.use, patient.name.period, patient.name.suffix) == (None, None, ())
+    store = MemoryStore()  # the storage path reads with the fast trusted decoder
+    store.write(
+        [RecordWrite(kind="Patient", id="p-1", expected_version=0, payload=old, patient_id="p-1")]
+    )
+    with UnitOfWork(store) as uow:
+        assert uow.get(Patient, "p-1") == patient
+    assert loads(dumps(patient), Patient) == patient

@@ -62,6 +62,12 @@ def import_error(bundle: Any) -> FhirImportError:
     return info.value
 
 
+def import_error_strict(bundle: Any) -> FhirImportError:
+    with pytest.raises(FhirImportError) as info:
+        import_bundle(bundle, strict=True)
+    return info.value
+
+
 # ------------------------------------------------------------------ round trip
 
 
@@ -361,6 +367,16 @@ def test_an_audit_event_without_the_id_extension_takes_its_fhir_id(bundle: Bundl
     _drop_ext(res(bundle, UNSEALED), "audit-id")
     assert import_bundle(bundle).record == rich_record()
     del res(bundle, UNSEALED)["id"]
+    # no id: a transaction's new resource, named by its urn:uuid fullUrl
+    uuid = bundle["entry"][UNSEALED]["fullUrl"].removeprefix("urn:uuid:")
+    imported = import_bundle(bundle)
+    assert imported.record.audit_entries[1].id == uuid
+    [default] = imported.report.defaulted
+    assert default.path == f"Bundle.entry[{UNSEALED}].resource(AuditEvent/{uuid}).id"
+    assert default.value == uuid
+    with pytest.raises(FhirImportError, match="strict import: a default would be applied"):
+        import_bundle(bundle, strict=True)
+    del bundle["entry"][UNSEALED]["fullUrl"]
     assert str(import_error(bundle)) == (
         f"Bundle.entry[{UNSEALED}].resource(AuditEvent).extension: "
         "required extension audit-id missing and no id"
@@ -368,11 +384,20 @@ def test_an_audit_event_without_the_id_extension_takes_its_fhir_id(bundle: Bundl
 
 
 def test_unknown_resource_type(bundle: Bundle) -> None:
+    # an R4 resource carecoord does not read is reported as dropped (rejected when strict)
     bundle["entry"].append({"resource": {"resourceType": "Observation", "id": "o-1"}})
-    assert str(import_error(bundle)) == (
-        "Bundle.entry[24].resource(Observation).resourceType: unsupported resource type"
+    imported = import_bundle(bundle)
+    assert imported.record == rich_record()
+    assert [(d.path, d.reason) for d in imported.report.dropped] == [
+        ("Bundle.entry[24].resource(Observation/o-1)", "resource type Observation is not imported")
+    ]
+    with pytest.raises(FhirImportError) as info:
+        import_bundle(bundle, strict=True)
+    assert str(info.value) == (
+        "Bundle.entry[24].resource(Observation/o-1): strict import: the element would be "
+        "dropped (resource type Observation is not imported)"
     )
-    for name in ("<script>", "JaneDoe"):  # only real R4 type names are echoed
+    for name in ("<script>", "JaneDoe"):  # not R4: rejected, and only R4 type names are echoed
         bundle["entry"][24] = {"resource": {"resourceType": name, "id": "o-1"}}
         assert str(import_error(bundle)) == (
             "Bundle.entry[24].resource(?).resourceType: unsupported resource type"
@@ -416,9 +441,13 @@ def test_reference_to_the_wrong_type_or_patient(bundle: Bundle) -> None:
 
 
 def test_not_a_bundle_and_patient_count() -> None:
-    assert str(import_error([])) == "Bundle: expected a JSON object"
-    assert (
-        str(import_error({"resourceType": "Patient"})) == "Bundle.resourceType: expected a Bundle"
+    assert str(import_error("Patient")) == "Bundle: expected a JSON object"
+    assert str(import_error([])) == "resources: expected exactly one Patient"
+    assert str(import_error({"resourceType": "Patient"})) == (
+        "resource(Patient).identifier: no patient identifier and no id"
+    )
+    assert str(import_error({"resourceType": "JaneDoe"})) == (
+        "Bundle.resourceType: expected a Bundle or a FHIR resource"
     )
     empty = {"resourceType": "Bundle", "type": "collection", "entry": []}
     assert str(import_error(empty)) == "Bundle.entry: expected exactly one Patient"
@@ -430,14 +459,20 @@ def test_not_a_bundle_and_patient_count() -> None:
     assert str(import_error(two)) == "Bundle.entry: expected exactly one Patient"
 
 
-def test_resource_outside_the_record_is_rejected(bundle: Bundle) -> None:
+def test_resource_outside_the_record_is_dropped_or_rejected_when_strict(bundle: Bundle) -> None:
     orphan = copy.deepcopy(bundle["entry"][TASK])
     orphan["fullUrl"] = "urn:uuid:22222222-2222-2222-2222-222222222222"
     orphan["resource"]["id"] = "int-9"
+    orphan["resource"]["identifier"][0]["value"] = "int-9"
     bundle["entry"].append(orphan)
-    assert str(import_error(bundle)) == (
-        "Bundle.entry[24].resource(Task/int-9): "
-        "resource is not part of the record (not linked from a parent)"
+    imported = import_bundle(bundle)
+    assert imported.record == rich_record()
+    [dropped] = imported.report.dropped
+    assert dropped.path == "Bundle.entry[24].resource(Task/int-9)"
+    assert dropped.reason.startswith("a Task no CarePlan in the input lists")
+    assert str(import_error_strict(bundle)) == (
+        "Bundle.entry[24].resource(Task/int-9): strict import: the element would be dropped "
+        "(a Task no CarePlan in the input lists and that fulfils no ServiceRequest)"
     )
 
 
@@ -494,21 +529,38 @@ def test_save_imported_writes_everything_in_one_unit_of_work(bundle: Bundle) -> 
     assert PatientRecord.from_store(archive, "patient-1", include_audit=True) == rich_record()
 
 
-def test_saving_twice_conflicts_and_writes_nothing(bundle: Bundle) -> None:
+def test_saving_twice_writes_nothing_the_second_time(bundle: Bundle) -> None:
     store = MemoryStore()
-    imported = import_bundle(bundle)
-    save_imported(store, imported)
+    first = save_imported(store, import_bundle(bundle))
+    assert first.writes == len(first.created) == 13  # 2 staff, the patient, 10 entities
     before = snapshot(store)
-    with pytest.raises(ConflictError):
-        save_imported(store, imported)
+    again = save_imported(store, import_bundle(copy.deepcopy(bundle)))
+    assert (again.writes, again.created, again.updated) == (0, (), ())
+    assert sorted(again.unchanged) == sorted(first.created)
     assert snapshot(store) == before
+
+
+def test_a_changed_record_conflicts_unless_updating(bundle: Bundle) -> None:
+    store = MemoryStore()
+    save_imported(store, import_bundle(bundle))
+    before = snapshot(store)
+    res(bundle, COMMUNICATION)["payload"][0]["contentString"] = "Called back: all fine"
+    changed = import_bundle(bundle)
+    with pytest.raises(ConflictError, match="Note note-1 already exists"):
+        save_imported(store, changed)
+    assert snapshot(store) == before
+    result = save_imported(store, changed, update=True)
+    assert (result.updated, result.created) == ((("Note", "note-1"),), ())
+    [note] = PatientRecord.from_store(store, "patient-1").notes
+    assert note.summary == "Called back: all fine"
+    assert [r.version for r in store.read_all("Note")] == [2]
 
 
 def test_a_conflict_on_the_last_object_leaves_the_store_as_it_was(bundle: Bundle) -> None:
     store = MemoryStore()
     record = import_bundle(bundle).record
-    with UnitOfWork(store) as uow:  # only the note exists already
-        uow.add(record.notes[0])
+    with UnitOfWork(store) as uow:  # only the note exists already, and differs
+        uow.add(attrs.evolve(record.notes[0], summary="another summary"))
     before = snapshot(store)
     with pytest.raises(ConflictError):
         save_imported(store, record)

@@ -1,6 +1,7 @@
 """FHIR R4 import, issue 13: identifier systems, decisions, UTC offsets, the ends of the
-calendar, and damaged exports of generated records, which raise only path-named
-:class:`~carecoord.FhirImportError` s (or import as records that export as valid R4)."""
+calendar, and damaged exports of generated records and damaged real-world inputs
+(``tests/fhir_examples``), which raise only path-named :class:`~carecoord.FhirImportError` s
+(or import as records that export as valid R4), in default and in strict mode."""
 
 from __future__ import annotations
 
@@ -26,6 +27,7 @@ from carecoord.fhir import (
 )
 from test_fhir_export import rich_record
 from test_fhir_import import _BUNDLE, _JUNK, PATIENT, TASK, import_error, res
+from test_fhir_import_realworld import GRAVITY, example, gravity
 from test_fhir_roundtrip import patient_records
 
 Bundle = dict[str, Any]
@@ -258,3 +260,36 @@ def test_zoned_instants_beyond_the_calendar_are_path_named_errors(
     assert str(import_error(bundle)) == (
         f"{path}: dateTime out of range (before year 1 or after 9999 in UTC or its time zone)"
     )
+
+
+# ------------------------------------------------- damaged real-world inputs
+
+_REAL_WORLD: tuple[Any, ...] = (
+    gravity("transaction"),
+    example("uscore-patient.json"),
+    example("synthea-transaction.json"),
+    [example(name) for name in GRAVITY],
+)
+"""Gravity as a transaction, a standalone US Core Patient, Synthea, a list of resources."""
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.sampled_from(range(len(_REAL_WORLD))), st.booleans(), st.data())
+def test_damaged_real_world_inputs_raise_only_fhir_import_errors(
+    which: int, strict: bool, data: st.DataObject
+) -> None:
+    damaged = copy.deepcopy(_REAL_WORLD[which])
+    _mutate(damaged, data)
+    error: FhirImportError | None = None
+    try:
+        imported = import_bundle(damaged, strict=strict)
+    except FhirImportError as exc:  # any other exception fails the test
+        error = exc
+    if error is not None:
+        assert error.path.startswith(("Bundle", "resource", "resources"))
+        assert str(error).startswith(error.path + ": ")
+        for secret in ("Ortiz", "Windsor", "Kuhn", "1032702", "999-12-3456"):
+            assert secret not in str(error)
+    else:  # what the import accepts, the export writes back as valid R4
+        assert not strict or imported.report.clean
+        assert bundle_problems(export_bundle(imported, include_audit=True)) == []

@@ -446,7 +446,7 @@ def test_damaged_bundle_is_imported_or_a_path_named_error(data: st.DataObject) -
     else:
         assert isinstance(imported, ImportedRecord)
     if error is not None:
-        assert error.path.startswith("Bundle"), error.path
+        assert error.path.startswith(("Bundle", "resource")), error.path  # or a resource list
         assert error.paths == (error.path,)
         assert str(error).startswith(error.path + ": ")
         assert MARKER not in str(error)

@@ -20,6 +20,7 @@ from hypothesis import HealthCheck, given, settings
 
 import carecoord.model
 from carecoord import (
+    Address,
     Appointment,
     AppointmentId,
     Assessment,
@@ -164,6 +165,7 @@ def marked_patient() -> Patient:
         ),
         contacts=(marked_contact(),),
         enrolled_at=T0,
+        addresses=(Address(lines=(phi("street"),), city=phi("city")),),
     )
 
 

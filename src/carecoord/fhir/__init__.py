@@ -5,29 +5,49 @@ and ``import carecoord`` does not import it. See ``docs/fhir.md``.
 
 * :func:`export_bundle` turns a :class:`PatientRecord` into a FHIR ``collection``
   Bundle (a JSON-ready dict);
-* :func:`import_bundle` reads such a Bundle back into an immutable
-  :class:`ImportedRecord`, or raises :class:`~carecoord.FhirImportError`
-  naming the resource and element path;
+* :func:`import_bundle` reads such a Bundle (or real-world FHIR R4: Bundles
+  of any type, standalone resources) into an immutable :class:`ImportedRecord`
+  with an :class:`ImportReport` (mapped, defaulted, dropped, external), or
+  raises :class:`~carecoord.FhirImportError` naming the resource and element
+  path (``strict=True``: also on any default or drop);
 * :func:`save_imported` stores an imported record in one unit of work (all or
-  nothing); :meth:`PatientRecord.from_store` loads one.
+  nothing, idempotent, matched by identifier; a :class:`SaveResult`);
+  :meth:`PatientRecord.from_store` loads one.
 
-What FHIR cannot carry goes into extensions under :data:`EXTENSION_BASE`;
-:func:`conformance_resources` returns their published definitions.
+What FHIR cannot carry goes into extensions under :data:`EXTENSION_BASE`.
 """
 
 from ._common import CANONICAL_BASE, CODE_SYSTEM_BASE, EXTENSION_BASE, ID_SYSTEM_BASE
 from ._conformance import conformance_resources
 from ._import import import_bundle
+from ._import_people import DEFAULT_ROLE
+from ._import_report import (
+    DefaultApplied,
+    DroppedElement,
+    ExternalReference,
+    ImportReport,
+    MappedResource,
+)
+from ._read_reader import IMPORT_STAFF_ID, UNNAMED
 from .export import export_bundle
-from .record import ImportedRecord, PatientRecord, save_imported
+from .record import ImportedRecord, PatientRecord, SaveResult, save_imported
 
 __all__ = [
     "CANONICAL_BASE",
     "CODE_SYSTEM_BASE",
+    "DEFAULT_ROLE",
     "EXTENSION_BASE",
     "ID_SYSTEM_BASE",
+    "IMPORT_STAFF_ID",
+    "UNNAMED",
+    "DefaultApplied",
+    "DroppedElement",
+    "ExternalReference",
+    "ImportReport",
     "ImportedRecord",
+    "MappedResource",
     "PatientRecord",
+    "SaveResult",
     "conformance_resources",
     "export_bundle",
     "import_bundle",

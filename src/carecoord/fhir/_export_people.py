@@ -10,12 +10,14 @@ from __future__ import annotations
 from typing import Any
 
 from ..model import (
+    Address,
     AuditEntry,
     CareTeam,
     Consent,
     Contact,
     ContactChannel,
     DecisionOutcome,
+    HumanName,
     Note,
     Patient,
     PatientDecision,
@@ -31,7 +33,6 @@ from ._export_common import (
     contact_point,
     ext_dt,
     history,
-    human_name,
     links,
     period,
     preferences,
@@ -50,6 +51,8 @@ __all__ = [
     "_note",
     "_patient",
     "_practitioner",
+    "address",
+    "human_name",
 ]
 
 PARTICIPATION_MODE = "http://terminology.hl7.org/CodeSystem/v3-ParticipationMode"
@@ -64,6 +67,46 @@ MEDIUM: dict[ContactChannel, str] = {
 }
 
 
+def human_name(name: HumanName) -> dict[str, Any]:
+    """A FHIR HumanName: use, family, given, prefix, suffix, period (in FHIR's order)."""
+    out: dict[str, Any] = {}
+    if name.use is not None:
+        out["use"] = name.use.value
+    out["family"] = name.family
+    if name.given:
+        out["given"] = list(name.given)
+    if name.prefix:
+        out["prefix"] = list(name.prefix)
+    if name.suffix:
+        out["suffix"] = list(name.suffix)
+    if name.period is not None:
+        out["period"] = period(name.period)
+    return out
+
+
+def address(value: Address) -> dict[str, Any]:
+    """A FHIR Address (without ``text``: carecoord keeps the parts)."""
+    out: dict[str, Any] = {}
+    if value.use is not None:
+        out["use"] = value.use.value
+    if value.type is not None:
+        out["type"] = value.type.value
+    if value.lines:
+        out["line"] = list(value.lines)
+    for key, part in (
+        ("city", value.city),
+        ("district", value.district),
+        ("state", value.state),
+        ("postalCode", value.postal_code),
+        ("country", value.country),
+    ):
+        if part is not None:
+            out[key] = part
+    if value.period is not None:
+        out["period"] = period(value.period)
+    return out
+
+
 def _patient(b: _Bundle, p: Patient) -> None:
     ext: list[dict[str, Any]] = [{"url": ext_url("time-zone"), "valueString": p.time_zone}]
     ext += preferences(p.preferences)
@@ -72,12 +115,16 @@ def _patient(b: _Bundle, p: Patient) -> None:
     body: dict[str, Any] = {
         "extension": ext,
         "identifier": [{"system": i.system, "value": i.value} for i in p.identifiers],
-        "name": [human_name(p.name)],
+        "name": [human_name(n) for n in (p.name, *p.other_names)],
         "birthDate": p.birth_date.isoformat(),
         "communication": [{"language": concept("urn:ietf:bcp:47", p.language), "preferred": True}],
     }
     if p.telecom:
         body["telecom"] = [contact_point(t) for t in p.telecom]
+    if p.gender is not None:
+        body["gender"] = p.gender.value
+    if p.addresses:
+        body["address"] = [address(a) for a in p.addresses]
     b.add("patient", p.id, body)
     for contact in p.contacts:
         _related_person(b, p, contact)

@@ -1,22 +1,28 @@
-"""FHIR R4 JSON Bundle -> carecoord objects, with typed, path-named errors.
+"""FHIR R4 JSON -> carecoord objects and an import report, with typed, path-named errors.
 
 Every problem raises :class:`~carecoord.FhirImportError` naming the entry,
 resource and element (``Bundle.entry[3].resource(Task/t-1).restriction.period.end``)
 and what is wrong; values are never echoed. Nothing is returned unless the
-whole Bundle converts.
+whole input converts. What the import fills in, does not map, or finds
+outside the input is reported (:class:`~._import_report.ImportReport`);
+``strict`` turns the first default or drop into an error.
 
-Layout: this module walks the Bundle (:class:`_Importer` and :func:`import_bundle`);
+Layout: this module walks the input (:class:`_Importer` and :func:`import_bundle`);
 the per-resource converters are mixins in ``_import_people.py`` (patient,
 contacts, staff, care teams), ``_import_plans.py`` (assessments, needs, care
 plans, goals, tasks, barriers, reviews), ``_import_referrals.py`` (referrals,
-appointments) and ``_import_notes.py`` (notes, decisions, consents, audit).
-They read FHIR JSON with ``_read_values.py`` (primitives, codes, dates,
-extensions) and ``_read_datatypes.py`` (names, contact points, periods, status
-history), sharing the Bundle index and references of ``_read_context.py``.
+appointments) and ``_import_notes.py`` (notes, decisions, consents, audit),
+on the base class of ``_read_reader.py``. They read FHIR JSON with
+``_read_values.py`` (primitives, codes, dates, extensions) and
+``_read_datatypes.py`` (names, addresses, contact points, periods, status
+history), sharing the input's index and references of ``_read_context.py``;
+every resource is tracked (``_read_tracker.py``), so what no converter read is
+reported as dropped.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from enum import StrEnum
 from typing import Any
@@ -26,9 +32,11 @@ from ._import_notes import _NoteReader
 from ._import_people import _PeopleReader
 from ._import_plans import _PlanReader
 from ._import_referrals import _ReferralReader
+from ._import_report import ImportReport, MappedResource, _Collector, collecting
 from ._read_context import own_id
 from ._read_datatypes import has_category
-from ._read_values import coded, fail
+from ._read_tracker import peek, read_keys, unread
+from ._read_values import coded, ext_one, fail
 from .record import ImportedRecord, PatientRecord
 
 __all__ = ["import_bundle"]
@@ -43,13 +51,44 @@ class _Scope(StrEnum):
     TREATMENT = "treatment"
 
 
-class _Importer(_PeopleReader, _PlanReader, _ReferralReader, _NoteReader):
-    """Walks the Bundle: converts each resource once, in order, into one record."""
+_UNLINKED: dict[str, str] = {
+    "Condition": (
+        "a Condition that is neither a barrier nor a need of an assessment in the input "
+        "(free-standing conditions are not kept)"
+    ),
+    "Goal": "a Goal no CarePlan in the input lists (free-standing goals are not kept)",
+    "Task": "a Task no CarePlan in the input lists and that fulfils no ServiceRequest",
+    "PractitionerRole": "a PractitionerRole of no Practitioner in the input",
+}
+_WHY: dict[str, str] = {
+    "meta": "resource metadata (not kept)",
+    "text": "narrative (not kept: carecoord keeps the structured data)",
+    "extension": "extension carecoord does not know",
+    "modifierExtension": "modifier extension carecoord does not know",
+    "contained": "contained resources are not imported",
+}
 
-    def run(self) -> ImportedRecord:
+
+def _why(path: str, resource: str) -> str:
+    """Why an unread element is dropped: its kind when it says more than "not mapped"."""
+    last = re.sub(r"\[\d+\]$", "", path.rsplit(".", 1)[-1])
+    if path.rsplit(".", 1)[0] == resource or last in ("extension", "modifierExtension"):
+        return _WHY.get(last, "element carecoord does not map")
+    return "element carecoord does not map"
+
+
+def _order(path: str) -> list[Any]:
+    """A sort key of element paths: numbers as numbers (entry[2] before entry[10])."""
+    return [int(part) if part.isdigit() else part for part in re.split(r"(\d+)", path)]
+
+
+class _Importer(_PeopleReader, _PlanReader, _ReferralReader, _NoteReader):
+    """Walks the input: converts each resource once, in order, into one record."""
+
+    def run(self, collector: _Collector, strict: bool) -> ImportedRecord:
         patients = self.ctx.of_type("Patient")
         if len(patients) != 1:
-            fail("Bundle.entry", "expected exactly one Patient")
+            fail(self.ctx.where, "expected exactly one Patient")
         # the patient id first: everything else must refer to it
         first = patients[0]
         try:
@@ -58,17 +97,13 @@ class _Importer(_PeopleReader, _PlanReader, _ReferralReader, _NoteReader):
             raise
         except CareCoordError as exc:  # id messages name the rule, never the value
             fail(first.path, f"not a valid carecoord record: {exc}")
+        reasons: dict[int, str] = {}
         parts: dict[str, Any] = {}
         parts["patient"] = self.guard(patients[0], self.patient)
         parts["staff"] = tuple(
             self.guard(e, self.practitioner) for e in self.ctx.of_type("Practitioner")
         )
-        for e in self.ctx.of_type("PractitionerRole"):
-            if not e.used:
-                fail(e.path, "PractitionerRole of no Practitioner in the Bundle")
-        parts["care_teams"] = tuple(
-            self.guard(e, self.care_team) for e in self.ctx.of_type("CareTeam")
-        )
+        parts["care_teams"] = self.guard_all(self.ctx.of_type("CareTeam"), self.care_team)
         parts["assessments"] = tuple(
             self.guard(e, self.assessment) for e in self.ctx.of_type("ClinicalImpression")
         )
@@ -89,36 +124,96 @@ class _Importer(_PeopleReader, _PlanReader, _ReferralReader, _NoteReader):
         parts["notes"] = tuple(self.guard(e, self.note) for e in self.ctx.of_type("Communication"))
         decisions, consents = [], []
         for e in self.ctx.of_type("Consent"):
-            scope = coded(e.resource.get("scope"), f"{e.path}.scope", _SCOPE, _Scope)
-            if scope is _Scope.TREATMENT:
+            r = e.resource
+            scope = coded(r.get("scope"), f"{e.path}.scope", _SCOPE, _Scope)
+            if scope is _Scope.TREATMENT and ext_one(r, "recommendation", e.path) is not None:
                 decisions.append(self.guard(e, self.decision))
-            elif scope is _Scope.PRIVACY:
+            elif scope is _Scope.PRIVACY and _names_actors(peek(r, "provision")):
                 consents.append(self.guard(e, self.consent))
+            elif scope is _Scope.TREATMENT:
+                reasons[e.index] = (
+                    "a treatment Consent without a carecoord recommendation "
+                    "(carecoord decisions answer a recommendation)"
+                )
+            elif scope is _Scope.PRIVACY:
+                reasons[e.index] = (
+                    "a privacy Consent naming no contact (no provision.actor): "
+                    "carecoord consents name the contacts they permit"
+                )
             else:
-                fail(f"{e.path}.scope", "consent scope has no carecoord equivalent")
+                reasons[e.index] = "consent scope has no carecoord equivalent"
         parts["decisions"] = tuple(decisions)
         parts["consents"] = tuple(consents)
         parts["audit_entries"] = tuple(
             self.guard(e, self.audit) for e in self.ctx.of_type("AuditEvent")
         )
-        for e in self.ctx.entries:
-            if not e.used:
-                fail(e.path, "resource is not part of the record (not linked from a parent)")
         try:
             record = PatientRecord(**parts)
         except CareCoordError as exc:
             fail("Bundle", f"the record is inconsistent: {exc}")
-        return ImportedRecord(record=record)
+        report = self._report(collector, reasons)
+        if strict and not report.clean:
+            if report.defaulted:
+                d = report.defaulted[0]
+                fail(d.path, f"strict import: a default would be applied ({d.reason})")
+            x = report.dropped[0]
+            fail(x.path, f"strict import: the element would be dropped ({x.reason})")
+        return ImportedRecord(record=record, report=report)
+
+    def _report(self, collector: _Collector, reasons: dict[int, str]) -> ImportReport:
+        for path, why in self.ctx.skipped:
+            collector.drop(path, why)
+        mapped = []
+        for e in self.ctx.entries:
+            if not e.used:
+                collector.drop(
+                    e.path,
+                    e.skipped
+                    or reasons.get(e.index)
+                    or _UNLINKED.get(e.rtype, "resource not linked from the record"),
+                )
+                continue
+            for path, value in unread(e.resource, e.path):
+                collector.drop(path, _why(path, e.path))
+                self.ctx.scan(value, path)
+            if e.target is not None:
+                mapped.append(
+                    MappedResource(
+                        path=e.path,
+                        resource_type=e.rtype,
+                        record_type=e.target[0],
+                        record_id=e.target[1],
+                        elements=tuple(
+                            k for k in read_keys(e.resource) if k not in ("resourceType", "id")
+                        ),
+                    )
+                )
+        return ImportReport(
+            mapped=tuple(mapped),
+            defaulted=tuple(sorted(collector.defaulted.values(), key=lambda d: _order(d.path))),
+            dropped=tuple(sorted(collector.dropped.values(), key=lambda d: _order(d.path))),
+            external=tuple(sorted(collector.external.values(), key=lambda d: _order(d.path))),
+        )
 
 
-def import_bundle(bundle: Mapping[str, Any]) -> ImportedRecord:
-    """Import a FHIR R4 JSON Bundle (as written by :func:`export_bundle`) into carecoord objects.
+def _names_actors(provision: Any) -> bool:
+    return isinstance(provision, Mapping) and bool(provision.get("actor"))
 
-    Returns an immutable :class:`ImportedRecord` holding the whole record, or
-    raises :class:`~carecoord.FhirImportError` naming the resource and element
-    path of the first problem (unknown resource types, references to resources
-    missing from the Bundle, codes outside their value set, naive or partial
-    datetimes, wrong JSON types, ...). Nothing is stored: see
-    :func:`~carecoord.fhir.save_imported`.
+
+def import_bundle(bundle: Mapping[str, Any] | list[Any], *, strict: bool = False) -> ImportedRecord:
+    """Import FHIR R4 JSON into carecoord objects, with a report of what was done.
+
+    ``bundle`` is a Bundle of any type (``collection``, ``transaction``,
+    ``batch``, ``searchset``, ``document``, ...), one resource on its own (a
+    ``Patient``), or a JSON array of resources; exactly one ``Patient`` must be
+    among them. Returns an immutable :class:`ImportedRecord` holding the whole
+    record and its :class:`ImportReport` (every resource mapped, every default
+    applied, every element dropped, every reference left outside), or raises
+    :class:`~carecoord.FhirImportError` naming the resource and element path
+    of the first problem (references whose target should be in the input and
+    is not, codes outside their value set, naive or partial datetimes, wrong
+    JSON types, ...). With ``strict``, a default or a drop is a problem too.
+    Nothing is stored: see :func:`~carecoord.fhir.save_imported`.
     """
-    return _Importer(bundle).run()
+    with collecting() as collector:
+        return _Importer(bundle).run(collector, strict)

@@ -33,8 +33,11 @@ from ..model import (
     StaffId,
 )
 from ._common import cs, id_system
-from ._read_context import _Entry, _Reader, ext_ref, own_id
+from ._export_people import MEDIUM, PARTICIPATION_MODE
+from ._read_context import _Entry, ext_ref, own_id
 from ._read_datatypes import history, period, ref_links
+from ._read_reader import _Reader
+from ._read_tracker import consume_all, peek, raw
 from ._read_values import (
     code,
     coding_value,
@@ -44,11 +47,13 @@ from ._read_values import (
     ext_one,
     fail,
     items,
+    not_kept,
     obj,
     req_coded,
     req_dt,
     req_string,
     string,
+    take,
     top_coding,
     top_string,
 )
@@ -56,6 +61,10 @@ from .export import DECISION_STATUS, STATUS_SYSTEMS
 from .valuesets import code_in
 
 _ACT_REASON = "http://terminology.hl7.org/CodeSystem/v3-ActReason"
+_ACT_CODE = "http://terminology.hl7.org/CodeSystem/v3-ActCode"
+_AUDIT_TYPE = "http://terminology.hl7.org/CodeSystem/audit-event-type"
+_LOINC = "http://loinc.org"
+_PARTICIPATION_TYPE = "http://terminology.hl7.org/CodeSystem/v3-ParticipationType"
 _DECISION_OUTCOME = {status: outcome for outcome, status in DECISION_STATUS.items()}
 """A decision's outcome by its Consent status (see ``_export_people.DECISION_STATUS``)."""
 _SEALING = ("audit-sequence", "audit-previous-hash", "audit-hash", "audit-sealed-at")
@@ -131,12 +140,14 @@ class _NoteReader(_Reader):
         author = ext_ref(self.ctx, r, "author", at, "staff")
         if author is None:
             fail(f"{at}.extension", "required extension author missing")
+        channel = req_coded(media[0][0], media[0][1], cs("contact-channel"), ContactChannel)
+        take(media[0][0], media[0][1], (PARTICIPATION_MODE, MEDIUM[channel]))
         return Note(
             id=NoteId(own_id(r, at, "note")),
             patient_id=self.patient_id,
             at=req_dt(r, "sent", at),
             author_id=StaffId(author),
-            channel=req_coded(media[0][0], media[0][1], cs("contact-channel"), ContactChannel),
+            channel=channel,
             direction=top_coding(r, "direction", at, cs("direction"), Direction),
             party=req_coded(
                 categories[0][0], categories[0][1], cs("interaction-party"), InteractionParty
@@ -173,6 +184,10 @@ class _NoteReader(_Reader):
             kind = obj(provision, f"{at}.provision").get("type")
             if kind is not None and not code_in("consent-provision-type", kind):
                 fail(f"{at}.provision.type", "code not in value set consent-provision-type")
+        self._consent_constants(e, "patient-decision")
+        for p, where in items(r, "performer", at):
+            if self.ctx.opt_ref(p, where, "patient") != self.patient_id:
+                not_kept(where, "a decision is the patient's own")
         recorded_by = ext_ref(self.ctx, r, "recorded-by", at, "staff")
         recommendation = top_string(r, "recommendation", at)
         if recorded_by is None or recommendation is None:
@@ -197,12 +212,13 @@ class _NoteReader(_Reader):
             "consent-provision-type", provision["type"]
         ):
             fail(f"{pat}.type", "code not in value set consent-provision-type")
+        self._consent_constants(e, "information-sharing")
         contacts = []
         for a, where in items(provision, "actor", pat):
+            a = obj(a, where)
+            take(a.get("role"), f"{where}.role", (_PARTICIPATION_TYPE, "IRCP"))
             contacts.append(
-                ContactId(
-                    self.ctx.ref(obj(a, where).get("reference"), f"{where}.reference", "contact")
-                )
+                ContactId(self.ctx.ref(a.get("reference"), f"{where}.reference", "contact"))
             )
         categories = [req_string(obj(c, w), "text", w) for c, w in items(provision, "code", pat)]
         recorded_by = ext_ref(self.ctx, r, "recorded-by", at, "staff")
@@ -222,13 +238,31 @@ class _NoteReader(_Reader):
             history=history(self.ctx, r, at, STATUS_SYSTEMS["Consent"], ConsentStatus),
         )
 
+    def _consent_constants(self, e: _Entry, category: str) -> None:
+        """Take the category and policy rule carecoord writes on every Consent."""
+        r, at = e.resource, e.path
+        for cc, where in items(r, "category", at):
+            take(cc, where, (_LOINC, "59284-0"), (cs("record-category"), category))
+        take(r.get("policyRule"), f"{at}.policyRule", (_ACT_CODE, "OPTIN"))
+
     def audit(self, e: _Entry) -> AuditEntry:
         r, at = e.resource, e.path
         agents = items(r, "agent", at)
         if len(agents) != 1:
             fail(f"{at}.agent", "expected exactly one agent")
-        who = obj(obj(*agents[0]).get("who"), f"{agents[0][1]}.who")
+        agent = obj(*agents[0])
+        if agent.get("requestor") is not True:
+            not_kept(f"{agents[0][1]}.requestor", "the actor of an audit entry is its requestor")
+        who = obj(agent.get("who"), f"{agents[0][1]}.who")
         ident = obj(who.get("identifier"), f"{agents[0][1]}.who.identifier")
+        if ident.get("system") != id_system("actor"):
+            not_kept(f"{agents[0][1]}.who.identifier.system", "not carecoord's actor system")
+        kind = peek(r, "type")
+        if isinstance(kind, Mapping) and raw(kind) == {"system": _AUDIT_TYPE, "code": "rest"}:
+            consume_all(r["type"])
+        source = r.get("source")
+        if isinstance(source, Mapping) and raw(source) == {"observer": {"display": "carecoord"}}:
+            consume_all(source)
         patient_id = None
         for x, where in items(r, "entity", at):
             patient_id = self.ctx.ref(obj(x, where).get("what"), f"{where}.what", "patient")

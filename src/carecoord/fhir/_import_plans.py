@@ -9,6 +9,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import Any
 
 from ..model import (
     Assessment,
@@ -47,12 +48,14 @@ from ..model import (
     ReviewId,
     StaffId,
     Target,
-    TaskPriority,
     TaskStatus,
 )
 from ._common import cs
-from ._read_context import _Entry, _Reader, ext_ref, ext_refs, own_id
-from ._read_datatypes import cadence, code_text, has_category, history, period, ref_links
+from ._import_report import current
+from ._read_context import _Entry, ext_ref, ext_refs, own_id
+from ._read_datatypes import cadence, code_text, history, period, ref_links
+from ._read_reader import IMPORT_STAFF_ID, UNNAMED, _Reader
+from ._read_tracker import consume_all, peek
 from ._read_values import (
     a_date,
     code,
@@ -64,6 +67,7 @@ from ._read_values import (
     ext_one,
     fail,
     items,
+    not_kept,
     number,
     obj,
     req_coded,
@@ -73,6 +77,8 @@ from ._read_values import (
     sub_coding,
     sub_dt,
     sub_string,
+    take,
+    take_code,
     top_bool,
     top_coding,
     top_dt,
@@ -84,6 +90,11 @@ from .valuesets import code_in
 _CLINICAL = "http://terminology.hl7.org/CodeSystem/condition-clinical"
 _ACHIEVEMENT = "http://terminology.hl7.org/CodeSystem/goal-achievement"
 _GOAL_PRIORITY = "http://terminology.hl7.org/CodeSystem/goal-priority"
+_NEED_CATEGORIES = (
+    ("http://terminology.hl7.org/CodeSystem/condition-category", "problem-list-item"),
+    ("http://hl7.org/fhir/us/core/CodeSystem/condition-category", "health-concern"),
+    (cs("record-category"), "need"),
+)
 
 
 class _PlanReader(_Reader):
@@ -112,10 +123,11 @@ class _PlanReader(_Reader):
             )
         needs = []
         for p, where in items(r, "problem", at):
-            target = self.ctx.resolve(obj(p, where), where)
-            if target is None or target.rtype != "Condition":
-                fail(f"{where}.reference", "problem must reference a Condition in the Bundle")
+            target = self.ctx.link(
+                p, where, "Condition", "problem must reference a Condition in the Bundle"
+            )
             needs.append(self.guard(target, self.need))
+        take_code(r, "status", at, "clinicalimpression-status")
         return Assessment(
             id=AssessmentId(own_id(r, at, "assessment")),
             patient_id=self.patient_id,
@@ -134,11 +146,14 @@ class _PlanReader(_Reader):
             domain = (
                 coded(c, where, cs("assessment-domain"), AssessmentDomain, required=False) or domain
             )
+            take(c, where, *_NEED_CATEGORIES)
         if domain is None:
             fail(f"{at}.category", "no assessment-domain category")
         status = coded(
             r.get("clinicalStatus"), f"{at}.clinicalStatus", _CLINICAL, NeedStatus, required=False
         )
+        if status is None:
+            current().default(f"{at}.clinicalStatus", "no clinical status", NeedStatus.ACTIVE)
         return Need(
             id=NeedId(own_id(r, at, "need")),
             domain=domain,
@@ -150,36 +165,70 @@ class _PlanReader(_Reader):
         )
 
     # -- plans
+    def needs(self, r: Mapping[str, Any], at: str) -> tuple[NeedId, ...]:
+        """The needs ``r.addresses`` names; a Condition in the input that is no need is reported.
+
+        Needs and barriers are read before plans, so a Condition not used by
+        then is one the import does not keep.
+        """
+        out = []
+        for x, where in items(r, "addresses", at):
+            target = peek(x, "reference") if isinstance(x, Mapping) else None
+            found = None if not isinstance(target, str) else self.ctx.locate(target, where)
+            if isinstance(found, _Entry) and found.rtype == "Condition" and not found.used:
+                consume_all(x)
+                not_kept(where, "refers to a Condition the import does not keep (not a need)")
+                continue
+            need = self.ctx.opt_ref(x, where, "need")
+            if need is not None:
+                out.append(NeedId(need))
+        return tuple(out)
+
     def care_plan(self, e: _Entry) -> CarePlan:
         r, at = e.resource, e.path
         self.subject(e, "subject")
         plan_id = CarePlanId(own_id(r, at, "care-plan"))
         goals = []
         for g, where in items(r, "goal", at):
-            target = self.ctx.resolve(obj(g, where), where)
-            if target is None or target.rtype != "Goal":
-                fail(f"{where}.reference", "goal must reference a Goal in the Bundle")
+            target = self.ctx.link(g, where, "Goal", "goal must reference a Goal in the Bundle")
             goals.append(self.guard(target, self.goal))
         tasks = []
+        self.plan_id = plan_id
         for a, where in items(r, "activity", at):
-            ref = obj(obj(a, where).get("reference"), f"{where}.reference")
-            target = self.ctx.resolve(ref, f"{where}.reference")
-            if target is None or target.rtype != "Task":
-                fail(f"{where}.reference.reference", "activity must reference a Task in the Bundle")
+            if "reference" not in obj(a, where):
+                continue  # an activity described in place (detail): reported as dropped
+            target = self.ctx.link(
+                a["reference"],
+                f"{where}.reference",
+                "Task",
+                "activity must reference a Task in the Bundle",
+            )
             tasks.append(self.guard(target, self.task))
         review = ext_one(r, "review-cadence", at)
+        span = None if r.get("period") is None else period(r["period"], f"{at}.period")
+        author = (
+            None if "author" not in r else self.ctx.opt_ref(r["author"], f"{at}.author", "staff")
+        )
+        if author is None:
+            current().default(f"{at}.author", "no staff author", IMPORT_STAFF_ID)
+        created = dt(r, "created", at, required=False)
+        if created is None:
+            created = self.when(
+                r, at, "created", None if span is None else span.start, "the period's start"
+            )
+        title = string(r, "title", at, required=False)
+        if title is None:
+            current().default(f"{at}.title", "no title", UNNAMED)
         return CarePlan(
             id=plan_id,
             patient_id=self.patient_id,
-            author_id=StaffId(self.ctx.ref(r.get("author"), f"{at}.author", "staff")),
-            created_at=req_dt(r, "created", at),
-            title=req_string(r, "title", at),
+            author_id=StaffId(author or IMPORT_STAFF_ID),
+            created_at=created,
+            title=title or UNNAMED,
             status=code(r, "status", at, "request-status", CarePlanStatus),
             intent=code(r, "intent", at, "care-plan-intent", CarePlanIntent),
-            period=None if r.get("period") is None else period(r["period"], f"{at}.period"),
-            addresses=tuple(
-                NeedId(self.ctx.ref(x, w, "need")) for x, w in items(r, "addresses", at)
-            ),
+            period=span,
+            addresses=self.needs(r, at),
             goals=tuple(goals),
             interventions=tuple(tasks),
             review_cadence=None if review is None else cadence(*review),
@@ -249,15 +298,17 @@ class _PlanReader(_Reader):
                     ),
                 )
             )
+        priority = coded(
+            r.get("priority"), f"{at}.priority", _GOAL_PRIORITY, GoalPriority, required=False
+        )
+        if priority is None:
+            current().default(f"{at}.priority", "no goal-priority code", GoalPriority.MEDIUM)
         return Goal(
             id=GoalId(own_id(r, at, "goal")),
             description=req_string(
                 obj(r.get("description"), f"{at}.description"), "text", f"{at}.description"
             ),
-            priority=coded(
-                r.get("priority"), f"{at}.priority", _GOAL_PRIORITY, GoalPriority, required=False
-            )
-            or GoalPriority.MEDIUM,
+            priority=priority or GoalPriority.MEDIUM,
             lifecycle_status=code(r, "lifecycleStatus", at, "goal-status", GoalLifecycleStatus),
             achievement_status=coded(
                 r.get("achievementStatus"),
@@ -268,9 +319,7 @@ class _PlanReader(_Reader):
             ),
             targets=tuple(targets),
             readings=tuple(readings),
-            addresses=tuple(
-                NeedId(self.ctx.ref(x, w, "need")) for x, w in items(r, "addresses", at)
-            ),
+            addresses=self.needs(r, at),
             start=a_date(r, "startDate", at),
             history=history(self.ctx, r, at, STATUS_SYSTEMS["Goal"], GoalLifecycleStatus),
         )
@@ -278,7 +327,7 @@ class _PlanReader(_Reader):
     def task(self, e: _Entry) -> Intervention:
         r, at = e.resource, e.path
         self.subject(e, "for")
-        if not code_in("task-intent", r.get("intent")):
+        if take_code(r, "intent", at, "task-intent") is None:
             fail(f"{at}.intent", "code not in value set task-intent")
         due = window = None
         restriction = r.get("restriction")
@@ -288,11 +337,12 @@ class _PlanReader(_Reader):
                 window = period(p, f"{at}.restriction.period")
             else:
                 due = dt(p, "end", f"{at}.restriction.period")
-        priority = r.get("priority", "routine")
-        if not code_in("request-priority", priority):
-            fail(f"{at}.priority", "code not in value set request-priority")
+        priority = self.priority(r, at)
         cad = ext_one(r, "cadence", at)
         owner = r.get("owner")
+        for x, where in items(r, "basedOn", at):
+            if self.ctx.ref(x, where, "care-plan") != self.plan_id:
+                fail(where, "a plan's task is based on another plan")
         return Intervention(
             id=InterventionId(own_id(r, at, "intervention")),
             kind=req_coded(r.get("code"), f"{at}.code", cs("intervention-kind"), InterventionKind),
@@ -301,7 +351,7 @@ class _PlanReader(_Reader):
             assignee_id=None
             if owner is None
             else StaffId(self.ctx.ref(owner, f"{at}.owner", "staff")),
-            priority=TaskPriority(priority),
+            priority=priority,
             status=code(r, "status", at, "task-status", TaskStatus),
             due=due,
             window=window,
@@ -333,6 +383,13 @@ class _PlanReader(_Reader):
                 ),
                 summary=str(sub_string(x, "summary", where)),
             )
+        take(
+            r.get("clinicalStatus"),
+            f"{at}.clinicalStatus",
+            (_CLINICAL, "active" if resolution is None else "resolved"),
+        )
+        for category, where in items(r, "category", at):
+            take(category, where, (cs("record-category"), "barrier"))
         return Barrier(
             id=BarrierId(own_id(r, at, "barrier")),
             patient_id=self.patient_id,
@@ -346,8 +403,8 @@ class _PlanReader(_Reader):
 
     def review(self, e: _Entry) -> Review:
         r, at = e.resource, e.path
-        if not isinstance(r.get("code"), Mapping) or not has_category(
-            {"code": [r["code"]]}, at, "code", "care-plan-review"
+        if not isinstance(r.get("code"), Mapping) or not take(
+            r["code"], f"{at}.code", (cs("record-category"), "care-plan-review")
         ):
             fail(f"{at}.code", "Basic resource is not a care-plan-review")
         self.subject(e, "subject")
@@ -380,6 +437,8 @@ class _PlanReader(_Reader):
         next_at = top_dt(r, "next-review-at", at)
         if reviewed_at is None or next_at is None:
             fail(f"{at}.extension", "required extensions reviewed-at and next-review-at")
+        if "created" in r and a_date(r, "created", at) != reviewed_at.date():
+            not_kept(f"{at}.created", "the review date follows from reviewed-at")
         return Review(
             id=ReviewId(own_id(r, at, "review")),
             plan_id=CarePlanId(plan),

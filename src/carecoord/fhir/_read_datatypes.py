@@ -12,21 +12,28 @@ from collections.abc import Mapping
 from typing import Any
 
 from ..model import (
+    Address,
+    AddressType,
+    AddressUse,
     Cadence,
     CadenceUnit,
     ContactChannel,
     ContactPoint,
     ContactPreferences,
     HumanName,
+    NameUse,
     Period,
     QuietHours,
     Ref,
     RefKind,
     StaffId,
     Transition,
+    current_name,
 )
 from ._common import cs
+from ._import_report import current
 from ._read_context import _Ctx
+from ._read_tracker import consume_all, peek
 from ._read_values import (
     E,
     a_time,
@@ -37,12 +44,14 @@ from ._read_values import (
     ext_one,
     fail,
     items,
+    not_kept,
     obj,
     req_string,
     string,
     sub_coding,
     sub_dt,
     sub_string,
+    to_enum,
     top_string,
 )
 from .export import CONTACT_POINT_SYSTEMS
@@ -70,18 +79,84 @@ def history(
     return tuple(steps)
 
 
-def human_name(o: Mapping[str, Any], at: str) -> HumanName:
-    names = items(o, "name", at)
-    if len(names) != 1:
-        fail(f"{at}.name", "expected exactly one name")
-    n, where = names[0]
-    n = obj(n, where)
-    given = []
-    for g, gat in items(n, "given", where):
+def _strings(o: Mapping[str, Any], key: str, at: str) -> tuple[str, ...]:
+    out = []
+    for g, gat in items(o, key, at):
         if not isinstance(g, str):
             fail(gat, "expected a string")
-        given.append(g)
-    return HumanName(family=req_string(n, "family", where), given=tuple(given))
+        out.append(g)
+    return tuple(out)
+
+
+def _period_if_started(o: Mapping[str, Any], at: str) -> Period | None:
+    """``o.period`` if it has a start; one without is reported (carecoord periods start)."""
+    p = peek(o, "period")
+    if p is None:
+        return None
+    if isinstance(p, Mapping) and peek(p, "start") is None:
+        current().drop(f"{at}.period", "a period without a start (carecoord periods have one)")
+        return None
+    return period(o["period"], f"{at}.period")
+
+
+def human_names(o: Mapping[str, Any], at: str) -> list[HumanName]:
+    """Every ``name`` of a person (at least one), with use, period, prefixes and suffixes."""
+    names = items(o, "name", at)
+    if not names:
+        fail(f"{at}.name", "required element missing")
+    out = []
+    for n, where in names:
+        n = obj(n, where)
+        use = n.get("use")
+        out.append(
+            HumanName(
+                family=req_string(n, "family", where),
+                given=_strings(n, "given", where),
+                prefix=_strings(n, "prefix", where),
+                suffix=_strings(n, "suffix", where),
+                use=None if use is None else to_enum(NameUse, use, f"{where}.use"),
+                period=_period_if_started(n, where),
+            )
+        )
+    return out
+
+
+def human_name(o: Mapping[str, Any], at: str) -> HumanName:
+    """The current name of a staff member or contact; their other names are reported."""
+    names = human_names(o, at)
+    chosen = current_name(names)
+    for i, n in enumerate(names):
+        if n is not chosen:
+            not_kept(f"{at}.name[{i}]", "carecoord keeps one name of staff and contacts")
+    return chosen
+
+
+def address(a: Any, at: str) -> Address | None:
+    """A FHIR Address (its ``text`` is not kept); ``None`` (reported) for one with no parts."""
+    a = obj(a, at)
+    parts = {
+        name: string(a, key, at, required=False)
+        for key, name in (
+            ("city", "city"),
+            ("district", "district"),
+            ("state", "state"),
+            ("postalCode", "postal_code"),
+            ("country", "country"),
+        )
+    }
+    lines = _strings(a, "line", at)
+    if not lines and all(v is None for v in parts.values()):
+        current().drop(at, "an address with no part carecoord keeps (only text, or empty)")
+        consume_all(a)
+        return None
+    use, kind = a.get("use"), a.get("type")
+    return Address(
+        use=None if use is None else to_enum(AddressUse, use, f"{at}.use"),
+        type=None if kind is None else to_enum(AddressType, kind, f"{at}.type"),
+        lines=lines,
+        period=_period_if_started(a, at),
+        **parts,
+    )
 
 
 def telecom(o: Mapping[str, Any], at: str) -> tuple[ContactPoint, ...]:
@@ -103,7 +178,9 @@ def telecom(o: Mapping[str, Any], at: str) -> tuple[ContactPoint, ...]:
         elif system in back:
             channel = back[str(system)]
         else:
-            fail(f"{where}.system", "contact point system has no carecoord channel")
+            current().drop(where, "contact point system has no carecoord channel")
+            consume_all(t)
+            continue
         out.append(ContactPoint(channel=channel, value=req_string(t, "value", where)))
     return tuple(out)
 
@@ -178,9 +255,23 @@ def code_text(cc: Mapping[str, Any], o: Mapping[str, Any], at: str) -> str | Non
 
 
 def has_category(o: Mapping[str, Any], at: str, key: str, code_: str) -> bool:
-    for cc, where in items(o, key, at):
-        for c, cat in items(obj(cc, where), "coding", where):
-            c = obj(c, cat)
-            if c.get("system") == cs("record-category") and c.get("code") == code_:
+    """Whether ``o[key]`` (CodeableConcepts) holds the carecoord record category ``code_``.
+
+    Only looks (marks nothing read): the converter takes what it maps.
+    """
+    found = peek(o, key)
+    if found is None:
+        return False
+    if not isinstance(found, list):
+        fail(f"{at}.{key}", "expected an array")
+    for i, cc in enumerate(found):
+        if not isinstance(cc, Mapping):
+            fail(f"{at}.{key}[{i}]", "expected a JSON object")
+        codings = peek(cc, "coding")
+        for c in codings if isinstance(codings, list) else ():
+            if isinstance(c, Mapping) and (peek(c, "system"), peek(c, "code")) == (
+                cs("record-category"),
+                code_,
+            ):
                 return True
     return False

@@ -27,6 +27,8 @@ from typing import Any, NoReturn, TypeVar
 from ..model import CareCoordError, FhirImportError, NaiveDatetimeError
 from ..serialization import _OutOfRangeError, parse_datetime
 from ._common import ext_url
+from ._import_report import current
+from ._read_tracker import consume, consume_all, peek
 from .valuesets import code_in
 
 E = TypeVar("E", bound=StrEnum)
@@ -125,11 +127,19 @@ def dt_from(text: Any, zone: str | None, at: str, offset: timezone | None = None
         fail(at, "expected a dateTime string")
     match = _DATETIME.fullmatch(text)
     if match is None:
+        if _DATE.fullmatch(text) and zone is None and offset is None:
+            # a day without a time (valid FHIR): its start in UTC, reported
+            current().default(at, "a date without a time: 00:00 UTC assumed", "T00:00:00Z")
+            return _parsed(f"{text}T00:00:00+00:00", None, at, None)
         if _DATE.fullmatch(text) or re.fullmatch(r"\d{4}(-\d{2})?", text):
             fail(at, "partial dateTime (a time with offset is required)")
         fail(at, "not a FHIR dateTime")
     if match["offset"] is None:
         fail(at, "naive datetime")
+    return _parsed(text, zone, at, offset)
+
+
+def _parsed(text: str, zone: str | None, at: str, offset: timezone | None) -> datetime:
     raw = text[:-1] + "+00:00" if text.endswith("Z") else text
     try:
         value = parse_datetime(raw if zone is None else f"{raw}[{zone}]")
@@ -223,10 +233,14 @@ def coded(cc: Any, at: str, system: str, enum: type[E], *, required: bool = True
         if required:
             fail(at, "required element missing")
         return None
-    for c, where in items(obj(cc, at), "coding", at):
+    cc = obj(cc, at)
+    for c, where in items(cc, "coding", at):
         c = obj(c, where)
-        if c.get("system") == system:
-            return to_enum(enum, c.get("code"), f"{where}.code")
+        if peek(c, "system") == system:
+            found = to_enum(enum, c.get("code"), f"{where}.code")
+            consume_all(c)
+            consume(cc, "text")  # a rendering of the coded concept
+            return found
     if required:
         fail(at, f"no coding from {system}")
     return None
@@ -242,7 +256,9 @@ def coding_value(c: Any, at: str, system: str, enum: type[E]) -> E:
     c = obj(c, at)
     if c.get("system") != system:
         fail(f"{at}.system", f"expected a coding from {system}")
-    return to_enum(enum, c.get("code"), f"{at}.code")
+    found = to_enum(enum, c.get("code"), f"{at}.code")
+    consume(c, "display")
+    return found
 
 
 # ---------------------------------------------------------------- extensions
@@ -256,9 +272,10 @@ def ext_all(
     found = []
     for e, where in items(o, "extension", at):
         e = obj(e, where)
-        if not isinstance(e.get("url"), str):
+        if not isinstance(peek(e, "url"), str):
             fail(f"{where}.url", "extension without a url")
-        if e["url"] == url:
+        if peek(e, "url") == url:
+            consume(e, "url")
             found.append((e, where))
     return found
 
@@ -330,8 +347,12 @@ def top_dt(o: Mapping[str, Any], name: str, at: str) -> datetime | None:
 
 
 def top_bool(o: Mapping[str, Any], name: str, at: str, default: bool) -> bool:
+    """A top-level boolean carecoord extension; ``default`` when absent (reported)."""
     found = ext_one(o, name, at)
-    return default if found is None else ev_bool(*found)
+    if found is None:
+        current().default(f"{at}.extension({name})", "extension absent", str(default).lower())
+        return default
+    return ev_bool(*found)
 
 
 def top_coding(o: Mapping[str, Any], name: str, at: str, system: str, enum: type[E]) -> E:
@@ -340,3 +361,42 @@ def top_coding(o: Mapping[str, Any], name: str, at: str, system: str, enum: type
     return coding_value(
         ev(found[0], found[1], "valueCoding"), f"{found[1]}.valueCoding", system, enum
     )
+
+
+# ------------------------------------------------------------ known content
+
+
+def take(cc: Any, at: str, *known: tuple[str, str]) -> bool:
+    """Mark read every Coding of CodeableConcept ``cc`` that is one of ``known`` (system, code).
+
+    For content carecoord derives from the record (a fixed category, a status
+    that follows from the record): taken when it says what carecoord would
+    write, reported as dropped otherwise. Returns whether any Coding was taken.
+    """
+    if not isinstance(cc, Mapping):
+        return False
+    hit = False
+    for c, _ in items(cc, "coding", at):
+        if isinstance(c, Mapping) and (peek(c, "system"), peek(c, "code")) in known:
+            consume_all(c)
+            hit = True
+    if hit:
+        consume(cc, "text")
+    return hit
+
+
+def take_code(o: Mapping[str, Any], key: str, at: str, value_set: str) -> str | None:
+    """Mark ``o[key]`` read after checking it is a code of ``value_set`` (``None`` if absent)."""
+    value = o.get(key)
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        fail(f"{at}.{key}", "expected a code")
+    if not code_in(value_set, value):
+        fail(f"{at}.{key}", f"code not in value set {value_set}")
+    return value
+
+
+def not_kept(at: str, why: str) -> None:
+    """Report element ``at`` as dropped although it was read (what carecoord does not keep)."""
+    current().drop(at, why)

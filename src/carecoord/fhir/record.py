@@ -14,6 +14,7 @@ from ..model import (
     Barrier,
     CarePlan,
     CareTeam,
+    ConflictError,
     Consent,
     Note,
     Patient,
@@ -24,9 +25,11 @@ from ..model import (
     StaffMember,
     ValidationError,
 )
+from ..serialization import dumps
 from ..storage import Store, UnitOfWork
+from ._import_report import ImportReport
 
-__all__ = ["ImportedRecord", "PatientRecord", "save_imported"]
+__all__ = ["ImportedRecord", "PatientRecord", "SaveResult", "save_imported"]
 
 _ENTITY_FIELDS = (
     "care_teams",
@@ -163,35 +166,137 @@ def staff_ids_in(obj: object) -> set[StaffId]:
 class ImportedRecord:
     """What :func:`~carecoord.fhir.import_bundle` returns: a complete, validated record.
 
-    Nothing is stored by the import itself; :func:`save_imported` stores all of
-    it in one unit of work, or nothing.
+    ``report`` says what the import mapped, defaulted, dropped and left as
+    external references (see :class:`~carecoord.fhir.ImportReport`). Nothing
+    is stored by the import itself; :func:`save_imported` stores all of it in
+    one unit of work, or nothing.
     """
 
     record: PatientRecord = attrs.field(validator=attrs.validators.instance_of(PatientRecord))
+    report: ImportReport = attrs.field(
+        factory=ImportReport, validator=attrs.validators.instance_of(ImportReport)
+    )
 
     def objects(self) -> tuple[object, ...]:
         """Every object to store: staff, the patient and its entities, then audit entries."""
         return (*self.record.staff, *self.record.entities(), *self.record.audit_entries)
 
 
-def save_imported(
-    store: Store, imported: ImportedRecord | PatientRecord, *, include_audit: bool = False
-) -> None:
-    """Create every object of ``imported`` in ``store`` in ONE unit of work: all or nothing.
+@attrs.frozen
+class SaveResult:
+    """What :func:`save_imported` did, by ``(kind, id)`` of each record it was given.
 
-    Staff members that already exist in the store are left as they are (they
-    are shared between patients); every other object must be new, otherwise
-    :class:`~carecoord.ConflictError` is raised and nothing is written. Audit
-    entries are stored only with ``include_audit`` (they would not continue
-    the store's own audit chain: use it for an empty archive store).
+    ``created`` were new, ``updated`` changed (only with ``update=True``),
+    ``unchanged`` were stored already exactly as imported (staff members that
+    exist are always left as they are). ``patient_id`` is the stored patient
+    the record went to: the incoming one, or the stored patient it was matched
+    to by a shared identifier. Importing the same input twice gives a second
+    result with no writes.
+    """
+
+    patient_id: str
+    created: tuple[tuple[str, str], ...] = ()
+    updated: tuple[tuple[str, str], ...] = ()
+    unchanged: tuple[tuple[str, str], ...] = ()
+
+    @property
+    def writes(self) -> int:
+        """How many records were written (created or updated)."""
+        return len(self.created) + len(self.updated)
+
+
+def save_imported(
+    store: Store,
+    imported: ImportedRecord | PatientRecord,
+    *,
+    include_audit: bool = False,
+    update: bool = False,
+) -> SaveResult:
+    """Store ``imported`` in ``store`` in ONE unit of work: all or nothing, idempotent.
+
+    Records are matched to stored ones by their carecoord id (the FHIR
+    import reads it from the ``ID_SYSTEM_BASE + kind`` identifier, else the
+    FHIR id); a patient whose id is not stored is matched to the stored
+    patient sharing one of its :class:`~carecoord.Identifier` s (system and
+    value), and the whole record is taken to that patient. A record stored
+    exactly as imported is left alone, so saving the same import twice writes
+    nothing the second time. A record stored differently raises
+    :class:`~carecoord.ConflictError`, unless ``update`` is true: then it is
+    saved over the stored version, checked against the version read in this
+    unit of work (a concurrent change still raises ``ConflictError``). A
+    record of the same kind and id that belongs to another patient always
+    raises ``ConflictError``. Staff members that exist are left as they are
+    (they are shared between patients). Audit entries are stored only with
+    ``include_audit`` (they would not continue the store's own audit chain:
+    use it for an empty archive store). On any error nothing is written.
+
+    Matching by identifier reads every stored patient (only when the incoming
+    patient id is not stored); a patient whose identifiers match more than one
+    stored patient raises :class:`~carecoord.ValidationError`.
     """
     record = imported.record if isinstance(imported, ImportedRecord) else imported
+    created: list[tuple[str, str]] = []
+    updated: list[tuple[str, str]] = []
+    unchanged: list[tuple[str, str]] = []
     with UnitOfWork(store) as uow:
+        record = _matched(uow, record)
         for member in record.staff:
+            key = ("StaffMember", str(member.id))
             if uow.find(StaffMember, member.id) is None:
                 uow.add(member)
-        for entity in record.entities():
-            uow.add(entity)
-        if include_audit:
-            for entry in record.audit_entries:
-                uow.add(entry)
+                created.append(key)
+            else:
+                unchanged.append(key)
+        objects = [*record.entities(), *(record.audit_entries if include_audit else ())]
+        for obj in objects:
+            cls = type(obj)
+            oid = str(getattr(obj, "id", ""))
+            key = (cls.__name__, oid)
+            stored = uow.find(cls, oid)
+            if stored is None:
+                uow.add(obj)
+                created.append(key)
+            elif getattr(stored, "patient_id", None) not in (None, str(record.patient.id)):
+                raise ConflictError(cls.__name__, oid, 0)  # another patient's record
+            elif dumps(stored) == dumps(obj):
+                unchanged.append(key)
+            elif update:
+                uow.save(obj)
+                updated.append(key)
+            else:
+                raise ConflictError(cls.__name__, oid, 0)
+    return SaveResult(
+        patient_id=str(record.patient.id),
+        created=tuple(created),
+        updated=tuple(updated),
+        unchanged=tuple(unchanged),
+    )
+
+
+def _matched(uow: UnitOfWork, record: PatientRecord) -> PatientRecord:
+    """``record``, moved to the stored patient that shares an identifier (if its id is new)."""
+    patient = record.patient
+    if not patient.identifiers or uow.find(Patient, patient.id) is not None:
+        return record
+    wanted = set(patient.identifiers)
+    found = [p for p in uow.all(Patient) if wanted & set(p.identifiers)]
+    if not found:
+        return record
+    if len(found) > 1:
+        raise ValidationError(
+            f"the identifiers of imported patient {patient.id} match more than one stored patient"
+        )
+    pid = found[0].id
+
+    def moved(item: Any) -> Any:
+        return attrs.evolve(item, patient_id=pid)
+
+    return attrs.evolve(
+        record,
+        patient=attrs.evolve(patient, id=pid),
+        **{name: tuple(moved(x) for x in getattr(record, name)) for name in _ENTITY_FIELDS},
+        audit_entries=tuple(
+            e if e.patient_id is None else attrs.evolve(e, patient_id=str(pid))
+            for e in record.audit_entries
+        ),
+    )

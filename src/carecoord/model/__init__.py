@@ -32,6 +32,14 @@ if _TYPE_CHECKING:
         ReviewId,
         StaffId,
     )
+    from ._demographics import (
+        Address,
+        AddressType,
+        AddressUse,
+        AdministrativeGender,
+        NameUse,
+        current_name,
+    )
     from ._errors import (
         AccessDeniedError,
         CareCoordError,
@@ -173,6 +181,10 @@ __all__ = [
     "REFERRAL_MACHINE",
     "TASK_MACHINE",
     "AccessDeniedError",
+    "Address",
+    "AddressType",
+    "AddressUse",
+    "AdministrativeGender",
     "Appointment",
     "AppointmentId",
     "AppointmentStatus",
@@ -241,6 +253,7 @@ __all__ = [
     "Membership",
     "MissingExtraError",
     "NaiveDatetimeError",
+    "NameUse",
     "Need",
     "NeedId",
     "NeedPriority",
@@ -284,6 +297,7 @@ __all__ = [
     "ValidationError",
     "chain_hash",
     "checkpoint_signature",
+    "current_name",
     "derive_achievement",
     "localize",
     "new_audit_entry_id",
@@ -411,6 +425,14 @@ _EXPORTS = {
         "RecipientKind",
         "TimedEventMarker",
         "stable_id",
+    ),
+    "_demographics": (
+        "Address",
+        "AddressType",
+        "AddressUse",
+        "AdministrativeGender",
+        "NameUse",
+        "current_name",
     ),
     "people": (
         "CareTeam",

@@ -29,6 +29,13 @@ from ._base import (
     unique_ids,
     zone_name,
 )
+from ._demographics import (
+    Address,
+    AdministrativeGender,
+    HumanName,
+    Period,
+    current_name,
+)
 from ._errors import NotFoundError, ValidationError
 from .cadence import localize
 from .codes import CareTeamRole, CareTeamStatus, ContactChannel, ContactRelationship
@@ -57,37 +64,6 @@ def _language(inst: Any, attr: attrs.Attribute[Any], value: Any) -> None:
         raise ValidationError(
             f"{type(inst).__name__}.{attr.name} must be a BCP-47 language tag", field=attr.name
         )
-
-
-@attrs.frozen
-class Period:
-    """A span of time; ``end`` ``None`` means open-ended. Both ends are aware."""
-
-    start: datetime = attrs.field(validator=aware)
-    end: datetime | None = attrs.field(default=None, validator=optional(aware))
-
-    def __attrs_post_init__(self) -> None:
-        if self.end is not None and instant(self.end) < instant(self.start):
-            raise ValidationError("Period.end must not be before Period.start", field="end")
-
-    def contains(self, moment: datetime) -> bool:
-        """Whether ``moment`` lies in ``[start, end)``."""
-        ensure_aware(moment, "moment")
-        now = instant(moment)
-        return instant(self.start) <= now and (self.end is None or now < instant(self.end))
-
-
-@attrs.frozen
-class HumanName:
-    """A person's name (PHI: never shown in ``repr``)."""
-
-    family: str = attrs.field(validator=text(max_len=200), repr=False)
-    given: tuple[str, ...] = attrs.field(default=(), validator=tuple_of(str), repr=False)
-
-    def __attrs_post_init__(self) -> None:
-        for part in self.given:
-            if not part.strip() or len(part) > 200:
-                raise ValidationError("HumanName.given parts must be 1-200 characters")
 
 
 _URI_SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.\-]*:.")
@@ -207,9 +183,12 @@ class Contact:
 class Patient:
     """A person whose care is coordinated.
 
-    Names, birth date, identifiers, contact details and contacts' names are PHI
-    and never appear in ``repr``/``str``. ``revision`` is the stored version
-    this copy was read at (see :meth:`CareCoordinator.update_patient`).
+    Names, birth date, gender, identifiers, addresses, contact details and
+    contacts' names are PHI and never appear in ``repr``/``str``. ``name`` is
+    the current name and ``other_names`` the rest of the name history (earlier,
+    maiden, nick names): ``name`` must be the one :func:`current_name` picks
+    from ``(name, *other_names)``. ``revision`` is the stored version this copy
+    was read at (see :meth:`CareCoordinator.update_patient`).
     """
 
     id: PatientId = attrs.field(validator=of_type(PatientId))
@@ -230,7 +209,24 @@ class Patient:
         default=(), validator=[tuple_of(Contact), unique_ids], repr=False
     )
     enrolled_at: datetime | None = attrs.field(default=None, validator=optional(aware))
+    gender: AdministrativeGender | None = attrs.field(
+        default=None, validator=optional(of_type(AdministrativeGender)), repr=False
+    )
+    addresses: tuple[Address, ...] = attrs.field(
+        default=(), validator=tuple_of(Address), repr=False
+    )
+    other_names: tuple[HumanName, ...] = attrs.field(
+        default=(), validator=tuple_of(HumanName), repr=False
+    )
     revision: int = revision_field()
+
+    def __attrs_post_init__(self) -> None:
+        if self.other_names and current_name((self.name, *self.other_names)) is not self.name:
+            raise ValidationError(
+                "Patient.name must be the current name: other_names holds a name more "
+                "current by use and period (see current_name)",
+                field="name",
+            )
 
     def contact(self, contact_id: ContactId) -> Contact:
         """The contact with ``contact_id`` or :class:`NotFoundError`."""

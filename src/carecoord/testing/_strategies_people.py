@@ -1,7 +1,8 @@
 """Strategies for people and teams (part of :mod:`carecoord.testing.strategies`).
 
-Patients (with contacts, preferences, quiet hours, identifiers and telecom),
-staff members and care teams, and the value objects they are made of.
+Patients (with contacts, preferences, quiet hours, identifiers, telecom, a
+name history, gender and addresses), staff members and care teams, and the
+value objects they are made of.
 """
 
 from __future__ import annotations
@@ -12,6 +13,10 @@ from hypothesis import strategies as st
 
 from carecoord import (
     CARE_TEAM_MACHINE,
+    Address,
+    AddressType,
+    AddressUse,
+    AdministrativeGender,
     CareTeam,
     CareTeamId,
     CareTeamRole,
@@ -25,12 +30,14 @@ from carecoord import (
     HumanName,
     Identifier,
     Membership,
+    NameUse,
     Patient,
     PatientId,
     Period,
     QuietHours,
     StaffId,
     StaffMember,
+    current_name,
 )
 
 from ._strategies_common import (
@@ -51,8 +58,35 @@ from ._strategies_common import (
 
 @st.composite
 def human_names(draw: st.DrawFn) -> HumanName:
-    given = draw(st.lists(texts(), max_size=MAX))
-    return HumanName(family=draw(texts()), given=tuple(given))
+    """A name: family, given names, often a use, sometimes prefixes, suffixes and a period."""
+    parts = st.lists(texts(max_size=20), max_size=MAX).map(tuple)
+    return HumanName(
+        family=draw(texts()),
+        given=draw(parts),
+        prefix=draw(st.one_of(st.just(()), parts)),
+        suffix=draw(st.one_of(st.just(()), parts)),
+        use=draw(optional(codes(NameUse))),
+        period=draw(optional(periods())),
+    )
+
+
+@st.composite
+def addresses(draw: st.DrawFn) -> Address:
+    """An address with at least one part, a use and type sometimes, and a period sometimes."""
+    part = optional(texts(max_size=40))
+    lines = draw(st.lists(texts(max_size=40), max_size=MAX).map(tuple))
+    city = draw(texts(max_size=40) if not lines else part)
+    return Address(
+        use=draw(optional(codes(AddressUse))),
+        type=draw(optional(codes(AddressType))),
+        lines=lines,
+        city=city,
+        district=draw(part),
+        state=draw(part),
+        postal_code=draw(part),
+        country=draw(part),
+        period=draw(optional(periods())),
+    )
 
 
 @st.composite
@@ -108,10 +142,17 @@ def contacts(draw: st.DrawFn) -> Contact:
 
 @st.composite
 def patients(draw: st.DrawFn) -> Patient:
-    """A patient with contacts, preferences, quiet hours, identifiers and telecom."""
+    """A patient with contacts, preferences, quiet hours, identifiers, telecom, names, address.
+
+    The name is the current one of the names drawn (see :func:`carecoord.current_name`);
+    the others are the name history.
+    """
+    names = draw(st.lists(human_names(), min_size=1, max_size=MAX))
+    name = current_name(names)
     return Patient(
         id=draw(ids(PatientId)),
-        name=draw(human_names()),
+        name=name,
+        other_names=tuple(n for n in names if n is not name),
         birth_date=draw(BIRTH_DATES),
         time_zone=draw(st.sampled_from(ZONE_NAMES)),
         language=draw(st.sampled_from(["en", "de", "en-US", "fr-CA", "hi", "yue"])),
@@ -120,6 +161,8 @@ def patients(draw: st.DrawFn) -> Patient:
         preferences=draw(contact_preferences()),
         contacts=tuple(draw(st.lists(contacts(), max_size=MAX, unique_by=lambda c: c.id))),
         enrolled_at=draw(optional(AWARE_DATETIMES)),
+        gender=draw(optional(codes(AdministrativeGender))),
+        addresses=tuple(draw(st.lists(addresses(), max_size=MAX))),
     )
 
 
