@@ -276,6 +276,8 @@ READERS = [
     ["metrics", "--actor", COORD, "--from", "2026-10-01", "--to", "2026-12-01"],
     ["verify-audit", "--actor", COORD],
     ["export", "--actor", COORD, "--out-dir", "{out}"],
+    ["bulk-export", "--actor", COORD, "--out-dir", "{out}"],
+    ["bulk-import", "--actor", COORD, "--in-dir", "{out}"],
 ]
 
 
@@ -463,3 +465,62 @@ def test_unusable_paths_are_reported_not_raised(
         assert code == EXIT_ERROR
         assert capsys.readouterr().err.startswith("carecoord export: cannot create the folder")
     assert sorted(p.name for p in tmp_path.iterdir()) == []
+
+
+# ------------------------------------------------------------------ bulk NDJSON
+def test_bulk_export_and_import_through_the_command_line(
+    demo_db: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from carecoord.demo import build_demo_data
+    from carecoord.fhir import PatientRecord
+    from carecoord.service import CareCoordinator
+    from carecoord.storage import SQLiteStore
+
+    out_dir = tmp_path / "ndjson"
+    export = ["bulk-export", "--db", str(demo_db), "--actor", COORD, "--out-dir", str(out_dir)]
+    code, text = run(*export)
+    assert code == EXIT_OK
+    assert text.startswith(f"exported 3 patient record(s) as FHIR NDJSON to {out_dir} (")
+    assert (out_dir / "manifest.json").is_file() and (out_dir / "Patient.ndjson").is_file()
+    code, _ = run(*export)  # never over an earlier export
+    assert code == EXIT_ERROR and "holds an export already" in capsys.readouterr().err
+    code, text = run(*export[:-1], str(tmp_path / "nurse"), "--caseload", "staff-nurse")
+    assert code == EXIT_OK and text.startswith("exported 3 patient record(s)")
+
+    target = tmp_path / "target.sqlite3"
+    service = CareCoordinator(store=SQLiteStore(target))
+    try:  # a new database holding only the importing coordinator
+        coordinator = build_demo_data().staff[0]
+        service.register_staff(coordinator, actor=coordinator.id)
+    finally:
+        service.store.close()
+    load = ["bulk-import", "--db", str(target), "--actor", COORD, "--in-dir", str(out_dir)]
+    code, text = run(*load)
+    assert (code, text) == (
+        EXIT_OK,
+        f"imported 3 patient record(s) from {out_dir}; 0 already stored, unchanged; 0 failed\n",
+    )
+    code, text = run(*load)
+    assert code == EXIT_OK and "imported 0 patient record(s)" in text and "3 already stored" in text
+    source, copy = SQLiteStore(demo_db), SQLiteStore(target)
+    try:
+        for patient_id in ("patient-1", "patient-2", "patient-3"):
+            expected = PatientRecord.from_store(source, patient_id)
+            assert PatientRecord.from_store(copy, patient_id) == expected
+    finally:
+        source.close()
+        copy.close()
+
+    # a damaged line: named by file and line, nothing imported; a refused value: listed
+    goals = out_dir / "Goal.ndjson"
+    lines = goals.read_bytes().splitlines(keepends=True)
+    goals.write_bytes(b"".join([lines[0], lines[1][:30] + b"\n", lines[2]]))
+    code, _ = run(*load)
+    err = capsys.readouterr().err
+    assert code == EXIT_ERROR
+    assert err == "carecoord bulk-import: FhirImportError: Goal.ndjson:2: not valid JSON\n"
+    goals.write_bytes(b"".join([lines[0], lines[1].replace(b'"active"', b'"soon"'), lines[2]]))
+    code, text = run(*load)
+    assert code == EXIT_ERROR
+    assert "2 already stored, unchanged; 1 failed\n  Patient/patient-2: FhirImportError at " in text
+    assert "Goal.ndjson:2 resource(Goal/" in text and "soon" not in text

@@ -208,6 +208,36 @@ OPERATIONS: dict[str, tuple[Call, Call | None]] = {
             actor=MA,
         ),
     ),
+    "import_patient_record": (
+        lambda s, a: s.import_patient_record(
+            Patient(
+                id=PatientId("p-4"),
+                name=HumanName(family="Four"),
+                birth_date=make_patient().birth_date,
+                time_zone="UTC",
+            ),
+            (),
+            actor=a,
+        ),
+        lambda s, a: s.import_patient_record(
+            Patient(
+                id=PatientId("p-5"),
+                name=HumanName(family="Five"),
+                birth_date=make_patient().birth_date,
+                time_zone="UTC",
+            ),
+            (),
+            actor=MA,
+        ),
+    ),
+    "patient_record": (
+        lambda s, a: s.patient_record(PATIENT, actor=a),
+        lambda s, a: s.patient_record(PATIENT, actor=OUTSIDER),
+    ),
+    "caseload_patients": (
+        lambda s, a: s.caseload_patients(COORD, actor=a),
+        lambda s, a: s.caseload_patients(COORD, actor=MA),
+    ),
     "update_patient": (
         lambda s, a: s.update_patient(s.patient(PATIENT, actor=a), actor=a),
         lambda s, a: s.update_patient(make_patient(), actor=OUTSIDER),

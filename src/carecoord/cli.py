@@ -1,4 +1,4 @@
-"""The ``carecoord`` command line: the demo, worklists, metrics, audit checks and export.
+"""The ``carecoord`` command line: the demo, worklists, metrics, audit checks, export, import.
 
 Every command that reads a database names the acting staff member
 (``--actor``): the service checks their access and audits the read, exactly
@@ -283,6 +283,19 @@ def _export_path(folder: Path, patient_id: str) -> Path:
     return path
 
 
+def _folder(path: str, option: str) -> Path:
+    """``path`` as a folder to write into (created if needed), or a _CommandError."""
+    target = Path(path)
+    try:
+        if target.exists() and not target.is_dir():
+            raise _CommandError(f"{option} {target} exists and is not a folder")
+        target.mkdir(parents=True, exist_ok=True)
+        return target.resolve(strict=True)
+    except (OSError, ValueError) as exc:  # ValueError: a NUL in the name
+        reason = _reason(exc) if isinstance(exc, OSError) else "not a valid path"
+        raise _CommandError(f"cannot create the folder {target}: {reason}") from None
+
+
 def _export(args: argparse.Namespace, out: TextIO) -> int:
     from .fhir import PatientRecord, export_bundle
     from .model import AccessDeniedError, PatientId, ValidationError
@@ -294,14 +307,7 @@ def _export(args: argparse.Namespace, out: TextIO) -> int:
         raise _UsageError(f"--patient: {exc}") from None
     _check_database(args.db)
     target = Path(args.out_dir)
-    try:
-        if target.exists() and not target.is_dir():
-            raise _CommandError(f"--out-dir {target} exists and is not a folder")
-        target.mkdir(parents=True, exist_ok=True)
-        folder = target.resolve(strict=True)
-    except (OSError, ValueError) as exc:  # ValueError: a NUL in the name
-        reason = _reason(exc) if isinstance(exc, OSError) else "not a valid path"
-        raise _CommandError(f"cannot create the folder {target}: {reason}") from None
+    folder = _folder(args.out_dir, "--out-dir")
     service = _open_service(args.db)
     actor = StaffId(args.actor)
     written = denied = 0
@@ -337,11 +343,70 @@ def _export(args: argparse.Namespace, out: TextIO) -> int:
     return EXIT_OK
 
 
+def _bulk_export(args: argparse.Namespace, out: TextIO) -> int:
+    from .fhir.bulk import export_ndjson
+    from .model import PatientId, ValidationError
+    from .progress import Progress
+
+    try:
+        requested = [PatientId(raw) for raw in args.patient] if args.patient else None
+        caseload = None if args.caseload is None else StaffId(args.caseload)
+    except ValidationError as exc:
+        raise _UsageError(f"--patient/--caseload: {exc}") from None
+    _check_database(args.db)
+    folder = _folder(args.out_dir, "--out-dir")
+    service = _open_service(args.db)
+    actor = StaffId(args.actor)
+    try:
+        with Progress(label="bulk-export") as bar:
+            report = export_ndjson(
+                service, folder, actor=actor, patients=requested, caseload_of=caseload, progress=bar
+            )
+    except OSError as exc:
+        raise _CommandError(f"cannot write the export to {folder}: {_reason(exc)}") from None
+    finally:
+        service.store.close()
+    resources = sum(report.counts.values())
+    out.write(
+        f"exported {report.exported} patient record(s) as FHIR NDJSON to {args.out_dir} "
+        f"({resources} resource(s) in {len(report.counts)} file(s) and manifest.json)"
+    )
+    out.write(f"; {report.skipped} not readable by {actor}, skipped\n" if report.skipped else "\n")
+    return EXIT_OK
+
+
+def _bulk_import(args: argparse.Namespace, out: TextIO) -> int:
+    from .fhir.bulk import import_ndjson
+    from .progress import Progress
+
+    _check_database(args.db)
+    folder = Path(args.in_dir)
+    if not folder.is_dir():
+        raise _UsageError(f"no folder at {folder}")
+    service = _open_service(args.db)
+    try:
+        with Progress(label="bulk-import") as bar:
+            report = import_ndjson(
+                service, folder, actor=StaffId(args.actor), strict=args.strict, progress=bar
+            )
+    except OSError as exc:
+        raise _CommandError(f"cannot read the export in {folder}: {_reason(exc)}") from None
+    finally:
+        service.store.close()
+    out.write(
+        f"imported {report.imported} patient record(s) from {args.in_dir}; "
+        f"{report.unchanged} already stored, unchanged; {len(report.failed)} failed\n"
+    )
+    for failure in report.failed:
+        out.write(f"  {failure.resource}: {failure.error} at {failure.path}: {failure.message}\n")
+    return EXIT_OK if report.ok else EXIT_ERROR
+
+
 # ---------------------------------------------------------------------- main
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="carecoord",
-        description="carecoord: the demo, worklists, metrics, audit checks and FHIR export.",
+        description="carecoord: the demo, worklists, metrics, audit checks and FHIR exchange.",
     )
     commands = parser.add_subparsers(dest="command", required=True)
 
@@ -404,6 +469,35 @@ def _parser() -> argparse.ArgumentParser:
         help="a patient id (repeatable; default: every patient on the actor's caseload)",
     )
     export.set_defaults(run=_export)
+
+    bulk_export = commands.add_parser(
+        "bulk-export",
+        help="export patients' records as FHIR Bulk Data style NDJSON (one file per type)",
+    )
+    bulk_export.add_argument("--db", required=True, help="the SQLite database file")
+    bulk_export.add_argument("--actor", required=True, help="who exports (needs read access)")
+    bulk_export.add_argument(
+        "--out-dir", required=True, help="an empty folder for the .ndjson files and manifest.json"
+    )
+    which = bulk_export.add_mutually_exclusive_group()
+    which.add_argument(
+        "--patient",
+        action="append",
+        help="a patient id (repeatable; default: every patient the actor may read)",
+    )
+    which.add_argument("--caseload", help="the patients on this staff member's caseload")
+    bulk_export.set_defaults(run=_bulk_export)
+
+    bulk_import = commands.add_parser(
+        "bulk-import", help="import a bulk-export folder into the database, patient by patient"
+    )
+    bulk_import.add_argument("--db", required=True, help="the SQLite database file")
+    bulk_import.add_argument("--actor", required=True, help="who imports (needs enrol)")
+    bulk_import.add_argument("--in-dir", required=True, help="the folder holding manifest.json")
+    bulk_import.add_argument(
+        "--strict", action="store_true", help="stop at the first patient that cannot be imported"
+    )
+    bulk_import.set_defaults(run=_bulk_import)
     return parser
 
 

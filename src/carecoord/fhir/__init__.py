@@ -12,9 +12,12 @@ and ``import carecoord`` does not import it. See ``docs/fhir.md``.
   path (``strict=True``: also on any default or drop);
 * :func:`save_imported` stores an imported record in one unit of work (all or
   nothing, idempotent, matched by identifier; a :class:`SaveResult`);
-  :meth:`PatientRecord.from_store` loads one.
+  :meth:`PatientRecord.from_store` loads one;
+* :func:`export_ndjson` / :func:`import_ndjson` move many patients as FHIR
+  Bulk Data style NDJSON files (:mod:`carecoord.fhir.bulk`).
 
-What FHIR cannot carry goes into extensions under :data:`EXTENSION_BASE`.
+What FHIR cannot carry goes into extensions under :data:`EXTENSION_BASE`;
+:func:`conformance_resources` returns their published definitions.
 """
 
 from ._common import CANONICAL_BASE, CODE_SYSTEM_BASE, EXTENSION_BASE, ID_SYSTEM_BASE
@@ -29,6 +32,7 @@ from ._import_report import (
     MappedResource,
 )
 from ._read_reader import IMPORT_STAFF_ID, UNNAMED
+from .bulk import BulkExportReport, BulkFailure, BulkImportReport, export_ndjson, import_ndjson
 from .export import export_bundle
 from .record import ImportedRecord, PatientRecord, SaveResult, save_imported
 
@@ -40,6 +44,9 @@ __all__ = [
     "ID_SYSTEM_BASE",
     "IMPORT_STAFF_ID",
     "UNNAMED",
+    "BulkExportReport",
+    "BulkFailure",
+    "BulkImportReport",
     "DefaultApplied",
     "DroppedElement",
     "ExternalReference",
@@ -50,6 +57,8 @@ __all__ = [
     "SaveResult",
     "conformance_resources",
     "export_bundle",
+    "export_ndjson",
     "import_bundle",
+    "import_ndjson",
     "save_imported",
 ]

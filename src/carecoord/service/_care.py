@@ -2,13 +2,15 @@
 
 Assessments, care plans and their goals and interventions, reviews, referrals,
 appointments, barriers, notes, decisions, consents, encounters, worklists,
-metrics and emergency access: each method runs one handler through the
+metrics, emergency access and whole-record exchange: each method runs one handler through the
 operation runner, exactly like the methods in :mod:`.coordinator`.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
+from typing import Any
 
 from ..caseload import Worklist, WorklistScope
 from ..metrics import MetricReport
@@ -33,6 +35,7 @@ from ..model import (
     Intervention,
     InterventionId,
     Note,
+    Patient,
     PatientDecision,
     PatientId,
     ProgressReading,
@@ -41,12 +44,23 @@ from ..model import (
     ReferralStatus,
     Review,
     StaffId,
+    StaffMember,
     SurveyResponse,
     TaskStatus,
 )
 from ..model.access import EmergencyAccess
 from ..worklist import WorkItem
-from . import appointments, emergency, plans, records, referrals, reporting, worklists
+from . import (
+    appointments,
+    emergency,
+    exchange,
+    plans,
+    records,
+    referrals,
+    reporting,
+    worklists,
+)
+from .exchange import RECORD_KINDS, PatientEntities, RecordImport
 from .runner import OperationRunner
 
 __all__ = ["CareRecordMethods"]
@@ -359,3 +373,43 @@ class CareRecordMethods:
     def review_emergency_access(self, grant_id: str, *, actor: StaffId) -> EmergencyAccess:
         """Mark an emergency grant reviewed (only its reviewer may); it leaves their worklist."""
         return self._runner.run(emergency.review_emergency_access, actor, grant_id)
+
+    # -------------------------------------------------------- record exchange
+    def patient_record(
+        self,
+        patient_id: PatientId,
+        *,
+        actor: StaffId,
+        kinds: Iterable[type[Any]] = RECORD_KINDS,
+    ) -> PatientEntities:
+        """Read a patient and all their records of ``kinds`` in one audited read (for exports).
+
+        One ``read`` access check and one audit entry cover the whole record
+        (see :func:`carecoord.service.exchange.patient_record`).
+        """
+        return self._runner.run(exchange.patient_record, actor, patient_id, kinds)
+
+    def caseload_patients(self, staff_id: StaffId, *, actor: StaffId) -> list[PatientId]:
+        """The patients on whose open care teams ``staff_id`` is an active member now.
+
+        One's own caseload; a report's, for a supervisor; anyone else's needs
+        ``view-caseloads``.
+        """
+        return self._runner.run(exchange.caseload_patients, actor, staff_id)
+
+    def import_patient_record(
+        self,
+        patient: Patient,
+        entities: Sequence[object],
+        *,
+        actor: StaffId,
+        staff: Sequence[StaffMember] = (),
+    ) -> RecordImport:
+        """Store a patient with all their records (from an import) as ONE audited operation.
+
+        All or nothing, one audit entry for the patient. Needs ``enrol``;
+        registering staff members not known yet also needs ``manage-staff``.
+        Importing an identical record again writes nothing. See
+        :func:`carecoord.service.exchange.import_patient_record`.
+        """
+        return self._runner.run(exchange.import_patient_record, actor, patient, entities, staff)
