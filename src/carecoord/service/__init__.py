@@ -8,7 +8,8 @@
   :mod:`~carecoord.service.plans`, :mod:`~carecoord.service.referrals`,
   :mod:`~carecoord.service.appointments`, :mod:`~carecoord.service.records`,
   :mod:`~carecoord.service.worklists`, :mod:`~carecoord.service.reporting`,
-  :mod:`~carecoord.service.emergency`, :mod:`~carecoord.service.audit`;
+  :mod:`~carecoord.service.emergency`, :mod:`~carecoord.service.audit`,
+  :mod:`~carecoord.service.exchange` (whole patient records in and out);
 * :mod:`~carecoord.service.sealing` — the audit-log sealer and verification;
 * :mod:`~carecoord.service.tick` — time-driven announcements.
 """
