@@ -30,6 +30,7 @@ from hypothesis import strategies as st
 from carecoord import (
     CarePlan,
     CarePlanId,
+    CarePlanStatus,
     ContactChannel,
     HumanName,
     Patient,
@@ -37,6 +38,7 @@ from carecoord import (
     StaffId,
     StorageError,
     StructureError,
+    TaskStatus,
     ValidationError,
     _fastcodec,
     _json,
@@ -54,7 +56,7 @@ from carecoord.model import _base
 from carecoord.model._base import TRANSIENT
 from carecoord.model.outbox import Notification, RecipientKind
 from carecoord.serialization import dumps, format_datetime, loads, parse_datetime, unstructure
-from carecoord.storage import RECORD_TYPES, StoredRecord
+from carecoord.storage import RECORD_TYPES, IndexRow, StoredRecord, index_rows, records
 from carecoord.storage._codec import _trusted, decode_record, encode_record
 from carecoord.testing import strategies as cs
 from test_fuzz import JUNK_NAMES, OPERATIONS, RECORD_STRATEGIES, _junk, _paths, damaged
@@ -139,11 +141,12 @@ def test_both_backends_write_the_same_text(value: Any) -> None:
 
 
 def _prepared(value: Any) -> Any:
-    """``value`` with its floats as the model encoder gives them (what dumps_prepared expects)."""
+    """``value`` as the model encoder gives it (what dumps_prepared expects): its floats
+    prepared, its dicts' keys in sorted order."""
     if isinstance(value, float):
         return encode_float(value)
     if isinstance(value, dict):
-        return {k: _prepared(v) for k, v in value.items()}
+        return {k: _prepared(value[k]) for k in sorted(value)}
     if isinstance(value, list | tuple):
         return [_prepared(v) for v in value]
     return value
@@ -582,3 +585,123 @@ def test_without_orjson_the_standard_library_writes_and_reads() -> None:
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert done.stdout.strip() == '{"a":null,"b":[1.5e-05,"é"]} [1]'
+
+
+# ------------------------------------------------------------ builders
+
+
+@attrs.frozen
+class _Sample:
+    """Every kind of field a builder handles."""
+
+    count: int = attrs.field(validator=attrs.validators.lt(100))
+    _hidden: str = "h"
+    items: list[int] = attrs.field(factory=list, hash=False)
+    scale: float = attrs.field(default=1, converter=float)
+    note: str = attrs.field(default="", kw_only=True)
+
+    def __attrs_post_init__(self) -> None:
+        if self.count < 0:
+            raise ValidationError("count must not be negative", field="count")
+
+
+@attrs.frozen(slots=False)
+class _Unslotted:
+    """A class without slots: no twin, built through ``object.__setattr__``."""
+
+    count: int
+    items: tuple[int, ...] = ()
+
+
+def test_a_builder_makes_what_init_makes_without_the_validators() -> None:
+    build = _fastcodec.builder(_Sample)
+    assert _fastcodec.builder(_Sample) is build
+    cases: list[tuple[tuple[Any, ...], dict[str, Any]]] = [
+        ((3,), {}),
+        ((3, "x", [1], 2), {"note": "n"}),
+        ((), {"count": 0, "hidden": "y", "scale": 5, "note": "m"}),
+    ]
+    for args, kwargs in cases:
+        made, expected = build(*args, **kwargs), _Sample(*args, **kwargs)
+        assert type(made) is _Sample and made == expected
+        assert hash(made) == hash(expected)
+        assert isinstance(made.scale, float)  # the converter ran
+    assert build(1).items is not build(1).items  # a new list from the factory each time
+    with pytest.raises(ValidationError):  # __attrs_post_init__ runs
+        build(-1)
+    assert build(500).count == 500  # validators do not
+    with pytest.raises(ValueError, match="must be < 100"):
+        _Sample(500)
+    with pytest.raises(attrs.exceptions.FrozenInstanceError):
+        build(1).count = 2
+    plain = _fastcodec.builder(_Unslotted)(2, items=(1,))
+    assert type(plain) is _Unslotted and plain == _Unslotted(2, (1,))
+    with pytest.raises(_fastcodec.Unsupported):
+        _fastcodec.builder(int)
+
+
+def _plan_rows_with_init(plan: CarePlan) -> tuple[IndexRow, ...]:
+    """A plan's worklist rows as built before builders: ``IndexRow(...)`` and the model's
+    own properties (``is_open``, ``rank``, ``due_at``, ``due``)."""
+    active = plan.status is CarePlanStatus.ACTIVE
+    rows = [
+        IndexRow(
+            "review",
+            str(plan.id),
+            str(plan.patient_id),
+            str(plan.author_id),
+            plan.status.value,
+            active and plan.next_review_at is not None,
+            due_at=plan.next_review_at,
+        )
+    ]
+    for item in plan.interventions:
+        rows.append(
+            IndexRow(
+                "intervention",
+                str(item.id),
+                str(plan.patient_id),
+                None if item.assignee_id is None else str(item.assignee_id),
+                item.status.value,
+                active and item.is_open,
+                item.priority.rank,
+                item.due_at,
+                item.history[-1].at if item.history else item.created_at,
+                item.kind.value,
+            )
+        )
+    for goal in plan.goals:
+        rows.append(
+            IndexRow(
+                "goal",
+                str(goal.id),
+                str(plan.patient_id),
+                str(plan.author_id),
+                goal.lifecycle_status.value,
+                active and goal.lifecycle_status in records._OPEN_GOAL,
+                records._GOAL_RANK[goal.priority],
+                None if goal.due is None else records._day_end(goal.due),
+                goal.readings[-1].at if goal.readings else None,
+                None if goal.achievement_status is None else goal.achievement_status.value,
+            )
+        )
+    return tuple(rows)
+
+
+@_some(80)
+@given(
+    RECORD_STRATEGIES[CarePlan],
+    st.sampled_from([CarePlanStatus.ACTIVE, *CarePlanStatus]),
+    st.lists(st.sampled_from(TaskStatus), min_size=1),
+)
+def test_plan_rows_built_without_init_are_the_rows_init_builds(
+    plan: CarePlan, status: CarePlanStatus, statuses: list[TaskStatus]
+) -> None:
+    items = tuple(
+        attrs.evolve(item, status=statuses[n % len(statuses)])
+        for n, item in enumerate(plan.interventions)
+    )
+    plan = attrs.evolve(plan, status=status, interventions=items)
+    rows = [r for r in index_rows(plan) if r.category in {"review", "intervention", "goal"}]
+    assert rows == list(_plan_rows_with_init(plan))
+    assert all(type(r) is IndexRow for r in rows)

@@ -66,10 +66,11 @@ _SAFE_HIGH: Final = 1e16
 _SURROGATE = re.compile("[\ud800-\udfff]")
 
 _stdlib_encoder = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), sort_keys=True).encode
-_acyclic_encoder = json.JSONEncoder(
-    ensure_ascii=False, separators=(",", ":"), sort_keys=True, check_circular=False
+_presorted_encoder = json.JSONEncoder(
+    ensure_ascii=False, separators=(",", ":"), sort_keys=False, check_circular=False
 ).encode
-"""The same text, without the circular-reference check (for the model encoder's output)."""
+"""The same text for data whose dicts are key-sorted already, without sorting them again
+and without the circular-reference check (for the model encoder's output)."""
 
 _usable = _orjson is not None
 """Whether orjson is installed (and writes what the standard library writes: see the probe)."""
@@ -129,9 +130,8 @@ def _default(value: object) -> Any:
 
 
 if _orjson is not None:
-    _OPTIONS = (
-        _orjson.OPT_SORT_KEYS | _orjson.OPT_PASSTHROUGH_DATETIME | _orjson.OPT_PASSTHROUGH_DATACLASS
-    )
+    _PRESORTED = _orjson.OPT_PASSTHROUGH_DATETIME | _orjson.OPT_PASSTHROUGH_DATACLASS
+    _OPTIONS = _orjson.OPT_SORT_KEYS | _PRESORTED
     _EncodeError: type[Exception] = _orjson.JSONEncodeError
     _DecodeError: type[Exception] = _orjson.JSONDecodeError
 
@@ -164,18 +164,19 @@ def dumps(obj: Any) -> str:
 
 
 def dumps_prepared(obj: Any) -> str:
-    """:func:`dumps` for plain data whose inexact floats are already :class:`ExactFloat`.
+    """:func:`dumps` for plain data whose inexact floats are already :class:`ExactFloat`
+    and whose dicts hold their keys in sorted order (they are written in that order).
 
     The model encoder's output qualifies; anything else goes through :func:`dumps`.
     """
     if _enabled:
-        return _dumps_orjson(obj)
-    return stdlib_dumps(obj, _encode=_acyclic_encoder)
+        return _dumps_orjson(obj, _PRESORTED)
+    return stdlib_dumps(obj, _encode=_presorted_encoder)
 
 
-def _dumps_orjson(obj: Any) -> str:
+def _dumps_orjson(obj: Any, options: int | None = None) -> str:
     try:
-        return _orjson.dumps(obj, default=_default, option=_OPTIONS).decode()
+        return _orjson.dumps(obj, default=_default, option=options or _OPTIONS).decode()
     except _EncodeError:  # a 65-bit integer, a lone surrogate, a non-str key, ...
         return stdlib_dumps(obj)
 

@@ -176,45 +176,74 @@ def _met_flips(goal: Goal) -> tuple[Instant, ...]:
     :func:`~carecoord.derive_achievement` on every prefix).
     """
     targets = goal.targets
-    latest: list[bool | None] = [None] * len(targets)
-    readings = sorted(
-        ((instant(r.at), n, r) for n, r in enumerate(goal.readings)), key=lambda t: t[:2]
-    )
+    if not targets or not goal.readings:
+        return ()  # never met: no flip
+    # (time, recorded order) is unique: the readings themselves are never compared
+    readings = sorted([(_micros(r.at), n, r) for n, r in enumerate(goal.readings)])
+    last = len(readings) - 1
     met = False  # no reading: in progress or not achieved
     flips: list[Instant] = []
+    if len(targets) == 1:  # the usual goal: what its one target's latest reading says
+        target = targets[0]
+        measure, unit, is_met = target.measure, target.unit, target.is_met
+        now = False
+        for k, (moment, _, reading) in enumerate(readings):
+            if reading.measure == measure and reading.unit == unit:
+                now = bool(is_met(reading.value))
+            if k < last and readings[k + 1][0] == moment:
+                continue  # readings taken at the same time count together
+            if now is not met:
+                met = now
+                flips.append(moment)
+        return tuple(flips)
+    keys = [(t.measure, t.unit) for t in targets]
+    latest: list[bool | None] = [None] * len(targets)
     for k, (moment, _, reading) in enumerate(readings):
-        for i, target in enumerate(targets):
-            if reading.measure == target.measure and reading.unit == target.unit:
-                latest[i] = target.is_met(reading.value)
-        if k + 1 < len(readings) and readings[k + 1][0] == moment:
+        key = (reading.measure, reading.unit)
+        for i, target_key in enumerate(keys):
+            if key == target_key:
+                latest[i] = targets[i].is_met(reading.value)
+        if k < last and readings[k + 1][0] == moment:
             continue  # readings taken at the same time count together
-        now = bool(targets) and all(latest)
+        now = all(latest)
         if now is not met:
             met = now
-            flips.append(_micros(moment))
+            flips.append(moment)
     return tuple(flips)
 
 
 def _goal_fact(goal: Goal) -> GoalFact | None:
     due = goal.due
-    if due is None or goal.lifecycle_status is GoalLifecycleStatus.ENTERED_IN_ERROR:
+    status = goal.lifecycle_status
+    if due is None or status is GoalLifecycleStatus.ENTERED_IN_ERROR:
         return None
-    return GoalFact(
-        due=due.toordinal(),
-        pursued=_initial(goal.lifecycle_status, goal.history) not in _NOT_PURSUED,
-        steps=tuple((_micros(s.at), s.to_status not in _NOT_PURSUED) for s in goal.history),
-        flips=_met_flips(goal),
-    )
+    history = goal.history
+    if history:
+        pursued = history[0].from_status not in _NOT_PURSUED  # its status before any change
+        steps = tuple([(_micros(s.at), s.to_status not in _NOT_PURSUED) for s in history])
+    else:
+        pursued, steps = status not in _NOT_PURSUED, ()
+    return GoalFact(due.toordinal(), pursued, steps, _met_flips(goal))
 
 
 def _intervention_fact(item: Intervention) -> tuple[Instant, bool] | None:
     """(due, done by then) of an intervention that counts; ``None`` for one that never does."""
-    due = item.due_at
-    if due is None or item.status is TaskStatus.ENTERED_IN_ERROR:
+    due = item.due
+    if due is None:  # ``item.due_at``, without the property call
+        window = item.window
+        due = None if window is None else window.end
+    status = item.status
+    if due is None or status is TaskStatus.ENTERED_IN_ERROR:
         return None
-    if _status_at(item.status, item.history, due) in _WITHDRAWN_TASK:
+    history = item.history
+    if not history:  # its status now is its status at any time, entered when created
+        if status in _WITHDRAWN_TASK:
+            return None
+        due_us = _micros(due)
+        return due_us, status is TaskStatus.COMPLETED and _micros(item.created_at) <= due_us
+    if _status_at(status, history, due) in _WITHDRAWN_TASK:
         return None
-    done = _reached_at(item.status, item.history, TaskStatus.COMPLETED, item.created_at)
+    done = _reached_at(status, history, TaskStatus.COMPLETED, item.created_at)
     return _micros(due), done is not None and instant(done) <= instant(due)
 
 
@@ -222,16 +251,18 @@ def plan_facts(plan: CarePlan) -> PlanFacts | None:
     """The facts of ``plan`` (``None`` when it contributes none)."""
     if plan.status is CarePlanStatus.ENTERED_IN_ERROR:
         return None
-    goals = tuple(f for g in plan.goals if (f := _goal_fact(g)) is not None)
-    items = [it for i in plan.interventions if (it := _intervention_fact(i)) is not None]
+    goals = tuple([f for g in plan.goals if (f := _goal_fact(g)) is not None])
+    on_time: list[Instant] = []
+    late: list[Instant] = []
+    for item in plan.interventions:
+        found = _intervention_fact(item)
+        if found is not None:
+            (on_time if found[1] else late).append(found[0])
     review = plan.next_review_at if plan.status in _REVIEWED_PLAN else None
-    if not goals and not items and review is None:
+    if not goals and not on_time and not late and review is None:
         return None
     return PlanFacts(
-        goals=goals,
-        on_time=tuple(due for due, done in items if done),
-        late=tuple(due for due, done in items if not done),
-        review_due=None if review is None else _micros(review),
+        goals, tuple(on_time), tuple(late), None if review is None else _micros(review)
     )
 
 

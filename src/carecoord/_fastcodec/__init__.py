@@ -13,9 +13,10 @@ id forms), except that typed ids stay ``str`` subclasses and floats the orjson
 backend would write differently come as :class:`~carecoord._json.ExactFloat`:
 equal values, the same JSON text.
 
-:func:`decode_trusted` builds objects without ``__init__`` (``object.__new__``
-and the slots' setters), runs converters and ``__attrs_post_init__`` (the
-cross-field rules), reads datetimes without a regular expression (see
+:func:`decode_trusted` builds objects without ``__init__`` (as a mutable twin
+whose slots are assigned directly, then given the real class: see
+:mod:`carecoord._fastcodec._build`), runs converters and ``__attrs_post_init__``
+(the cross-field rules), reads datetimes without a regular expression (see
 :mod:`carecoord._fastcodec._values`) and looks codes and ids up in tables. The
 attrs validators are not run again, except those that guard more than the JSON
 type and are not free-text or uniqueness rules (see
@@ -26,11 +27,15 @@ datetimes with an offset inside years 2-9998. Anything else raises
 :class:`Declined`, and the caller reads the payload through the validated
 path, which gives the object or the path-named
 :class:`~carecoord.StructureError` it always gave.
+
+:func:`field_decoder` reads one field (or one element of a tuple field) of a
+payload on its own, for :class:`~carecoord.storage._codec.PartReader`;
+:func:`builder` makes objects of any attrs class from values already known to
+be valid (the index rows of :mod:`carecoord.storage.records`).
 """
 
 from __future__ import annotations
 
-import itertools
 import operator
 import threading
 import types
@@ -43,9 +48,11 @@ from typing import Any, TypeVar, get_args, get_origin
 import attrs
 
 from ..model._base import TRANSIENT, EntityId
+from ._build import Namespace, Unsupported, assembly, builder
 from ._rules import extra_checks
 from ._values import (
     DECODED_DATETIMES,
+    WRITTEN_DATETIMES,
     Declined,
     all_str,
     decode_date,
@@ -57,16 +64,22 @@ from ._values import (
     int_to_float,
 )
 
-__all__ = ["Declined", "decode_trusted", "decoder", "encode", "encoder", "supports"]
+__all__ = [
+    "Declined",
+    "Unsupported",
+    "builder",
+    "decode_trusted",
+    "decoder",
+    "encode",
+    "encoder",
+    "field_decoder",
+    "supports",
+]
 
 T = TypeVar("T")
 
 Decoder = Callable[[Any], Any]
 Encoder = Callable[[Any], Any]
-
-
-class Unsupported(Exception):
-    """A type the fast codec does not compile (its records use the cattrs path)."""
 
 
 # ------------------------------------------------------------ type analysis
@@ -139,27 +152,8 @@ _DECODERS: dict[Any, Decoder] = {}
 _ENCODERS: dict[Any, Encoder] = {}
 _UNSUPPORTED: set[Any] = set()
 _building: set[Any] = set()
-_names = itertools.count()
 _LOCK = threading.RLock()
 """Held while compiling (the tables are read without it)."""
-
-
-class _Namespace:
-    """The globals of one generated function: helpers under fresh names."""
-
-    def __init__(self) -> None:
-        self.values: dict[str, Any] = {"_D": Declined, "_new": object.__new__}
-
-    def add(self, value: Any) -> str:
-        name = f"_h{next(_names)}"
-        self.values[name] = value
-        return name
-
-    def compile(self, lines: list[str], name: str, what: Any) -> Callable[[Any], Any]:
-        label = getattr(what, "__qualname__", None) or repr(what)
-        code = compile("\n".join(lines), f"<carecoord fast codec: {name} {label}>", "exec")
-        exec(code, self.values)
-        return self.values[name]  # type: ignore[no-any-return]
 
 
 def _enum_table(cls: type[Enum]) -> dict[str, Enum]:
@@ -168,7 +162,7 @@ def _enum_table(cls: type[Enum]) -> dict[str, Enum]:
     return {m.value: m for m in cls.__members__.values() if isinstance(m.value, str)}
 
 
-def _decode_lines(t: Any, ns: _Namespace, indent: str, v: str = "v") -> list[str]:
+def _decode_lines(t: Any, ns: Namespace, indent: str, v: str = "v") -> list[str]:
     """Lines that turn the stored value in variable ``v`` into the model value of type ``t``."""
     inner = _optional_arg(t)
     if inner is not None:
@@ -236,7 +230,7 @@ def _compile_decoder(t: Any) -> Decoder:
         if _is_record(t):
             made = _record_decoder(t)
         else:
-            ns = _Namespace()
+            ns = Namespace()
             lines = ["def decode(v):", *_decode_lines(t, ns, "    "), "    return v"]
             made = ns.compile(lines, "decode", t)
     except Unsupported:
@@ -250,11 +244,11 @@ def _compile_decoder(t: Any) -> Decoder:
 
 def _record_decoder(t: Any) -> Decoder:
     cls, fields = record_fields(t)
-    ns = _Namespace()
-    ns.values["_cls"] = cls
+    ns = Namespace()
     stored = [(f, ft) for f, ft in fields if f.init and not f.metadata.get(TRANSIENT)]
     slot = {f.name: f"v{i}" for i, (f, _) in enumerate(stored)}
     partial = ns.add(_partial_decoder(cls, stored))
+    made = assembly(cls, ns, [f.name for f, _ in fields])
     lines = [
         "def decode(d):",
         f"    if d.__class__ is not dict or len(d) != {len(stored)}: return {partial}(d)",
@@ -264,10 +258,9 @@ def _record_decoder(t: Any) -> Decoder:
     elif stored:  # one C call reads every value (KeyError for an unknown key: declined)
         names = ", ".join(slot.values())
         lines.append(f"    {names}, = {ns.add(operator.itemgetter(*slot))}(d)")
-    lines.append("    o = _new(_cls)")
+    lines.append(made.create("    "))
     checks: list[str] = []
     for f, ft in fields:
-        setter = ns.add(_setter(cls, f.name))
         v = slot.get(f.name)
         if v is not None:
             lines += _decode_lines(ft, ns, "    ", v)
@@ -286,20 +279,13 @@ def _record_decoder(t: Any) -> Decoder:
             v = ns.add(f.default)
         else:
             continue
-        lines.append(f"    {setter}(o, {v})")
+        lines.append(made.assign("    ", f.name, v))
+    lines += made.finish("    ")
     lines += checks
     if hasattr(cls, "__attrs_post_init__"):
         lines.append("    o.__attrs_post_init__()")
     lines.append("    return o")
     return ns.compile(lines, "decode", t)
-
-
-def _setter(cls: type, name: str) -> Callable[[Any, Any], None]:
-    """The fastest way to set attribute ``name`` on a new ``cls`` (frozen or not)."""
-    slot = cls.__dict__.get(name)
-    if type(slot) is types.MemberDescriptorType:
-        return slot.__set__
-    return lambda obj, value: object.__setattr__(obj, name, value)
 
 
 def _partial_decoder(
@@ -327,7 +313,7 @@ def _partial_decoder(
 def _value_decoder(t: Any) -> Decoder:
     found = _DECODERS.get(("value", t))
     if found is None:
-        ns = _Namespace()
+        ns = Namespace()
         lines = ["def decode(v):", *_decode_lines(t, ns, "    "), "    return v"]
         found = _DECODERS[("value", t)] = ns.compile(lines, "decode", t)
     return found
@@ -341,19 +327,26 @@ def _plain_value(t: Any) -> bool:
     return t in (str, int, bool) or _is_class(t, EntityId)
 
 
-def _encode_expr(t: Any, value: str, ns: _Namespace) -> str:
+def _encode_expr(t: Any, value: str, ns: Namespace) -> str:
     """An expression giving what cattrs' ``unstructure`` gives for ``value`` of type ``t``."""
     inner = _optional_arg(t)
     if inner is not None:
+        if _plain_value(inner):
+            return value  # None or the value: written as it is either way
         return f"(None if {value} is None else {_encode_expr(inner, value, ns)})"
     if _plain_value(t):
         return value
-    if t is float:
-        return f"{ns.add(encode_float)}({value})"
+    if t is float:  # encode_float(value), its common case without the call
+        v = ns.local()
+        return f"({v} if 1e-4 <= abs({v} := {value}) < 1e16 else {ns.add(encode_float)}({v}))"
     if _is_class(t, Enum):
         return f"{value}._value_"
-    if t is datetime:
-        return f"{ns.add(encode_datetime)}({value})"
+    if t is datetime:  # encode_datetime(value), its table lookup without the call
+        w = ns.local()
+        return (
+            f"({w}[1] if ({w} := {ns.add(WRITTEN_DATETIMES)}.get(id({value}))) is not None"
+            f" and {w}[0] is {value} else {ns.add(encode_datetime)}({value}))"
+        )
     if t is date or t is time:
         return f"{value}.isoformat()"
     element = _tuple_arg(t)
@@ -380,7 +373,7 @@ def _compile_encoder(t: Any) -> Encoder:
     if key in _UNSUPPORTED or key in _building:
         raise Unsupported(t)
     _building.add(key)
-    ns = _Namespace()
+    ns = Namespace()
     try:
         if _is_record(t):
             _, fields = record_fields(t)
@@ -423,6 +416,35 @@ def encode(obj: Any) -> Any:
     """
     cls = obj.__class__
     return (_ENCODERS.get(cls) or encoder(cls))(obj)
+
+
+def field_decoder(cls: type, name: str, *, element: bool = False) -> Decoder:
+    """The trusted decoder of field ``name`` of record class ``cls`` (compiled once).
+
+    With ``element``, of one element of it (the field is a ``tuple[X, ...]``).
+    For reading a part of a payload on its own; raises :class:`Unsupported`
+    for a field with a converter or a validator the decoder would run.
+    Its other errors mean what :class:`Declined` means.
+    """
+    key = ("field", cls, name, element)
+    found = _DECODERS.get(key)
+    if found is not None:
+        return found
+    with _LOCK:
+        for f, ft in record_fields(cls)[1]:
+            if f.name != name or f.metadata.get(TRANSIENT):
+                continue
+            if f.converter is not None or extra_checks(f, ft):
+                break
+            if not element:
+                found = _value_decoder(ft)
+            elif (inner := _tuple_arg(ft)) is not None:
+                found = decoder(inner)
+            break
+        if found is None:
+            raise Unsupported(cls, name)
+        _DECODERS[key] = found
+        return found
 
 
 def decode_trusted(data: Any, cls: type[T]) -> T:

@@ -23,6 +23,7 @@ from ..model._base import _ID, EntityId
 
 __all__ = [
     "DECODED_DATETIMES",
+    "WRITTEN_DATETIMES",
     "Declined",
     "all_str",
     "decode_date",
@@ -108,7 +109,7 @@ DECODED_DATETIMES: dict[str, datetime] = {}
 """Stored datetime texts read before, to their values (see :func:`decode_datetime`)."""
 
 
-_WRITTEN: dict[int, tuple[datetime, str]] = {}
+WRITTEN_DATETIMES: dict[int, tuple[datetime, str]] = {}
 """``id(value)`` to ``(value, text)`` for datetimes written before (the entry keeps
 ``value`` alive, so its id is not reused while the entry exists)."""
 
@@ -120,7 +121,7 @@ def encode_datetime(value: datetime) -> str:
     again and again with the same datetime objects (a plan's history, its
     readings, what a read gave back): their text comes from a bounded table.
     """
-    written = _WRITTEN.get(id(value))
+    written = WRITTEN_DATETIMES.get(id(value))
     if written is not None and written[0] is value:
         return written[1]
     tz = value.tzinfo
@@ -128,9 +129,9 @@ def encode_datetime(value: datetime) -> str:
         raise ValueError("naive datetime")  # the cattrs path raises NaiveDatetimeError
     key = tz.key if isinstance(tz, ZoneInfo) else None
     text = f"{value.isoformat()}[{key}]" if key else value.isoformat()
-    if len(_WRITTEN) >= _TABLE_SIZE:
-        _WRITTEN.clear()
-    _WRITTEN[id(value)] = (value, text)
+    if len(WRITTEN_DATETIMES) >= _TABLE_SIZE:
+        WRITTEN_DATETIMES.clear()
+    WRITTEN_DATETIMES[id(value)] = (value, text)
     return text
 
 

@@ -1,7 +1,8 @@
 """Caseload use cases: interventions and reviews due, the caseload worklist.
 
-Served by the store's index rows: only records that hold due items are read.
-Items of patients the actor may not read are left out.
+Served by the store's index rows: only records that hold due items are read,
+and of a care plan only the interventions shown are decoded. Items of patients
+the actor may not read are left out.
 """
 
 from __future__ import annotations
@@ -23,11 +24,11 @@ from ..caseload import (
     work_item,
     worklist_scope,
 )
-from ..model import CarePlan, InterventionId, Patient, StaffId, ValidationError
+from ..model import CarePlan, Intervention, InterventionId, Patient, StaffId, ValidationError
 from ..model._base import ensure_aware, instant
 from ..model.audit import AuditAction
 from ..storage.port import IndexHit, WorkQuery
-from ..storage.uow import UnitOfWork
+from ..storage.uow import RecordPart, UnitOfWork
 from ..worklist import WorkItem
 from . import _access
 from .runner import Context, operation
@@ -52,9 +53,16 @@ def interventions_due(
     for hit in hits:
         if not can_read(hit.row.patient_id or ""):
             continue
-        plan = ctx.uow.get(CarePlan, hit.record_id)
-        item = plan.intervention(InterventionId(hit.row.item_id))
-        items.append(WorkItem(plan.patient_id, plan.id, item, item.is_overdue(ctx.now)))
+        # Only the intervention shown is decoded, not its whole plan.
+        part = ctx.uow.find_part(
+            CarePlan, hit.record_id, "interventions", hit.row.item_id, Intervention
+        )
+        if part is None:  # gone since the query ran: what reading the plan says
+            plan = ctx.uow.get(CarePlan, hit.record_id)
+            item = plan.intervention(InterventionId(hit.row.item_id))
+            part = RecordPart(plan.id, plan.patient_id, item)
+        item = part.item
+        items.append(WorkItem(part.patient_id, part.record_id, item, item.is_overdue(ctx.now)))
     return items
 
 

@@ -15,9 +15,11 @@ from collections.abc import Callable, Collection, Sequence
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from .._json import dumps, loads
+from .._fastcodec import builder
+from .._json import dumps, dumps_prepared, loads
 from .._metric_facts import (
     MetricFacts,
+    PlanFacts,
     activation_fact,
     contact_fact,
     encounter_fact,
@@ -40,7 +42,7 @@ from ..model import (
     SurveyResponse,
 )
 from ..model._base import instant
-from .port import IndexHit, IndexRow, WorkQuery, from_micros, to_micros
+from .port import EPOCH, IndexHit, IndexRow, WorkQuery, from_micros, to_micros
 
 __all__ = ["FACTS_FORMAT", "METRIC_CATEGORIES", "collect_metric_facts", "metric_rows"]
 
@@ -66,6 +68,7 @@ _EPOCH_DAY = date(1970, 1, 1).toordinal()
 _LAST_US = to_micros(datetime.max.replace(tzinfo=UTC))
 """A membership without an end lasts until the last representable instant."""
 _DAY_US = 86_400_000_000
+_ONE_US = timedelta(microseconds=1)
 _CHUNK = 500
 """Patients per query when asking for some patients' rows (bounded ``IN`` lists)."""
 _WIDE = 10_000
@@ -79,6 +82,19 @@ def _plain(value: Any) -> Any:
     if isinstance(value, tuple):
         return [_plain(v) for v in value]
     return value
+
+
+def _plan_text(facts: PlanFacts) -> str:
+    """:class:`PlanFacts` as the JSON text ``dumps(_plain(facts))`` gives, faster.
+
+    Plan facts hold only integers, booleans, ``None`` and plain tuples of them
+    inside their named tuples: with those named tuples as lists, both JSON
+    backends write them as they are (no float, no dict, no string to check).
+    """
+    goals, on_time, late, review_due = facts
+    return dumps_prepared(
+        [[[g.due, g.pursued, g.steps, g.flips] for g in goals], on_time, late, review_due]
+    )
 
 
 _Facts = tuple[str, Any, int, int | None]
@@ -148,23 +164,30 @@ very many goals and interventions) are split over several rows, read back whole.
 
 def metric_rows(record: Any, patient_id: str | None) -> tuple[IndexRow, ...]:
     """The metric-fact rows of ``record`` (of ``patient_id``; empty for other kinds)."""
+    found = _facts(record)
+    if not found:
+        return ()
+    # The values are the row's own: ``from_micros`` gives aware datetimes.
+    row = builder(IndexRow)
     rows: list[IndexRow] = []
-    for category, facts, first, last in _facts(record):
-        text = dumps(_plain(facts))
+    for category, facts, first, last in found:
+        text = _plan_text(facts) if category == "metric-plan" else dumps(_plain(facts))
         pieces = _pieces(text)
+        changed_at = EPOCH + _ONE_US * first  # from_micros, without its keyword call
+        due_at = None if last is None else EPOCH + _ONE_US * last
         for number, piece in enumerate(pieces):
             # ``#`` and ``/`` never occur in ids: "id#k/n" names piece k of n.
             item = str(record.id) if len(pieces) == 1 else f"{record.id}#{number}/{len(pieces)}"
             rows.append(
-                IndexRow(
+                row(
                     category=category,
                     item_id=item,
                     patient_id=patient_id,
                     owner_id=None,
                     status=FACTS_FORMAT,
                     is_open=False,
-                    changed_at=from_micros(first),
-                    due_at=None if last is None else from_micros(last),
+                    changed_at=changed_at,
+                    due_at=due_at,
                     detail=piece,
                 )
             )

@@ -11,7 +11,9 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
+from .._fastcodec import builder
 from ..model import (
+    TASK_MACHINE,
     Appointment,
     AppointmentStatus,
     Assessment,
@@ -31,6 +33,8 @@ from ..model import (
     Review,
     StaffMember,
     SurveyResponse,
+    TaskPriority,
+    TaskStatus,
     ValidationError,
 )
 from ..model.access import EmergencyAccess
@@ -286,49 +290,64 @@ def _worklist_rows(record: object) -> tuple[IndexRow, ...]:
             return ()
 
 
+_OPEN_TASK = frozenset(
+    s
+    for s in TaskStatus
+    if not TASK_MACHINE.is_terminal(s) and s is not TaskStatus.ENTERED_IN_ERROR
+)
+"""The statuses of an open intervention (:attr:`Intervention.is_open`), looked up by status."""
+_TASK_RANK = {p: p.rank for p in TaskPriority}
+
+
 def _plan_rows(plan: CarePlan) -> tuple[IndexRow, ...]:
+    # Built without IndexRow's validators: every datetime here is a model one (aware).
+    row = builder(IndexRow)
     active = plan.status is CarePlanStatus.ACTIVE
     patient = str(plan.patient_id)
+    author = str(plan.author_id)
     rows = [
-        IndexRow(
+        row(
             category="review",
             item_id=str(plan.id),
             patient_id=patient,
-            owner_id=str(plan.author_id),
-            status=plan.status.value,
+            owner_id=author,
+            status=plan.status._value_,
             is_open=active and plan.next_review_at is not None,
             due_at=plan.next_review_at,
         )
     ]
     for item in plan.interventions:
+        history = item.history
         rows.append(
-            IndexRow(
+            row(
                 category="intervention",
                 item_id=str(item.id),
                 patient_id=patient,
                 owner_id=None if item.assignee_id is None else str(item.assignee_id),
-                status=item.status.value,
-                is_open=active and item.is_open,
-                priority=item.priority.rank,
+                status=item.status._value_,
+                is_open=active and item.status in _OPEN_TASK,
+                priority=_TASK_RANK[item.priority],
                 due_at=item.due_at,
-                changed_at=item.history[-1].at if item.history else item.created_at,
-                detail=item.kind.value,
+                changed_at=history[-1].at if history else item.created_at,
+                detail=item.kind._value_,
             )
         )
     for goal in plan.goals:
         due = goal.due
+        status = goal.lifecycle_status
+        achievement = goal.achievement_status
         rows.append(
-            IndexRow(
+            row(
                 category="goal",
                 item_id=str(goal.id),
                 patient_id=patient,
-                owner_id=str(plan.author_id),
-                status=goal.lifecycle_status.value,
-                is_open=active and goal.lifecycle_status in _OPEN_GOAL,
+                owner_id=author,
+                status=status._value_,
+                is_open=active and status in _OPEN_GOAL,
                 priority=_GOAL_RANK[goal.priority],
                 due_at=None if due is None else _day_end(due),
                 changed_at=goal.readings[-1].at if goal.readings else None,
-                detail=None if goal.achievement_status is None else goal.achievement_status.value,
+                detail=None if achievement is None else achievement._value_,
             )
         )
     return tuple(rows)

@@ -9,13 +9,14 @@ from typing import Any, Self, TypeVar
 import cattrs
 
 from ..model import NotFoundError, ValidationError
-from ._codec import decode_record, encode_record, guard_port
+from ._codec import PartReader, RecordPart, decode_record, encode_record, guard_port, part_of
 from .port import IndexHit, Store, StoredRecord, WorkQuery
 from .records import RECORD_TYPES, kind_of, patient_id_of
 
-__all__ = ["UnitOfWork"]
+__all__ = ["RecordPart", "UnitOfWork"]
 
 R = TypeVar("R")
+T = TypeVar("T")
 
 
 class UnitOfWork:
@@ -30,7 +31,8 @@ class UnitOfWork:
 
     The unit is an identity map: each record is decoded at most once, and
     reading it again (by :meth:`find`, :meth:`get` or :meth:`all`) returns the
-    same object, as first read.
+    same object, as first read. :meth:`find_part` reads one element of a
+    record (an intervention of a plan) without decoding the rest of it.
 
     Domain events recorded with :meth:`collect` are available in
     :attr:`events` once the unit has committed; they are dropped on rollback.
@@ -41,6 +43,8 @@ class UnitOfWork:
         self._converter = converter
         self._versions: dict[tuple[str, str], int] = {}
         self._seen: dict[tuple[str, str], Any] = {}
+        self._parts: dict[tuple[str, str], PartReader] = {}
+        """Records read by :meth:`find_part` and not decoded whole (yet)."""
         self._pending: dict[tuple[str, str], tuple[int, Any]] = {}
         self._events: list[object] = []
         self._state = "open"
@@ -85,7 +89,12 @@ class UnitOfWork:
         if key in self._seen:
             seen: R = self._seen[key]
             return seen
-        stored = self._port("read", lambda: self._store.read(kind, str(record_id)))
+        reader = self._parts.get(key)
+        stored = (
+            reader.stored
+            if reader is not None
+            else self._port("read", lambda: self._store.read(kind, str(record_id)))
+        )
         if stored is None:
             return None
         return self._remember(key, stored, cls)
@@ -95,11 +104,47 @@ class UnitOfWork:
         if key in self._seen:
             seen: R = self._seen[key]
             return seen
+        reader = self._parts.pop(key, None)
+        if reader is not None:  # decoded as first read: its version is the one recorded
+            stored = reader.stored
         # A save is checked against the version this unit based its work on.
         self._versions.setdefault(key, stored.version)
         record = self._decode(stored, cls)
         self._seen[key] = record
         return record
+
+    def find_part(
+        self, cls: type[Any], record_id: str, field: str, item_id: str, item_cls: type[T]
+    ) -> RecordPart[T] | None:
+        """The element of list ``field`` whose id is ``item_id`` in the ``cls`` record
+        ``record_id`` (an intervention of a care plan), or ``None`` when either is missing.
+
+        A record this unit has read (or has pending) gives its own element.
+        Otherwise only the element is decoded, with the record's id and patient
+        (:class:`RecordPart`), and nothing else of the record is decoded or checked;
+        what that read cannot vouch for is read by decoding the whole record,
+        whose errors (:class:`~carecoord.StorageError`) it raises. The version read is
+        recorded as by :meth:`find`, and a later :meth:`find` of the record decodes
+        the same stored version without reading it again.
+        """
+        self._check_open()
+        kind = _kind_for(cls)
+        key = (kind, str(record_id))
+        whole = self._pending[key][1] if key in self._pending else self._seen.get(key)
+        if whole is None:
+            reader = self._parts.get(key)
+            if reader is None:
+                stored = self._port("read", lambda: self._store.read(kind, str(record_id)))
+                if stored is None:
+                    return None
+                self._versions.setdefault(key, stored.version)
+                reader = self._parts[key] = PartReader(stored, cls, converter=self._converter)
+            part = reader.part(field, str(item_id), item_cls)
+            if part is not None:
+                return part
+            whole = self._remember(key, reader.stored, cls)
+        found: RecordPart[T] | None = part_of(whole, field, str(item_id))
+        return found
 
     def get(self, cls: type[R], record_id: str) -> R:
         """Like :meth:`find`, but a missing record raises :class:`NotFoundError`."""
@@ -202,6 +247,7 @@ class UnitOfWork:
             return
         self._pending.clear()
         self._seen.clear()
+        self._parts.clear()
         self._events.clear()
         if self._state == "open":
             self._state = "rolled back"
