@@ -7,6 +7,7 @@ Every expectation is worked out by hand from the world below (T0 is Monday
 from __future__ import annotations
 
 import io
+from collections.abc import Sequence
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -22,6 +23,8 @@ from carecoord import (
     BarrierKind,
     CarePlan,
     CarePlanId,
+    CareTeamId,
+    CareTeamRole,
     Comparator,
     ContactChannel,
     Direction,
@@ -32,9 +35,11 @@ from carecoord import (
     Intervention,
     InterventionId,
     InterventionKind,
+    Membership,
     Note,
     NoteId,
     PatientId,
+    Period,
     ProgressReading,
     Quantity,
     Referral,
@@ -57,7 +62,7 @@ from carecoord.caseload import (
     work_item,
 )
 from carecoord.service import CareCoordinator
-from carecoord.storage import Store
+from carecoord.storage import IndexHit, MemoryStore, Store, WorkQuery
 from carecoord.testing import FixedClock
 from world import (
     BOSS,
@@ -70,6 +75,8 @@ from world import (
     PATIENT,
     PLAN,
     T0,
+    make_patient,
+    make_team,
     populate,
 )
 
@@ -547,3 +554,56 @@ def test_a_worklist_at_the_start_of_year_one_is_a_validation_error(tmp_path: Pat
     )
     assert code != 0
     assert "Traceback" not in out.getvalue()
+
+
+class _CountingStore(MemoryStore):
+    """A memory store counting the ``member`` index queries (care-team lookups)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.member_queries = 0
+
+    def query(self, query: WorkQuery) -> Sequence[IndexHit]:
+        if query.category == "member":
+            self.member_queries += 1
+        return super().query(query)
+
+
+def test_worklists_check_access_in_a_few_queries_not_one_per_patient() -> None:
+    """Twelve patients with work for MA, OUTSIDER on the teams of ten of them: the access
+    checks read care teams in one batch, and decide as one by one would."""
+    clock = FixedClock(T0)
+    store = _CountingStore()
+    service = CareCoordinator(store=store, clock=clock)
+    populate(service, clock)
+    readable = {f"p-{n}" for n in range(2, 14) if n % 6}
+    for n in range(2, 14):
+        patient = attrs.evolve(make_patient(), id=PatientId(f"p-{n}"), contacts=())
+        service.enrol_patient(patient, actor=COORD)
+        members = make_team().members
+        if str(patient.id) in readable:
+            outsider = Membership(OUTSIDER, CareTeamRole.NURSE, Period(start=T0 - 30 * DAY))
+            members = (*members, outsider)
+        team = attrs.evolve(
+            make_team(), id=CareTeamId(f"team-{n}"), patient_id=patient.id, members=members
+        )
+        service.form_care_team(team, actor=COORD)
+        service.set_team_status(team.id, "active", actor=COORD)
+        plan = CarePlanId(f"plan-{n}")
+        service.create_care_plan(
+            CarePlan(id=plan, patient_id=patient.id, author_id=COORD, created_at=T0), actor=COORD
+        )
+        service.set_plan_status(plan, "active", actor=COORD)
+        service.add_intervention(plan, _task(f"i-{n}", T0 - DAY), actor=COORD)
+    store.member_queries = 0
+    own = service.interventions_due(MA, actor=MA)
+    assert sorted(str(i.intervention.id) for i in own) == sorted(f"i-{n}" for n in range(2, 14))
+    assert store.member_queries <= 2  # one batch (and the caseload check), not twelve
+    store.member_queries = 0
+    seen = service.interventions_due(MA, actor=OUTSIDER)
+    assert {str(i.patient_id) for i in seen} == readable
+    assert store.member_queries <= 2
+    store.member_queries = 0
+    listed = service.worklist(MA, actor=OUTSIDER)
+    assert {i.patient_id for i in listed} == readable
+    assert store.member_queries <= 12  # a few per worklist category, not one per patient

@@ -10,7 +10,7 @@ grow with the number of patients in the store.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, overload
 
@@ -36,6 +36,7 @@ if TYPE_CHECKING:
     from .runner import Context
 
 __all__ = [
+    "Readable",
     "caseload_access",
     "decide",
     "load_line",
@@ -46,6 +47,8 @@ __all__ = [
 
 _MAX_LINE = 50
 """A reporting line longer than this is a data error; walking stops there."""
+_CHUNK = 500
+"""Patients per membership query when a worklist checks many at once (bounded ``IN`` lists)."""
 
 
 def memberships_of(uow: UnitOfWork, patient_id: str) -> tuple[TeamMembership, ...]:
@@ -167,17 +170,22 @@ def decide(
     permission: Permission,
     patient_id: PatientId | None,
     now: datetime,
+    *,
+    memberships: tuple[TeamMembership, ...] | None = None,
 ) -> AccessDecision:
     """Ask ``policy`` about one access, with what it needs loaded from indexed rows.
 
     Staff records beyond the actor (the members' reporting lines, for the
-    supervisor rule) are read only if the policy looks them up.
+    supervisor rule) are read only if the policy looks them up. ``memberships``
+    are the patient's, when the caller has read them already (a batch).
     """
-    memberships: tuple[TeamMembership, ...] = ()
     roots: list[StaffId] = []
     grants: Sequence[EmergencyAccess] = ()
-    if patient_id is not None:
-        memberships = memberships_of(uow, str(patient_id))
+    if patient_id is None:
+        memberships = ()
+    else:
+        if memberships is None:
+            memberships = memberships_of(uow, str(patient_id))
         roots = [m.staff_id for m in memberships if m.active_at(now)]
         grants = _Grants(uow, actor.id, patient_id, now)
     request = AccessRequest(
@@ -222,16 +230,49 @@ def caseload_access(ctx: Context, staff_id: StaffId) -> None:
     self_or_report(ctx, staff_id, Permission.VIEW_CASELOADS)
 
 
-def readable(ctx: Context) -> Callable[[str], bool]:
-    """A cached per-patient READ check for the actor (used to filter worklists)."""
-    cache: dict[str, bool] = {}
+class Readable:
+    """A cached per-patient READ check for the actor (used to filter worklists).
 
-    def can_read(patient_id: str) -> bool:
-        if patient_id not in cache:
+    Call it with a patient id. :meth:`prefetch` reads the care-team memberships
+    of many patients in a few index queries (rather than one query per patient)
+    before they are asked about; the decisions are the same either way.
+    """
+
+    def __init__(self, ctx: Context) -> None:
+        self._ctx = ctx
+        self._cache: dict[str, bool] = {}
+        self._memberships: dict[str, tuple[TeamMembership, ...]] = {}
+
+    def prefetch(self, patient_ids: Iterable[str | None]) -> None:
+        """Read the memberships of ``patient_ids`` not decided yet, ``_CHUNK`` per query."""
+        wanted = sorted(
+            {p for p in patient_ids if p and p not in self._cache and p not in self._memberships}
+        )
+        for start in range(0, len(wanted), _CHUNK):
+            chunk = tuple(wanted[start : start + _CHUNK])
+            found: dict[str, list[TeamMembership]] = {p: [] for p in chunk}
+            query = WorkQuery(category="member", patient_ids=chunk, open_only=False)
+            for hit in self._ctx.uow.query(query):
+                found[hit.row.patient_id or ""].append(_membership(hit))
+            self._memberships.update((p, tuple(ms)) for p, ms in found.items())
+
+    def __call__(self, patient_id: str) -> bool:
+        cached = self._cache.get(patient_id)
+        if cached is None:
+            ctx = self._ctx
             decision = decide(
-                ctx.uow, ctx.policy, ctx.actor, Permission.READ, PatientId(patient_id), ctx.now
+                ctx.uow,
+                ctx.policy,
+                ctx.actor,
+                Permission.READ,
+                PatientId(patient_id),
+                ctx.now,
+                memberships=self._memberships.pop(patient_id, None),
             )
-            cache[patient_id] = decision.allowed
-        return cache[patient_id]
+            cached = self._cache[patient_id] = decision.allowed
+        return cached
 
-    return can_read
+
+def readable(ctx: Context) -> Readable:
+    """A cached per-patient READ check for the actor (see :class:`Readable`)."""
+    return Readable(ctx)

@@ -7,7 +7,7 @@ the actor may not read are left out.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -49,6 +49,7 @@ def interventions_due(
         WorkQuery(category="intervention", owner_ids=(str(staff_id),), due_before=horizon)
     )
     can_read = _access.readable(ctx)
+    can_read.prefetch(hit.row.patient_id for hit in hits)
     items = []
     for hit in hits:
         if not can_read(hit.row.patient_id or ""):
@@ -74,6 +75,7 @@ def reviews_due(ctx: Context, until: datetime | None = None) -> list[CarePlan]:
     # Every plan is filtered by the actor's own READ right: the filter is the decision.
     ctx.grant(ctx.purpose)
     hits = ctx.uow.query(WorkQuery(category="review", due_before=horizon))
+    can_read.prefetch(h.row.patient_id for h in hits)
     return [ctx.uow.get(CarePlan, h.record_id) for h in hits if can_read(h.row.patient_id or "")]
 
 
@@ -98,14 +100,18 @@ def worklist(
     owners = _reports_of(uow, staff_id) if kind is WorklistScope.SUPERVISOR else (str(staff_id),)
     caseload = _caseload_patients(uow, owners, moment)
 
+    can_read = _access.readable(ctx)
+
     def query(category: str, **filters: Any) -> Sequence[IndexHit]:
         if kind is WorklistScope.TEAM:
             if not caseload:
                 return ()
-            return uow.query(WorkQuery(category=category, patient_ids=caseload, **filters))
-        return uow.query(WorkQuery(category=category, owner_ids=owners, **filters))
+            hits = uow.query(WorkQuery(category=category, patient_ids=caseload, **filters))
+        else:
+            hits = uow.query(WorkQuery(category=category, owner_ids=owners, **filters))
+        can_read.prefetch(hit.row.patient_id for hit in hits)  # a few queries, not one each
+        return hits
 
-    can_read = _access.readable(ctx)
     try:
         as_of = moment.astimezone(zone)
     except OverflowError:  # near year 1 or 9999 the local time does not exist
@@ -193,7 +199,7 @@ def _no_contact(
     moment: datetime,
     as_of: datetime,
     after: timedelta,
-    can_read: Callable[[str], bool],
+    can_read: _access.Readable,
 ) -> list[WorklistItem]:
     """Caseload patients without a completed patient or family contact for ``after``."""
     if not caseload:
@@ -215,6 +221,7 @@ def _no_contact(
         if known is None or instant(at) > instant(known):
             last[row.patient_id] = at
     items = []
+    can_read.prefetch(caseload)
     for patient_id in caseload:
         if not can_read(patient_id):
             continue
