@@ -8,15 +8,19 @@ does, for the elements carecoord exports, without using any carecoord code:
   type, cardinality, required binding and reference targets; an element not
   in it is reported, so a new exported element must be added here (checked
   against the R4 definition) before the tests pass;
-* primitive formats: the regexes of the R4 specification for ``id``,
-  ``code``, ``uri``, ``date``, ``dateTime``, ``instant``, ``time``,
-  ``decimal``, ``positiveInt``, ``string`` (and ``urn:uuid:`` / ``urn:oid:``
-  forms of ``uri``);
+* primitive formats (``_fhir_formats``): the regexes of the R4 specification
+  for ``id``, ``code``, ``uri``, ``date``, ``dateTime``, ``instant``,
+  ``time``, ``decimal``, ``positiveInt``, ``string``, ``xhtml``,
+  ``base64Binary`` (and ``urn:uuid:`` / ``urn:oid:`` forms of ``uri``);
 * invariants, each by its R4 key: ele-1, ext-1, per-1, rng-2, sqty-1, qty-3,
-  cpt-2, ref-1, ppc-1..5, app-1..4, gol-1, con-3..5, cpl-3, bdl-5, bdl-7,
-  bdl-8 (and ``uri-absolute`` for systems and extension urls);
+  cpt-2, ref-1, txt-1, txt-2, ppc-1..5, app-1..4, gol-1, con-3..5, cpl-3,
+  org-1, obs-6, sev-1, bdl-5, bdl-7, bdl-8 (and ``uri-absolute`` for systems
+  and extension urls);
 * required bindings (``binding:<value set>``) with the R4 value sets;
-* references inside the Bundle (``ref-resolve``, ``ref-type``, ``ref-target``).
+* references inside the Bundle: every literal reference resolves to an entry
+  (``ref-resolve``) of its stated type (``ref-type``) and an allowed target
+  (``ref-target``), and a reference by identifier alone names no resource the
+  Bundle holds (``ref-logical``: one that does must refer to it).
 
 :func:`bundle_problems` returns ``"<path>: <check>: <what>"`` strings; empty
 means valid.
@@ -24,13 +28,11 @@ means valid.
 
 from __future__ import annotations
 
-import math
-import re
 from collections.abc import Callable, Iterator, Mapping
-from datetime import date
-from fractions import Fraction
 from typing import Any
+from xml.etree import ElementTree
 
+from _fhir_formats import ABSOLUTE, instant_key, primitive_problem
 from _fhir_schema import (
     CHOICES,
     EXTENSION_VALUES,
@@ -40,90 +42,6 @@ from _fhir_schema import (
     Element,
 )
 
-# ------------------------------------------------------------ primitive formats
-
-_YEAR = r"([0-9]([0-9]([0-9][1-9]|[1-9]0)|[1-9]00)|[1-9]000)"
-_MONTH = r"(0[1-9]|1[0-2])"
-_DAY = r"(0[1-9]|[1-2][0-9]|3[0-1])"
-_TIME = r"([01][0-9]|2[0-3]):[0-5][0-9]:([0-5][0-9]|60)(\.[0-9]+)?"
-_ZONE = r"(Z|(\+|-)((0[0-9]|1[0-3]):[0-5][0-9]|14:00))"
-FORMATS: dict[str, re.Pattern[str]] = {
-    "id": re.compile(r"[A-Za-z0-9\-\.]{1,64}"),
-    "code": re.compile(r"[^\s]+(\s[^\s]+)*"),
-    "uri": re.compile(r"\S*"),
-    "string": re.compile(r"[ \r\n\t\S]+"),
-    "date": re.compile(rf"{_YEAR}(-{_MONTH}(-{_DAY})?)?"),
-    "dateTime": re.compile(rf"{_YEAR}(-{_MONTH}(-{_DAY}(T{_TIME}{_ZONE})?)?)?"),
-    "instant": re.compile(rf"{_YEAR}-{_MONTH}-{_DAY}T{_TIME}{_ZONE}"),
-    "time": re.compile(_TIME),
-    "decimal": re.compile(r"-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?"),
-    "positiveInt": re.compile(r"\+?[1-9][0-9]*"),
-}
-_OID = re.compile(r"urn:oid:[0-2](\.(0|[1-9][0-9]*))+")
-_UUID = re.compile(r"urn:uuid:[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
-_ABSOLUTE = re.compile(r"[A-Za-z][A-Za-z0-9+.\-]*:\S+")
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
-_INT32 = 2**31 - 1
-
-
-def _decimal_text(value: float) -> str:
-    return repr(value) if isinstance(value, float) else str(value)
-
-
-def primitive_problem(kind: str, value: Any) -> str | None:
-    """Why ``value`` is not a valid R4 JSON ``kind`` primitive, or None."""
-    if kind == "boolean":
-        return None if isinstance(value, bool) else "expected true or false"
-    if kind in ("decimal", "positiveInt"):
-        if isinstance(value, bool) or not isinstance(value, int | float):
-            return "expected a JSON number"
-        if isinstance(value, float) and not math.isfinite(value):
-            return "not a finite number"
-        if kind == "positiveInt" and not (isinstance(value, int) and 1 <= value <= _INT32):
-            return "expected an integer 1..2^31-1"
-        if not FORMATS[kind].fullmatch(_decimal_text(value)):
-            return "number not in the R4 decimal format"
-        return None
-    if not isinstance(value, str):
-        return "expected a JSON string"
-    if value == "":
-        return "empty string (ele-1)"
-    if not FORMATS[kind].fullmatch(value):
-        return f"not an R4 {kind}"
-    if kind == "string" and _CONTROL.search(value):
-        return "control character in a string"
-    if kind == "uri" and value.startswith("urn:oid:") and not _OID.fullmatch(value):
-        return "malformed urn:oid"
-    if kind == "uri" and value.startswith("urn:uuid:") and not _UUID.fullmatch(value):
-        return "malformed urn:uuid"
-    if kind in ("date", "dateTime", "instant") and len(value) >= 10:
-        try:
-            date.fromisoformat(value[:10])
-        except ValueError:
-            return "no such calendar date"
-    return None
-
-
-_PARTS = re.compile(
-    r"(?P<y>\d{4})-(?P<mo>\d\d)-(?P<d>\d\d)T(?P<h>\d\d):(?P<mi>\d\d):(?P<s>\d\d)"
-    r"(?P<f>\.\d+)?(?P<z>Z|[+-]\d\d:\d\d)"
-)
-
-
-def instant_key(text: Any) -> Fraction | None:
-    """A full R4 dateTime as seconds since 0001-01-01 UTC (exact; no overflow), else None."""
-    match = _PARTS.fullmatch(text) if isinstance(text, str) else None
-    if match is None:
-        return None
-    days = date(int(match["y"]), int(match["mo"]), int(match["d"])).toordinal()
-    seconds = Fraction(days * 86400 + int(match["h"]) * 3600 + int(match["mi"]) * 60)
-    seconds += int(match["s"]) + Fraction(match["f"] or ".0")
-    if match["z"] != "Z":
-        sign = 1 if match["z"][0] == "+" else -1
-        seconds -= sign * (int(match["z"][1:3]) * 3600 + int(match["z"][4:6]) * 60)
-    return seconds
-
-
 # ------------------------------------------------------------------- walking
 
 
@@ -132,6 +50,8 @@ class _Checker:
         self.problems: list[str] = []
         # (path, reference text, Reference.type, allowed targets)
         self.references: list[tuple[str, str, str | None, tuple[str, ...]]] = []
+        # (path, identifier system, identifier value) of references by identifier alone
+        self.logical: list[tuple[str, Any, Any]] = []
 
     def add(self, path: str, check: str, what: str) -> None:
         self.problems.append(f"{path}: {check}: {what}")
@@ -161,8 +81,12 @@ class _Checker:
                     element.targets,
                 )
             )
-        elif element.type == "Reference" and isinstance(value.get("type"), str):
-            self.target_allowed(value["type"], element.targets, path)
+        elif element.type == "Reference":
+            if isinstance(value.get("type"), str):
+                self.target_allowed(value["type"], element.targets, path)
+            ident = value.get("identifier")
+            if isinstance(ident, Mapping):
+                self.logical.append((path, ident.get("system"), ident.get("value")))
 
     def target_allowed(self, rtype: str, targets: tuple[str, ...], path: str) -> None:
         if targets and "Any" not in targets and rtype not in targets:
@@ -248,7 +172,7 @@ def _extension_rules(c: _Checker, node: Mapping[str, Any], path: str, nested: bo
     if has_value == ("extension" in node):
         c.add(path, "ext-1", "must have either extensions or value[x], not both")
     url = node.get("url")
-    if isinstance(url, str) and not nested and not _ABSOLUTE.fullmatch(url):
+    if isinstance(url, str) and not nested and not ABSOLUTE.fullmatch(url):
         c.add(f"{path}.url", "uri-absolute", "extension url is not an absolute URI")
 
 
@@ -288,9 +212,40 @@ def _reference_rules(c: _Checker, node: Mapping[str, Any], path: str, nested: bo
         c.add(path, "ref-1", "local reference without a contained resource")
 
 
+_XHTML = "{http://www.w3.org/1999/xhtml}"
+_TAG_NAMES = """
+    a abbr acronym b big blockquote br caption cite code col colgroup dd dfn div dl dt em
+    h1 h2 h3 h4 h5 h6 hr i img li ol p pre q samp small span strong sub sup table tbody td
+    tfoot th thead tr tt ul var
+"""
+_NARRATIVE_TAGS = frozenset(str.split(_TAG_NAMES))
+"""The XHTML elements R4 allows in a narrative (txt-1)."""
+
+
+def _narrative_rules(c: _Checker, node: Mapping[str, Any], path: str, nested: bool) -> None:
+    div = node.get("div")
+    if not isinstance(div, str):
+        return
+    try:
+        root = ElementTree.fromstring(div)
+    except ElementTree.ParseError:
+        c.add(f"{path}.div", "txt-1", "not well-formed XHTML")
+        return
+    if root.tag != _XHTML + "div":
+        c.add(f"{path}.div", "txt-1", "the root is not an XHTML div")
+    for element in root.iter():
+        name = element.tag.removeprefix(_XHTML)
+        if not element.tag.startswith(_XHTML) or name not in _NARRATIVE_TAGS:
+            c.add(f"{path}.div", "txt-1", f"element {name!r} is not allowed in a narrative")
+        if any(key.lower().startswith("on") for key in element.attrib):
+            c.add(f"{path}.div", "txt-1", "event attributes are not allowed in a narrative")
+    if not "".join(root.itertext()).strip():
+        c.add(f"{path}.div", "txt-2", "the narrative has no text")
+
+
 def _system_rules(c: _Checker, node: Mapping[str, Any], path: str, nested: bool) -> None:
     system = node.get("system")
-    if isinstance(system, str) and not _ABSOLUTE.fullmatch(system):
+    if isinstance(system, str) and not ABSOLUTE.fullmatch(system):
         c.add(f"{path}.system", "uri-absolute", "system is not an absolute URI")
 
 
@@ -302,6 +257,7 @@ _DATATYPE_RULES: dict[str, Callable[[_Checker, Mapping[str, Any], str, bool], No
     "SimpleQuantity": _simple_quantity_rules,
     "ContactPoint": _contact_point_rules,
     "Reference": _reference_rules,
+    "Narrative": _narrative_rules,
     "Identifier": _system_rules,
     "Coding": _system_rules,
 }
@@ -392,12 +348,31 @@ def _care_plan(r: Mapping[str, Any], path: str) -> Iterator[tuple[str, str, str]
             yield f"{path}.activity[{i}]", "cpl-3", "provide a reference or detail, not both"
 
 
+def _organization(r: Mapping[str, Any], path: str) -> Iterator[tuple[str, str, str]]:
+    if "name" not in r and "identifier" not in r:
+        yield path, "org-1", "an organization needs at least a name or an identifier"
+
+
+def _observation(r: Mapping[str, Any], path: str) -> Iterator[tuple[str, str, str]]:
+    if "dataAbsentReason" in r and any(k.startswith("value") for k in r):
+        yield path, "obs-6", "dataAbsentReason only when there is no value"
+
+
+def _audit_event(r: Mapping[str, Any], path: str) -> Iterator[tuple[str, str, str]]:
+    for i, entity in enumerate(_list(r, "entity")):
+        if isinstance(entity, Mapping) and "name" in entity and "query" in entity:
+            yield f"{path}.entity[{i}]", "sev-1", "either a name or a query, not both"
+
+
 _RESOURCE_RULES: dict[str, Callable[[Mapping[str, Any], str], Iterator[tuple[str, str, str]]]] = {
     "Consent": _consent,
     "Appointment": _appointment,
     "Goal": _goal,
     "Condition": _condition,
     "CarePlan": _care_plan,
+    "Organization": _organization,
+    "Observation": _observation,
+    "AuditEvent": _audit_event,
 }
 
 
@@ -434,6 +409,7 @@ def bundle_problems(bundle: Any) -> list[str]:
     )
     by_url: dict[str, str] = {}
     by_id: dict[str, str] = {}
+    held: set[tuple[Any, Any]] = set()  # the identifiers of the Bundle's resources
     for i, entry in enumerate(entries):
         at = f"Bundle.entry[{i}]"
         if not isinstance(entry, Mapping) or "resource" not in entry:
@@ -455,6 +431,12 @@ def bundle_problems(bundle: Any) -> list[str]:
         rid = resource.get("id") if isinstance(resource, Mapping) else None
         if isinstance(rid, str):
             by_id[f"{rtype}/{rid}"] = str(rtype)
+        if isinstance(resource, Mapping):
+            held |= {
+                (i.get("system"), i.get("value"))
+                for i in _list(resource, "identifier")
+                if isinstance(i, Mapping)
+            }
         for key in entry:
             if key not in ("fullUrl", "resource"):
                 checker.add(f"{at}.{key}", "structure", "not used in a collection Bundle")
@@ -466,4 +448,9 @@ def bundle_problems(bundle: Any) -> list[str]:
         if rtype is not None and rtype != target:
             checker.add(f"{path}.type", "ref-type", "Reference.type differs from the target's")
         checker.target_allowed(target, targets, path)
+    for path, system, value in checker.logical:
+        if (system, value) in held:
+            checker.add(
+                path, "ref-logical", "names a resource of the Bundle without referring to it"
+            )
     return checker.problems

@@ -8,7 +8,8 @@ required element. ``x[x]:A|B`` is a choice (``xA``, ``xB``, at most one).
 Elements R4 has but carecoord never writes are left out on purpose, so an
 unexpected element is reported; a few are listed because an invariant
 names them (``Condition.abatement[x]``, ``Appointment.cancelationReason``,
-``CarePlan.activity.detail``).
+``CarePlan.activity.detail``, ``Observation.dataAbsentReason``,
+``AuditEvent.entity.name`` / ``query``).
 """
 
 from __future__ import annotations
@@ -29,7 +30,7 @@ class Element(NamedTuple):
 
 PRIMITIVES = frozenset(
     {"id", "code", "uri", "string", "date", "dateTime", "instant", "time", "decimal"}
-    | {"positiveInt", "boolean"}
+    | {"positiveInt", "boolean", "xhtml", "base64Binary"}
 )
 
 _PLAIN_REFS = "Patient|Practitioner|PractitionerRole|RelatedPerson|Organization"
@@ -52,6 +53,7 @@ _RAW: dict[str, str] = {
     "Address": "id:string use:code=address-use type:code=address-type line:string* "
     "city:string district:string state:string postalCode:string country:string period:Period",
     "ContactPoint": "id:string extension:Extension* system:code=contact-point-system value:string",
+    "Narrative": "id:string status:code!=narrative-status div:xhtml!",
     # ---------------------------------------------------------------- resources
     "Bundle": "id:id type:code!=bundle-type",
     "Patient": "id:id extension:Extension* identifier:Identifier* name:HumanName* "
@@ -65,6 +67,8 @@ _RAW: dict[str, str] = {
     "name:HumanName* telecom:ContactPoint*",
     "PractitionerRole": "id:id extension:Extension* identifier:Identifier* "
     "practitioner:Reference(Practitioner) code:CodeableConcept*",
+    "Organization": "id:id extension:Extension* identifier:Identifier* active:boolean "
+    "type:CodeableConcept* name:string telecom:ContactPoint* address:Address*",
     "CareTeam": "id:id extension:Extension* identifier:Identifier* "
     "status:code=care-team-status name:string subject:Reference(Patient|Group) "
     "participant:CareTeam.participant*",
@@ -84,14 +88,18 @@ _RAW: dict[str, str] = {
     "recorder:Reference(Practitioner|PractitionerRole|Patient|RelatedPerson)",
     "Goal": "id:id extension:Extension* identifier:Identifier* "
     "lifecycleStatus:code!=goal-status achievementStatus:CodeableConcept "
-    "priority:CodeableConcept description:CodeableConcept! "
+    "category:CodeableConcept* priority:CodeableConcept description:CodeableConcept! "
     "subject:Reference(Patient|Group|Organization)! start[x]:date|CodeableConcept "
-    "target:Goal.target* addresses:Reference(Condition|Observation|MedicationStatement|"
-    "NutritionOrder|ServiceRequest|RiskAssessment)*",
+    "target:Goal.target* statusDate:date "
+    "expressedBy:Reference(Patient|Practitioner|PractitionerRole|RelatedPerson) "
+    "addresses:Reference(Condition|Observation|MedicationStatement|"
+    "NutritionOrder|ServiceRequest|RiskAssessment)* "
+    "outcomeReference:Reference(Observation)*",
     "Goal.target": "measure:CodeableConcept detail[x]:Quantity|Range|CodeableConcept|string "
     "due[x]:date",
-    "CarePlan": "id:id extension:Extension* identifier:Identifier* "
-    "status:code!=request-status intent:code!=care-plan-intent title:string "
+    "CarePlan": "id:id text:Narrative extension:Extension* identifier:Identifier* "
+    "status:code!=request-status intent:code!=care-plan-intent category:CodeableConcept* "
+    "title:string "
     "subject:Reference(Patient|Group)! period:Period created:dateTime "
     f"author:Reference({_PLAIN_REFS}|Device|CareTeam) addresses:Reference(Condition)* "
     "goal:Reference(Goal)* activity:CarePlan.activity*",
@@ -106,7 +114,7 @@ _RAW: dict[str, str] = {
     f"owner:Reference({_PLAIN_REFS}|CareTeam|HealthcareService|Device) "
     "restriction:Task.restriction output:Task.output*",
     "Task.restriction": "period:Period",
-    "Task.output": "type:CodeableConcept! value[x]:string",
+    "Task.output": "type:CodeableConcept! value[x]:string|Reference",
     "ServiceRequest": "id:id extension:Extension* identifier:Identifier* "
     "basedOn:Reference(CarePlan|ServiceRequest|MedicationRequest)* "
     "status:code!=request-status intent:code!=request-intent category:CodeableConcept* "
@@ -114,7 +122,8 @@ _RAW: dict[str, str] = {
     "subject:Reference(Patient|Group|Location|Device)! authoredOn:dateTime "
     f"requester:Reference({_PLAIN_REFS}|Device) performerType:CodeableConcept "
     f"performer:Reference({_PLAIN_REFS}|CareTeam|HealthcareService|Device)* "
-    "reasonCode:CodeableConcept*",
+    "reasonCode:CodeableConcept* "
+    "reasonReference:Reference(Condition|Observation|DiagnosticReport|DocumentReference)*",
     "Appointment": "id:id extension:Extension* identifier:Identifier* "
     "status:code!=appointmentstatus cancelationReason:CodeableConcept start:instant "
     "end:instant basedOn:Reference(ServiceRequest)* participant:Appointment.participant*!",
@@ -125,6 +134,7 @@ _RAW: dict[str, str] = {
     "status:code!=event-status category:CodeableConcept* medium:CodeableConcept* "
     "subject:Reference(Patient|Group) sent:dateTime "
     f"recipient:Reference({_PLAIN_REFS}|Device|Group|CareTeam|HealthcareService)* "
+    f"sender:Reference({_PLAIN_REFS}|Device|HealthcareService) "
     "payload:Communication.payload*",
     "Communication.payload": "content[x]:string",
     "Consent": "id:id extension:Extension* identifier:Identifier* "
@@ -142,9 +152,16 @@ _RAW: dict[str, str] = {
     "action:code=audit-event-action recorded:instant! outcome:code=audit-event-outcome "
     "outcomeDesc:string purposeOfEvent:CodeableConcept* agent:AuditEvent.agent*! "
     "source:AuditEvent.source! entity:AuditEvent.entity*",
-    "AuditEvent.agent": f"who:Reference({_PLAIN_REFS}|Device) requestor:boolean!",
+    "AuditEvent.agent": f"type:CodeableConcept who:Reference({_PLAIN_REFS}|Device) "
+    "requestor:boolean!",
     "AuditEvent.source": f"observer:Reference({_PLAIN_REFS}|Device)!",
-    "AuditEvent.entity": "what:Reference(Any)",
+    "AuditEvent.entity": "what:Reference(Any) type:Coding role:Coding name:string "
+    "query:base64Binary",
+    "Observation": "id:id extension:Extension* identifier:Identifier* "
+    "status:code!=observation-status category:CodeableConcept* code:CodeableConcept! "
+    "subject:Reference(Patient|Group|Device|Location) effective[x]:dateTime|Period|instant "
+    f"performer:Reference({_PLAIN_REFS}|CareTeam)* "
+    "value[x]:Quantity|CodeableConcept|string|boolean dataAbsentReason:CodeableConcept",
 }
 
 _VS: dict[str, tuple[str, str]] = {
@@ -228,6 +245,14 @@ _VS: dict[str, tuple[str, str]] = {
     ),
     "consent-provision-type": ("http://hl7.org/fhir/consent-provision-type", "deny permit"),
     "audit-event-action": ("http://hl7.org/fhir/audit-event-action", "C R U D E"),
+    "observation-status": (
+        "http://hl7.org/fhir/observation-status",
+        "registered preliminary final amended corrected cancelled entered-in-error unknown",
+    ),
+    "narrative-status": (
+        "http://hl7.org/fhir/narrative-status",
+        "generated extensions additional empty",
+    ),
     "audit-event-outcome": ("http://hl7.org/fhir/audit-event-outcome", "0 4 8 12"),
 }
 REQUIRED_VALUE_SETS: dict[str, tuple[str, frozenset[str]]] = {
@@ -253,7 +278,7 @@ EXTENSION_VALUES: dict[str, str] = {
 """The ``value[x]`` types carecoord's extensions may use (all allowed on an R4 Extension)."""
 
 _SPEC = re.compile(
-    r"(?P<type>[A-Za-z.]+(\|[A-Za-z.]+)*)(\((?P<targets>[A-Za-z|]+)\))?"
+    r"(?P<type>[A-Za-z0-9.]+(\|[A-Za-z0-9.]+)*)(\((?P<targets>[A-Za-z|]+)\))?"
     r"(?P<f1>[*!]*)(=(?P<vs>[a-z-]+))?(?P<f2>[*!]*)"
 )
 

@@ -27,6 +27,9 @@ from carecoord import (
     HumanName,
     Patient,
     PatientId,
+    Referral,
+    ReferralId,
+    ReferralTargetKind,
     StaffId,
     StaffMember,
     ValidationError,
@@ -45,6 +48,7 @@ from carecoord.fhir._bulk_common import json_line
 from carecoord.service import CareCoordinator
 from carecoord.storage import MemoryStore, UnitOfWork
 from carecoord.testing import FixedClock
+from test_fhir_export import rich_record
 from test_fhir_roundtrip import patient_records
 
 OUTSIDER = StaffId("outsider")
@@ -399,5 +403,44 @@ def test_generated_stores_round_trip(records: list[PatientRecord]) -> None:
         back = import_ndjson(_open(target), folder, actor=_ACTOR.id, strict=True)
         assert (back.imported, back.failed) == (len(records), ())
     for record in records:
+        expected = PatientRecord.from_store(source, record.patient.id)
+        assert PatientRecord.from_store(target, record.patient.id) == expected
+
+
+def test_a_referral_target_shared_by_patients_is_written_once_as_a_role(tmp_path: Path) -> None:
+    def referral(rid: str, patient: PatientId, kind: ReferralTargetKind, name: str) -> Referral:
+        return Referral(
+            id=ReferralId(rid),
+            patient_id=patient,
+            requested_by=StaffId("staff-1"),
+            created_at=build_demo_data().now,
+            target_kind=kind,
+            target_name=name,
+            service="Help",
+        )
+
+    first = rich_record()  # refers patient-1 to the Food bank (an Organization)
+    doctor = referral("ref-2", first.patient.id, ReferralTargetKind.SPECIALIST, "Dr. Who")
+    first = attrs.evolve(first, referrals=(*first.referrals, doctor))
+    other = PatientId("patient-2")
+    second = PatientRecord(
+        patient=attrs.evolve(first.patient, id=other, identifiers=(), contacts=()),
+        referrals=(
+            referral("ref-8", other, ReferralTargetKind.COMMUNITY_RESOURCE, "Food bank"),
+            referral("ref-9", other, ReferralTargetKind.SPECIALIST, "Dr. Who"),
+        ),
+    )
+    source, target = MemoryStore(), MemoryStore()
+    for store in (source, target):
+        with UnitOfWork(store) as uow:
+            uow.add(_ACTOR)
+    for record in (first, second):
+        save_imported(source, record)
+    report = export_ndjson(_open(source), tmp_path, actor=_ACTOR.id)
+    # the doctor's role is shared (written once, like staff roles); an Organization per patient
+    assert (report.counts["PractitionerRole"], report.counts["Organization"]) == (3, 2)
+    back = import_ndjson(_open(target), tmp_path, actor=_ACTOR.id, strict=True)
+    assert (back.imported, back.failed) == (2, ())
+    for record in (first, second):
         expected = PatientRecord.from_store(source, record.patient.id)
         assert PatientRecord.from_store(target, record.patient.id) == expected

@@ -22,12 +22,22 @@ from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
+import attrs
 import pytest
 from hypothesis import HealthCheck, given, settings
 
-from _fhir_checks import primitive_problem
+from _fhir_formats import primitive_problem
 from _fhir_schema import SCHEMA
-from carecoord import DecisionOutcome, HumanName, Patient, PatientDecision, PatientId, StaffId
+from carecoord import (
+    DecisionOutcome,
+    HumanName,
+    Patient,
+    PatientDecision,
+    PatientId,
+    ReferralId,
+    ReferralTargetKind,
+    StaffId,
+)
 from carecoord.fhir import (
     CANONICAL_BASE,
     CODE_SYSTEM_BASE,
@@ -379,7 +389,28 @@ def _odd_offset_record() -> PatientRecord:
     return PatientRecord(patient=patient, decisions=(decision,))
 
 
-FIXED = [rich_record(), *demo_records(), _odd_offset_record()]
+def _targets_record() -> PatientRecord:
+    """The rich record with referrals to a specialist (a PractitionerRole) and financial aid."""
+    record = rich_record()
+    [first] = record.referrals
+    more = (
+        attrs.evolve(
+            first,
+            id=ReferralId("ref-2"),
+            target_kind=ReferralTargetKind.SPECIALIST,
+            target_name="Dr. Who",
+        ),
+        attrs.evolve(
+            first,
+            id=ReferralId("ref-3"),
+            target_kind=ReferralTargetKind.FINANCIAL_AID,
+            target_name="Rent relief fund",
+        ),
+    )
+    return attrs.evolve(record, referrals=(first, *more))
+
+
+FIXED = [rich_record(), *demo_records(), _odd_offset_record(), _targets_record()]
 
 
 def test_every_carecoord_url_in_the_fixed_exports_resolves_and_fits() -> None:

@@ -37,7 +37,7 @@ Bundle = dict[str, Any]
 
 # entry positions in the rich record's Bundle (see ALL_TYPES in test_fhir_export)
 PATIENT, CARE_TEAM, CARE_PLAN, GOAL, TASK, APPOINTMENT, COMMUNICATION = 0, 7, 10, 11, 12, 16, 19
-SEALED, UNSEALED = 22, 23  # AuditEvents
+SEALED, UNSEALED = 25, 26  # AuditEvents (after the Organization and the two Observations)
 # the sealed AuditEvent's extensions: audit-id, audit-operation, audit-sequence,
 # audit-previous-hash, audit-hash, audit-sealed-at, audit-entity
 SEQ_EXT, HASH_EXT, SEALED_AT_EXT = 2, 4, 5
@@ -49,6 +49,7 @@ def bundle() -> Bundle:
 
 
 _BUNDLE = export_bundle(rich_record(), include_audit=True)
+END = len(_BUNDLE["entry"])  # where an appended entry goes
 
 
 def res(bundle: Bundle, index: int) -> dict[str, Any]:
@@ -318,11 +319,17 @@ def _drop_ext(resource: dict[str, Any], name: str) -> None:
             _sealed_path(".extension[7]: extension may occur only once"),
         ),
         (
-            lambda b: res(b, SEALED)["extension"][SEQ_EXT].__setitem__("valueString", "0"),
-            _sealed_path(".extension[2].valueString: expected a positive integer"),
+            lambda b: res(b, SEALED)["extension"][SEQ_EXT].__setitem__("valuePositiveInt", 0),
+            _sealed_path(".extension[2].valuePositiveInt: expected a positive integer"),
         ),
         (
-            lambda b: res(b, SEALED)["extension"][SEQ_EXT].__setitem__("valueString", "\u0661"),
+            lambda b: res(b, SEALED)["extension"][SEQ_EXT].__setitem__("valuePositiveInt", True),
+            _sealed_path(".extension[2].valuePositiveInt: expected a positive integer"),
+        ),
+        (
+            lambda b: res(b, SEALED)["extension"].__setitem__(
+                SEQ_EXT, {"url": EXTENSION_BASE + "audit-sequence", "valueString": "\u0661"}
+            ),
             _sealed_path(".extension[2].valueString: expected a positive integer"),
         ),
         (
@@ -350,6 +357,7 @@ def _drop_ext(resource: dict[str, Any], name: str) -> None:
         "half-sealed",
         "twice",
         "sequence-zero",
+        "sequence-boolean",
         "sequence-not-ascii",
         "hash",
         "sealed-at",
@@ -385,22 +393,22 @@ def test_an_audit_event_without_the_id_extension_takes_its_fhir_id(bundle: Bundl
 
 def test_unknown_resource_type(bundle: Bundle) -> None:
     # an R4 resource carecoord does not read is reported as dropped (rejected when strict)
-    bundle["entry"].append({"resource": {"resourceType": "Observation", "id": "o-1"}})
+    bundle["entry"].append({"resource": {"resourceType": "Encounter", "id": "e-1"}})
     imported = import_bundle(bundle)
     assert imported.record == rich_record()
     assert [(d.path, d.reason) for d in imported.report.dropped] == [
-        ("Bundle.entry[24].resource(Observation/o-1)", "resource type Observation is not imported")
+        (f"Bundle.entry[{END}].resource(Encounter/e-1)", "resource type Encounter is not imported")
     ]
     with pytest.raises(FhirImportError) as info:
         import_bundle(bundle, strict=True)
     assert str(info.value) == (
-        "Bundle.entry[24].resource(Observation/o-1): strict import: the element would be "
-        "dropped (resource type Observation is not imported)"
+        f"Bundle.entry[{END}].resource(Encounter/e-1): strict import: the element would be "
+        "dropped (resource type Encounter is not imported)"
     )
     for name in ("<script>", "JaneDoe"):  # not R4: rejected, and only R4 type names are echoed
-        bundle["entry"][24] = {"resource": {"resourceType": name, "id": "o-1"}}
+        bundle["entry"][END] = {"resource": {"resourceType": name, "id": "o-1"}}
         assert str(import_error(bundle)) == (
-            "Bundle.entry[24].resource(?).resourceType: unsupported resource type"
+            f"Bundle.entry[{END}].resource(?).resourceType: unsupported resource type"
         )
 
 
@@ -468,10 +476,10 @@ def test_resource_outside_the_record_is_dropped_or_rejected_when_strict(bundle: 
     imported = import_bundle(bundle)
     assert imported.record == rich_record()
     [dropped] = imported.report.dropped
-    assert dropped.path == "Bundle.entry[24].resource(Task/int-9)"
+    assert dropped.path == f"Bundle.entry[{END}].resource(Task/int-9)"
     assert dropped.reason.startswith("a Task no CarePlan in the input lists")
     assert str(import_error_strict(bundle)) == (
-        "Bundle.entry[24].resource(Task/int-9): strict import: the element would be dropped "
+        f"Bundle.entry[{END}].resource(Task/int-9): strict import: the element would be dropped "
         "(a Task no CarePlan in the input lists and that fulfils no ServiceRequest)"
     )
 
@@ -497,7 +505,7 @@ def test_errors_never_echo_values(bundle: Bundle) -> None:
         lambda b: res(b, PATIENT)["name"][0].__setitem__("family", [secret]),
         lambda b: res(b, TASK)["owner"].__setitem__("reference", secret),
         lambda b: res(b, SEALED)["extension"][HASH_EXT].__setitem__("valueString", secret),
-        lambda b: res(b, SEALED)["extension"][SEQ_EXT].__setitem__("valueString", secret),
+        lambda b: res(b, SEALED)["extension"][SEQ_EXT].__setitem__("valuePositiveInt", secret),
     ]
     for change in cases:
         broken = copy.deepcopy(_BUNDLE)

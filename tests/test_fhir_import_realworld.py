@@ -167,9 +167,19 @@ def test_a_gravity_bundle_imports_a_referral_and_reports_everything_else() -> No
     for path, reason in {
         f"{at(0, 'Patient/sdoh-pat-1')}.meta": "resource metadata (not kept)",
         f"{at(0, 'Patient/sdoh-pat-1')}.extension[0]": "extension carecoord does not know",
-        f"{sr}.reasonReference": "element carecoord does not map",
+        f"{sr}.reasonReference[0]": (
+            "carecoord derives the conditions a referral addresses from its goals' needs and "
+            "its intervention's barriers"
+        ),
+        f"{sr}.category[0]": (
+            "an SDOH category carecoord derives from the needs and barriers the referral "
+            "addresses and its target"
+        ),
         f"{sr}.code.coding[0].code": "element carecoord does not map",
-        f"{task}.output[0]": "element carecoord does not map",
+        f"{task}.output[0]": (
+            "carecoord keeps a referral's outcome as text; the appointments it led to are "
+            "the Appointments based on it"
+        ),
         f"{task}.authoredOn": "the referral keeps the request's time",
     }.items():
         assert lost[path] == reason
@@ -318,9 +328,11 @@ def test_a_synthea_transaction_bundle_imports_with_defaults_reported() -> None:
     assert (plan.author_id, plan.title, plan.addresses) == (IMPORT_STAFF_ID, UNNAMED, ())
     assert plan.created_at == plan.period.start if plan.period else False
     lost = dropped(report)
-    for entry, rtype in ((1, "Organization"), (3, "Encounter"), (7, "Procedure")):
+    for entry, rtype in ((3, "Encounter"), (7, "Procedure")):
         path = next(p for p in lost if p.startswith(f"Bundle.entry[{entry}].resource({rtype}/"))
         assert lost[path] == f"resource type {rtype} is not imported"
+    path = next(p for p in lost if p.startswith("Bundle.entry[1].resource(Organization/"))
+    assert lost[path] == "an Organization no referral is sent to"
     plan_path = at(6, "CarePlan/3d4e5f60-6666-4f5f-9b12-7a4d5e1f2b86")
     assert lost[f"{plan_path}.addresses[0]"] == (
         "refers to a Condition the import does not keep (not a need)"

@@ -2,10 +2,12 @@
 
 ``fhir.resources`` (R4B) checks structure only; ``_fhir_checks`` adds the R4
 primitive formats, invariants (ppc-1..5, app-1..4, gol-1, con-3..5, cpl-3,
-ele-1, ext-1, per-1, rng-2, ...), required bindings and references inside the
-Bundle. It runs over exports of the rich record and of the demo data here,
-of generated records in ``test_fhir_roundtrip`` and of whatever a damaged
-Bundle imports as in ``test_fhir_import_damage``; and each check is shown to catch
+txt-1, txt-2, org-1, obs-6, sev-1, ele-1, ext-1, per-1, rng-2, ...), required
+bindings and references inside the Bundle (each resolves; none names by
+identifier alone a resource the Bundle holds). It runs over exports of the
+rich record and of the demo data here, of generated records in
+``test_fhir_roundtrip`` and of whatever a damaged Bundle imports as in
+``test_fhir_import_damage``; and each check is shown to catch
 the problem it names, so an empty result means something.
 """
 
@@ -19,7 +21,8 @@ from typing import Any
 
 import pytest
 
-from _fhir_checks import bundle_problems, instant_key, primitive_problem
+from _fhir_checks import bundle_problems
+from _fhir_formats import instant_key, primitive_problem
 from carecoord import (
     DecisionId,
     DecisionOutcome,
@@ -161,6 +164,13 @@ def _task(b: Bundle) -> Any:
     return _first(b, "Task", lambda r: r["intent"] == "plan")
 
 
+_XHTML_DIV = '<div xmlns="http://www.w3.org/1999/xhtml">{}</div>'
+
+
+def _narrative(b: Bundle) -> Any:
+    return _first(b, "CarePlan")["text"]
+
+
 def _goal_target(b: Bundle) -> Any:
     return _first(b, "Goal", lambda r: "target" in r)["target"][0]
 
@@ -238,6 +248,21 @@ CAUGHT: list[tuple[str, Callable[[Bundle], None]]] = [
     ("ref-1", lambda b: _task(b)["for"].update(reference="#p")),
     ("bdl-7", lambda b: b["entry"][1].update(fullUrl=b["entry"][0]["fullUrl"])),
     ("bdl-5", _drop(lambda b: b["entry"][1], "resource")),
+    ("ref-logical", lambda b: _task(b)["for"].pop("reference")),
+    ("ref-logical", lambda b: _first(b, "ServiceRequest")["reasonReference"][1].pop("reference")),
+    ("txt-1", lambda b: _narrative(b).update(div="<div>no namespace</div>")),
+    ("txt-1", lambda b: _narrative(b).update(div=_XHTML_DIV.format("<script>x</script>"))),
+    ("txt-1", lambda b: _narrative(b).update(div=_XHTML_DIV.format('<p onclick="x">x</p>'))),
+    ("txt-1", lambda b: _narrative(b).update(div=_XHTML_DIV.format("<p>unclosed"))),
+    ("txt-2", lambda b: _narrative(b).update(div=_XHTML_DIV.format("<p> </p>"))),
+    ("binding:narrative-status", lambda b: _narrative(b).update(status="auto")),
+    ("org-1", _drop(lambda b: _first(b, "Organization"), "name")),
+    ("obs-6", _set(lambda b: _first(b, "Observation"), "dataAbsentReason", {"text": "x"})),
+    ("binding:observation-status", _set(lambda b: _first(b, "Observation"), "status", "done")),
+    (
+        "sev-1",
+        lambda b: _first(b, "AuditEvent")["entity"][0].update(name="x", query="eA=="),
+    ),
 ]
 
 
@@ -276,8 +301,8 @@ def test_primitive_formats_follow_the_r4_regexes() -> None:
 
 def test_a_resource_type_carecoord_does_not_write_is_reported() -> None:
     bundle = copy.deepcopy(_BASE)
-    observation = {"resourceType": "Observation", "status": "final"}
-    bundle["entry"].append({"fullUrl": "urn:uuid:" + UUID_ZERO, "resource": observation})
+    encounter = {"resourceType": "Encounter", "status": "finished"}
+    bundle["entry"].append({"fullUrl": "urn:uuid:" + UUID_ZERO, "resource": encounter})
     assert bundle_problems(bundle) == [
         f"Bundle.entry[{len(_BASE['entry'])}].resource.resourceType: structure: "
         "not a resource type carecoord writes"

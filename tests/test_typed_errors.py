@@ -266,15 +266,13 @@ def _deep(depth: int) -> list[Any]:
     ids=["huge", "huge-negative", "infinity", "nan"],
 )
 def test_fhir_number_beyond_the_float_range_is_path_named(value: float) -> None:
-    bundle = _bundle()
-    index, goal = _entry(bundle, "Goal", "extension")
-    reading = next(e for e in goal["extension"] if e["url"].endswith("/progress-reading"))
-    position = next(i for i, e in enumerate(reading["extension"]) if e["url"] == "value")
-    reading["extension"][position]["valueDecimal"] = value
+    bundle = _bundle()  # a goal reading is an Observation
+    index, reading = _entry(bundle, "Observation", "valueQuantity")
+    reading["valueQuantity"]["value"] = value
     with pytest.raises(FhirImportError) as info:
         import_bundle(bundle)
-    assert info.value.path.startswith(f"Bundle.entry[{index}].resource(Goal/")
-    assert info.value.path.endswith(f".extension[{position}].valueDecimal")
+    assert info.value.path.startswith(f"Bundle.entry[{index}].resource(Observation/")
+    assert info.value.path.endswith(".valueQuantity.value")
     assert str(info.value).endswith(": expected a finite number")
 
 

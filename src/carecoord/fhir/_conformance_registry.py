@@ -312,10 +312,12 @@ EXTENSIONS: Final[tuple[ExtensionSpec, ...]] = (
     _ext(
         "progress-reading",
         "Progress reading",
-        "One reading of a goal's measure, in order.",
+        "One reading of a goal's measure, in order. Written by carecoord before goal "
+        "readings were Observations (Goal.outcomeReference); still read by the import.",
         contexts=("Goal",),
         many=True,
         parts=_READING_PARTS,
+        retired=True,
     ),
     _ref(
         "goal",
@@ -460,7 +462,9 @@ EXTENSIONS: Final[tuple[ExtensionSpec, ...]] = (
     _ext(
         "audit-sequence",
         "Sequence",
-        "The sealed entry's place in the audit chain (a decimal integer).",
+        "The sealed entry's place in the audit chain: a positiveInt, or its decimal text "
+        "beyond 2147483647 (the largest positiveInt; earlier exports always wrote the text).",
+        "positiveInt",
         "string",
         contexts=_AUDIT,
     ),

@@ -1,8 +1,9 @@
-"""FHIR export of the care work: assessments and needs, care plans with their goals
-and tasks, referrals, appointments, barriers and plan reviews.
+"""FHIR export of the care work: assessments and needs, care plans with their goals,
+goal readings (Observations) and tasks, barriers and plan reviews.
 
 Each builder adds its resources to the :class:`~._export_common._Bundle`;
 :func:`~carecoord.fhir.export.export_bundle` calls them in record order.
+Referrals and appointments are in ``_export_referrals``.
 """
 
 from __future__ import annotations
@@ -10,18 +11,25 @@ from __future__ import annotations
 from typing import Any
 
 from ..model import (
-    Appointment,
     Assessment,
     Barrier,
     CarePlan,
     Goal,
     Intervention,
-    Referral,
-    ReferralStatus,
+    ProgressReading,
     Review,
     Target,
 )
 from ._common import cs, ext_url
+from ._derived import (
+    CAREPLAN_CATEGORY,
+    SDOH_BY_BARRIER,
+    SDOH_BY_DOMAIN,
+    SDOH_SYSTEM,
+    RecordIndex,
+    care_plan_narrative,
+    goal_status_date,
+)
 from ._export_common import (
     STATUS_SYSTEMS,
     _Bundle,
@@ -39,45 +47,13 @@ from ._export_common import (
 )
 
 __all__ = [
-    "REFERRAL_SR_STATUS",
-    "REFERRAL_TASK_STATUS",
-    "_appointment",
     "_assessment",
     "_barrier",
     "_care_plan",
-    "_referral",
+    "_reading",
     "_review",
+    "reading_key",
 ]
-
-# SR status and Task status for each closed-loop referral state (Gravity pattern).
-REFERRAL_SR_STATUS: dict[ReferralStatus, str] = {
-    ReferralStatus.DRAFT: "draft",
-    ReferralStatus.SENT: "active",
-    ReferralStatus.RECEIVED: "active",
-    ReferralStatus.ACCEPTED: "active",
-    ReferralStatus.SCHEDULED: "active",
-    ReferralStatus.IN_PROGRESS: "active",
-    ReferralStatus.COMPLETED: "completed",
-    ReferralStatus.RESULT_RECEIVED: "completed",
-    ReferralStatus.DECLINED: "revoked",
-    ReferralStatus.CANCELLED: "revoked",
-    ReferralStatus.FAILED: "revoked",
-    ReferralStatus.ENTERED_IN_ERROR: "entered-in-error",
-}
-REFERRAL_TASK_STATUS: dict[ReferralStatus, str] = {
-    ReferralStatus.DRAFT: "draft",
-    ReferralStatus.SENT: "requested",
-    ReferralStatus.RECEIVED: "received",
-    ReferralStatus.ACCEPTED: "accepted",
-    ReferralStatus.SCHEDULED: "accepted",
-    ReferralStatus.IN_PROGRESS: "in-progress",
-    ReferralStatus.COMPLETED: "completed",
-    ReferralStatus.RESULT_RECEIVED: "completed",
-    ReferralStatus.DECLINED: "rejected",
-    ReferralStatus.CANCELLED: "cancelled",
-    ReferralStatus.FAILED: "failed",
-    ReferralStatus.ENTERED_IN_ERROR: "entered-in-error",
-}
 
 
 def _assessment(b: _Bundle, a: Assessment) -> None:
@@ -139,6 +115,7 @@ def _assessment(b: _Bundle, a: Assessment) -> None:
                     ),
                     concept(cs("record-category"), "need"),
                     concept(cs("assessment-domain"), need.domain.value),
+                    *_sdoh(SDOH_BY_DOMAIN.get(need.domain)),
                 ],
                 "code": cc,
                 "subject": b.ref("patient", a.patient_id),
@@ -166,21 +143,31 @@ def _target(t: Target) -> dict[str, Any]:
     return out
 
 
-def _goal(b: _Bundle, plan: CarePlan, g: Goal) -> None:
-    ext = [
-        {
-            "url": ext_url("progress-reading"),
-            "extension": [
-                {"url": "measure", "valueString": r.measure},
-                {"url": "value", "valueDecimal": decimal(r.value)},
-                {"url": "unit", "valueString": r.unit},
-                ext_dt("at", r.at),
-                {"url": "recorded-by", "valueReference": b.ref("staff", r.recorded_by)},
-            ],
-        }
-        for r in g.readings
-    ]
-    ext += history(b, g.history, STATUS_SYSTEMS["Goal"])
+def _sdoh(code: str | None) -> list[dict[str, Any]]:
+    """The SDOH category concept of ``code`` (none when carecoord has no honest one)."""
+    return [] if code is None else [concept(SDOH_SYSTEM, code)]
+
+
+def reading_key(plan: CarePlan, goal: Goal, n: int) -> str:
+    """The stable key of the ``n``-th reading of a plan's goal (its Observation)."""
+    return f"goal-reading|{plan.id}|{goal.id}|{n}"
+
+
+def _reading(b: _Bundle, plan: CarePlan, goal: Goal, n: int, r: ProgressReading) -> None:
+    """A goal's progress reading as a final Observation of the target's measure."""
+    body: dict[str, Any] = {
+        "status": "final",
+        "code": {"text": r.measure},
+        "subject": b.ref("patient", plan.patient_id),
+    }
+    put_dt(body, "effectiveDateTime", r.at)
+    body["performer"] = [b.ref("staff", r.recorded_by)]
+    body["valueQuantity"] = {"value": decimal(r.value), "unit": r.unit}
+    b.add_plain("Observation", reading_key(plan, goal, n), body)
+
+
+def _goal(b: _Bundle, plan: CarePlan, g: Goal, ix: RecordIndex) -> None:
+    ext = history(b, g.history, STATUS_SYSTEMS["Goal"])
     body: dict[str, Any] = {
         "lifecycleStatus": g.lifecycle_status.value,
         "priority": concept(
@@ -195,12 +182,22 @@ def _goal(b: _Bundle, plan: CarePlan, g: Goal) -> None:
         body["achievementStatus"] = concept(
             "http://terminology.hl7.org/CodeSystem/goal-achievement", g.achievement_status.value
         )
+    categories = ix.goal_categories(g)
+    if categories:
+        body["category"] = [concept(SDOH_SYSTEM, code) for code in categories]
     if g.start is not None:
         body["startDate"] = g.start.isoformat()
     if g.targets:
         body["target"] = [_target(t) for t in g.targets]
+    status_date = goal_status_date(g)
+    if status_date is not None:
+        body["statusDate"] = status_date.isoformat()
     if g.addresses:
         body["addresses"] = [b.ref("need", n) for n in g.addresses]
+    if g.readings:
+        body["outcomeReference"] = [
+            b.plain_ref("Observation", reading_key(plan, g, n)) for n in range(len(g.readings))
+        ]
     b.add("goal", g.id, body, scope=plan.id)
 
 
@@ -238,7 +235,7 @@ def _task(b: _Bundle, plan: CarePlan, i: Intervention) -> None:
     b.add("intervention", i.id, body, scope=plan.id)
 
 
-def _care_plan(b: _Bundle, p: CarePlan) -> None:
+def _care_plan(b: _Bundle, p: CarePlan, ix: RecordIndex) -> None:
     ext: list[dict[str, Any]] = []
     if p.review_cadence is not None:
         ext.append(cadence(ext_url("review-cadence"), p.review_cadence))
@@ -246,8 +243,10 @@ def _care_plan(b: _Bundle, p: CarePlan) -> None:
         ext.append(ext_dt(ext_url("next-review-at"), p.next_review_at))
     ext += history(b, p.history, STATUS_SYSTEMS["CarePlan"])
     body: dict[str, Any] = {
+        "text": care_plan_narrative(p),
         "status": p.status.value,
         "intent": p.intent.value,
+        "category": [concept(CAREPLAN_CATEGORY, "assess-plan")],
         "title": p.title,
         "subject": b.ref("patient", p.patient_id),
         "author": b.ref("staff", p.author_id),
@@ -267,102 +266,9 @@ def _care_plan(b: _Bundle, p: CarePlan) -> None:
         ]
     b.add("care-plan", p.id, body)
     for goal in p.goals:
-        _goal(b, p, goal)
+        _goal(b, p, goal, ix)
     for item in p.interventions:
         _task(b, p, item)
-
-
-def _referral(b: _Bundle, r: Referral) -> None:
-    ext: list[dict[str, Any]] = [
-        {"url": ext_url("goal"), "valueReference": b.ref("goal", g)} for g in r.goal_ids
-    ]
-    if r.intervention_id is not None:
-        ext.append(
-            {
-                "url": ext_url("intervention"),
-                "valueReference": b.ref("intervention", r.intervention_id),
-            }
-        )
-    sr: dict[str, Any] = {
-        "status": REFERRAL_SR_STATUS[r.status],
-        "intent": "order",
-        "category": [concept(cs("record-category"), "referral")],
-        "priority": r.priority.value,
-        "code": {"text": r.service},
-        "subject": b.ref("patient", r.patient_id),
-        "requester": b.ref("staff", r.requested_by),
-        "performerType": concept(cs("referral-target-kind"), r.target_kind.value),
-        "performer": [{"display": r.target_name}],
-    }
-    if ext:
-        sr["extension"] = ext
-    put_dt(sr, "authoredOn", r.created_at)
-    if r.plan_id is not None:
-        sr["basedOn"] = [b.ref("care-plan", r.plan_id)]
-    if r.reason is not None:
-        sr["reasonCode"] = [{"text": r.reason}]
-    b.add("referral", r.id, sr)
-    task: dict[str, Any] = {
-        "status": REFERRAL_TASK_STATUS[r.status],
-        "businessStatus": concept(cs("referral-status"), r.status.value),
-        "intent": "order",
-        "priority": r.priority.value,
-        "code": concept("http://hl7.org/fhir/CodeSystem/task-code", "fulfill"),
-        "focus": b.ref("referral", r.id),
-        "for": b.ref("patient", r.patient_id),
-        "requester": b.ref("staff", r.requested_by),
-        "owner": {"display": r.target_name},
-    }
-    if r.history:
-        task["extension"] = history(b, r.history, STATUS_SYSTEMS["Referral"])
-    put_dt(task, "authoredOn", r.created_at)
-    if r.outcome is not None:
-        task["output"] = [
-            {
-                "type": concept(cs("record-category"), "referral-outcome"),
-                "valueString": r.outcome,
-            }
-        ]
-    b.add("referral", r.id, task, scope="task", rtype="Task")
-
-
-def _appointment(b: _Bundle, a: Appointment) -> None:
-    ext: list[dict[str, Any]] = [
-        {"url": ext_url("transport-needed"), "valueBoolean": a.transport_needed}
-    ]
-    if a.booked_by is not None:
-        ext.append({"url": ext_url("booked-by"), "valueReference": b.ref("staff", a.booked_by)})
-    if a.intervention_id is not None:
-        ext.append(
-            {
-                "url": ext_url("intervention"),
-                "valueReference": b.ref("intervention", a.intervention_id),
-            }
-        )
-    ext += history(b, a.history, STATUS_SYSTEMS["Appointment"])
-    v3 = "http://terminology.hl7.org/CodeSystem/v3-ParticipationType"
-    body: dict[str, Any] = {
-        "extension": ext,
-        "status": a.status.value,
-        "participant": [
-            {"actor": b.ref("patient", a.patient_id), "status": "accepted"},
-            {
-                "type": [concept(v3, "PPRF")],
-                "actor": {"display": a.provider},
-                "status": "accepted",
-            },
-            {
-                "type": [concept(v3, "LOC")],
-                "actor": {"type": "Location", "display": a.location},
-                "status": "accepted",
-            },
-        ],
-    }
-    put_dt(body, "start", a.start)
-    put_dt(body, "end", a.end)
-    if a.referral_id is not None:
-        body["basedOn"] = [b.ref("referral", a.referral_id)]
-    b.add("appointment", a.id, body)
 
 
 def _barrier(b: _Bundle, x: Barrier) -> None:
@@ -384,7 +290,10 @@ def _barrier(b: _Bundle, x: Barrier) -> None:
             "http://terminology.hl7.org/CodeSystem/condition-clinical",
             "active" if x.resolution is None else "resolved",
         ),
-        "category": [concept(cs("record-category"), "barrier")],
+        "category": [
+            concept(cs("record-category"), "barrier"),
+            *_sdoh(SDOH_BY_BARRIER.get(x.kind)),
+        ],
         "code": code,
         "subject": b.ref("patient", x.patient_id),
         "recorder": b.ref("staff", x.identified_by),

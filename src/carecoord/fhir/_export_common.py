@@ -312,6 +312,8 @@ class _Bundle:
         self._urls: dict[tuple[str, str, str], tuple[str, str]] = {}
         self._first: dict[tuple[str, str], str] = {}
         self._used: dict[str, set[str]] = {}
+        self._plain: dict[tuple[str, str], str] = {}
+        self._plain_order: list[tuple[str, str]] = []
         self.entries: list[dict[str, Any]] = []
 
     def register(self, kind: str, cid: str, scope: str = "", rtype: str | None = None) -> None:
@@ -341,6 +343,37 @@ class _Bundle:
         out["type"] = rtype or KIND_TYPES[kind]
         out["identifier"] = {"system": id_system(kind), "value": str(cid)}
         return out
+
+    def register_plain(self, rtype: str, key: str) -> None:
+        """Register a resource with no carecoord id (a referral target, a goal reading).
+
+        ``key`` is stable for what the resource stands for; its FHIR id is a
+        UUID made from it, its ``fullUrl`` the matching ``urn:uuid:``.
+        """
+        if (rtype, key) in self._plain:
+            return
+        rid = stable_uuid(rtype, "plain", key)
+        self._used.setdefault(rtype, set()).add(rid)
+        self._plain[(rtype, key)] = rid
+        self._plain_order.append((rtype, key))
+
+    def plain_keys(self, rtype: str) -> list[str]:
+        """The keys registered for ``rtype`` with :meth:`register_plain`, in order."""
+        return [key for kind, key in self._plain_order if kind == rtype]
+
+    def plain_ref(self, rtype: str, key: str, display: str | None = None) -> dict[str, Any]:
+        """A Reference to a resource registered with :meth:`register_plain`."""
+        out: dict[str, Any] = {"reference": "urn:uuid:" + self._plain[(rtype, key)], "type": rtype}
+        if display is not None:
+            out["display"] = display
+        return out
+
+    def add_plain(self, rtype: str, key: str, resource: dict[str, Any]) -> dict[str, Any]:
+        """Add a resource registered with :meth:`register_plain` (no carecoord identifier)."""
+        rid = self._plain[(rtype, key)]
+        body: dict[str, Any] = {"resourceType": rtype, "id": rid, **resource}
+        self.entries.append({"fullUrl": "urn:uuid:" + rid, "resource": body})
+        return body
 
     def add(
         self, kind: str, cid: str, resource: dict[str, Any], scope: str = "", rtype: str = ""

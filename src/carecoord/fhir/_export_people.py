@@ -17,13 +17,22 @@ from ..model import (
     Contact,
     ContactChannel,
     DecisionOutcome,
+    Direction,
     HumanName,
+    InteractionParty,
     Note,
     Patient,
     PatientDecision,
     StaffMember,
 )
 from ._common import cs, ext_url, id_system
+from ._derived import (
+    AGENT_TYPE,
+    AUDIT_ENTITY_TYPE,
+    OBJECT_ROLE,
+    PARTICIPATION_TYPE,
+    audited_record,
+)
 from ._export_common import (
     STATUS_SYSTEMS,
     _Bundle,
@@ -52,7 +61,10 @@ __all__ = [
     "_patient",
     "_practitioner",
     "address",
+    "audit_entity",
+    "audit_sequence",
     "human_name",
+    "note_parties",
 ]
 
 PARTICIPATION_MODE = "http://terminology.hl7.org/CodeSystem/v3-ParticipationMode"
@@ -197,8 +209,7 @@ def _note(b: _Bundle, n: Note) -> None:
         {"url": ext_url("direction"), "valueCoding": coding(cs("direction"), n.direction.value)},
     ]
     ext += links(ext_url("link"), n.links)
-    recipients = [b.ref("contact", n.contact_id)] if n.contact_id is not None else []
-    recipients += [b.ref("staff", s) for s in n.staff_ids]
+    sender, recipients = note_parties(b, n)
     body: dict[str, Any] = {
         "extension": ext,
         "status": n.status.value,
@@ -217,7 +228,27 @@ def _note(b: _Bundle, n: Note) -> None:
     put_dt(body, "sent", n.at)
     if recipients:
         body["recipient"] = recipients
+    if sender is not None:
+        body["sender"] = sender
     b.add("note", n.id, body)
+
+
+def note_parties(b: _Bundle, n: Note) -> tuple[dict[str, Any] | None, list[dict[str, Any]]]:
+    """A note's ``sender`` and ``recipient`` s, by its direction.
+
+    To the patient or anyone else (outbound, internal): the author sends, the
+    patient (a note with the patient), the contact and the staff members
+    receive. From them (inbound): the contact, else the patient (a note with
+    the patient), sends; the author and the staff members receive. An outside
+    party carecoord does not name (a provider, a payer) appears in neither.
+    """
+    patient = [b.ref("patient", n.patient_id)] if n.party is InteractionParty.PATIENT else []
+    contact = [b.ref("contact", n.contact_id)] if n.contact_id is not None else []
+    staff = [b.ref("staff", s) for s in n.staff_ids]
+    if n.direction is Direction.INBOUND:
+        senders = contact or patient
+        return (senders[0] if senders else None), [b.ref("staff", n.author_id), *staff]
+    return b.ref("staff", n.author_id), [*patient, *contact, *staff]
 
 
 _SCOPE = "http://terminology.hl7.org/CodeSystem/consentscope"
@@ -303,7 +334,7 @@ def _audit(b: _Bundle, e: AuditEntry) -> None:
         {"url": ext_url("audit-operation"), "valueString": e.operation},
     ]
     if e.sequence is not None and e.sealed_at is not None:  # sealed: all four are set
-        ext.append({"url": ext_url("audit-sequence"), "valueString": str(e.sequence)})
+        ext.append(audit_sequence(e.sequence))
         ext += _string_ext("audit-previous-hash", e.previous_hash)
         ext += _string_ext("audit-hash", e.hash)
         ext.append(ext_dt(ext_url("audit-sealed-at"), e.sealed_at))
@@ -318,6 +349,7 @@ def _audit(b: _Bundle, e: AuditEntry) -> None:
         ],
         "agent": [
             {
+                "type": concept(PARTICIPATION_TYPE, AGENT_TYPE[e.action]),
                 "who": {"identifier": {"system": id_system("actor"), "value": e.actor}},
                 "requestor": True,
             }
@@ -327,7 +359,34 @@ def _audit(b: _Bundle, e: AuditEntry) -> None:
     put_dt(body, "recorded", e.at)
     if e.detail is not None:
         body["outcomeDesc"] = e.detail
+    entities = []
     if e.patient_id is not None:
-        body["entity"] = [{"what": b.ref("patient", e.patient_id)}]
+        entities.append(audit_entity(b.ref("patient", e.patient_id), record=False))
+    touched = audited_record(e.entity)
+    if touched is not None:
+        entities.append(audit_entity(b.ref(*touched), record=True))
+    if entities:
+        body["entity"] = entities
     entry = b.add("audit-entry", e.id, body)
     del entry["identifier"]
+
+
+MAX_POSITIVE_INT = 2**31 - 1
+"""The largest FHIR ``positiveInt``."""
+
+
+def audit_sequence(sequence: int) -> dict[str, Any]:
+    """The ``audit-sequence`` extension: a positiveInt (decimal text beyond its range)."""
+    if sequence <= MAX_POSITIVE_INT:
+        return {"url": ext_url("audit-sequence"), "valuePositiveInt": sequence}
+    return {"url": ext_url("audit-sequence"), "valueString": str(sequence)}
+
+
+def audit_entity(what: dict[str, Any], *, record: bool) -> dict[str, Any]:
+    """An AuditEvent entity: the patient (a person in the patient role) or the record touched."""
+    kind, role = ("2", "4") if record else ("1", "1")
+    return {
+        "what": what,
+        "type": coding(AUDIT_ENTITY_TYPE, kind),
+        "role": coding(OBJECT_ROLE, role),
+    }

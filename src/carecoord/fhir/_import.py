@@ -10,9 +10,11 @@ outside the input is reported (:class:`~._import_report.ImportReport`);
 Layout: this module walks the input (:class:`_Importer` and :func:`import_bundle`);
 the per-resource converters are mixins in ``_import_people.py`` (patient,
 contacts, staff, care teams), ``_import_plans.py`` (assessments, needs, care
-plans, goals, tasks, barriers, reviews), ``_import_referrals.py`` (referrals,
+plans, tasks, barriers, reviews), ``_import_goals.py`` (goals and their
+Observations), ``_import_referrals.py`` (referrals with their targets,
 appointments) and ``_import_notes.py`` (notes, decisions, consents, audit),
-on the base class of ``_read_reader.py``. They read FHIR JSON with
+on the base class of ``_read_reader.py``. What the export derives from the
+record (``_derived.py``) is checked once the whole record is built. They read FHIR JSON with
 ``_read_values.py`` (primitives, codes, dates, extensions) and
 ``_read_datatypes.py`` (names, addresses, contact points, periods, status
 history), sharing the input's index and references of ``_read_context.py``;
@@ -28,6 +30,7 @@ from enum import StrEnum
 from typing import Any
 
 from ..model import CareCoordError, FhirImportError, PatientId
+from ._derived import RecordIndex
 from ._import_notes import _NoteReader
 from ._import_people import _PeopleReader
 from ._import_plans import _PlanReader
@@ -58,7 +61,11 @@ _UNLINKED: dict[str, str] = {
     ),
     "Goal": "a Goal no CarePlan in the input lists (free-standing goals are not kept)",
     "Task": "a Task no CarePlan in the input lists and that fulfils no ServiceRequest",
-    "PractitionerRole": "a PractitionerRole of no Practitioner in the input",
+    "PractitionerRole": (
+        "a PractitionerRole of no Practitioner in the input and no referral's target"
+    ),
+    "Observation": "an Observation no Goal lists as an outcome (only goal readings are kept)",
+    "Organization": "an Organization no referral is sent to",
 }
 _WHY: dict[str, str] = {
     "meta": "resource metadata (not kept)",
@@ -151,6 +158,9 @@ class _Importer(_PeopleReader, _PlanReader, _ReferralReader, _NoteReader):
             record = PatientRecord(**parts)
         except CareCoordError as exc:
             fail("Bundle", f"the record is inconsistent: {exc}")
+        index = RecordIndex(record)
+        for check in self.later:
+            check(index)
         report = self._report(collector, reasons)
         if strict and not report.clean:
             if report.defaulted:

@@ -33,6 +33,13 @@ from ..model import (
     StaffId,
 )
 from ._common import cs, id_system
+from ._derived import (
+    AGENT_TYPE,
+    AUDIT_ENTITY_TYPE,
+    OBJECT_ROLE,
+    PARTICIPATION_TYPE,
+    audited_record,
+)
 from ._export_people import MEDIUM, PARTICIPATION_MODE
 from ._read_context import _Entry, ext_ref, own_id
 from ._read_datatypes import history, period, ref_links
@@ -87,6 +94,19 @@ def audit_id(o: Mapping[str, Any], at: str) -> str:
     return req_string(ident, "value", where)
 
 
+def _sequence(e: Mapping[str, Any], at: str) -> int:
+    """An audit sequence: a positiveInt, or (beyond its range, or written before) decimal text."""
+    if "valuePositiveInt" in e:
+        value = e["valuePositiveInt"]
+        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+            fail(f"{at}.valuePositiveInt", "expected a positive integer")
+        return value
+    text = ev_string(e, at)
+    if not _SEQUENCE.fullmatch(text):
+        fail(f"{at}.valueString", "expected a positive integer")
+    return int(text)
+
+
 def audit_sealing(o: Mapping[str, Any], at: str) -> dict[str, Any]:
     """The sealing fields of an AuditEvent: none (an unsealed entry) or all four."""
     found = [ext_one(o, name, at) for name in _SEALING]
@@ -97,20 +117,23 @@ def audit_sealing(o: Mapping[str, Any], at: str) -> dict[str, Any]:
         missing = ", ".join(name for name, f in zip(_SEALING, found, strict=True) if f is None)
         fail(f"{at}.extension", f"incomplete audit sealing extensions ({missing} missing)")
     sequence, previous, hash_, sealed_at = present
-    number = ev_string(*sequence)
-    if not _SEQUENCE.fullmatch(number):
-        fail(f"{sequence[1]}.valueString", "expected a positive integer")
+    number = _sequence(*sequence)
     hashes = []
     for e, where in (previous, hash_):
         if not _HEX64.fullmatch(value := ev_string(e, where)):
             fail(f"{where}.valueString", "expected 64 lowercase hex digits")
         hashes.append(value)
     return {
-        "sequence": int(number),
+        "sequence": number,
         "previous_hash": hashes[0],
         "hash": hashes[1],
         "sealed_at": ev_dt(*sealed_at),
     }
+
+
+def _is_coding(value: Any, system: str, code: str) -> bool:
+    """Whether ``value`` is exactly the Coding ``system|code`` (looks only)."""
+    return isinstance(value, Mapping) and raw(value) == {"system": system, "code": code}
 
 
 class _NoteReader(_Reader):
@@ -124,16 +147,6 @@ class _NoteReader(_Reader):
         media = items(r, "medium", at)
         if len(categories) != 1 or len(media) != 1:
             fail(at, "expected exactly one category and one medium")
-        contact_id = None
-        staff = []
-        for x, where in items(r, "recipient", at):
-            x = obj(x, where)
-            if x.get("type") == "RelatedPerson":
-                if contact_id is not None:
-                    fail(where, "more than one contact recipient")
-                contact_id = ContactId(self.ctx.ref(x, where, "contact"))
-            else:
-                staff.append(StaffId(self.ctx.ref(x, where, "staff")))
         payload = items(r, "payload", at)
         if len(payload) != 1:
             fail(f"{at}.payload", "expected exactly one payload")
@@ -142,22 +155,96 @@ class _NoteReader(_Reader):
             fail(f"{at}.extension", "required extension author missing")
         channel = req_coded(media[0][0], media[0][1], cs("contact-channel"), ContactChannel)
         take(media[0][0], media[0][1], (PARTICIPATION_MODE, MEDIUM[channel]))
+        direction = top_coding(r, "direction", at, cs("direction"), Direction)
+        party = req_coded(
+            categories[0][0], categories[0][1], cs("interaction-party"), InteractionParty
+        )
+        contact_id, staff = self.note_parties(r, at, StaffId(author), direction, party)
         return Note(
             id=NoteId(own_id(r, at, "note")),
             patient_id=self.patient_id,
             at=req_dt(r, "sent", at),
             author_id=StaffId(author),
             channel=channel,
-            direction=top_coding(r, "direction", at, cs("direction"), Direction),
-            party=req_coded(
-                categories[0][0], categories[0][1], cs("interaction-party"), InteractionParty
-            ),
+            direction=direction,
+            party=party,
             summary=req_string(obj(*payload[0]), "contentString", payload[0][1]),
             status=code(r, "status", at, "event-status", CommunicationStatus),
             contact_id=contact_id,
             staff_ids=tuple(staff),
             links=ref_links(r, "link", at),
         )
+
+    def _party(self, x: Mapping[str, Any], at: str) -> str:
+        """Whom a sender or recipient Reference names: the patient, a contact or staff."""
+        rtype = peek(x, "type")
+        target = peek(x, "reference")
+        if rtype is None and isinstance(target, str):
+            found = self.ctx.locate(target, at)
+            rtype = None if found is None else found.rtype
+        if not isinstance(rtype, str):
+            return "staff"  # checked as a staff reference, which says what is wrong
+        return {"Patient": "patient", "RelatedPerson": "contact"}.get(rtype, "staff")
+
+    def note_parties(
+        self,
+        r: Mapping[str, Any],
+        at: str,
+        author: StaffId,
+        direction: Direction,
+        party: InteractionParty,
+    ) -> tuple[ContactId | None, tuple[StaffId, ...]]:
+        """A note's contact and staff from its ``sender`` and ``recipient`` s.
+
+        What the export derives (see ``_export_people.note_parties``) is taken:
+        the author as the sender of a note to others, or as the first
+        recipient of an inbound one; the patient in a note with the patient.
+        The contact and the other staff members are the record's; anything
+        else is reported. (Bundles written before notes had a sender list the
+        contact and staff members as recipients only.)
+        """
+        inbound = direction is Direction.INBOUND
+        with_patient = party is InteractionParty.PATIENT
+        contact: ContactId | None = None
+        staff: list[StaffId] = []
+        patient_seen = author_seen = False
+        for x, where in [(r["sender"], f"{at}.sender")] if "sender" in r else []:
+            x = obj(x, where)
+            kind = self._party(x, where)
+            if kind == "contact":
+                contact = ContactId(self.ctx.ref(x, where, "contact"))
+            elif kind == "patient":
+                self._the_patient(x, where)
+                patient_seen = True
+                if not (inbound and with_patient):
+                    not_kept(where, "the patient sends only an inbound note with the patient")
+            else:  # staff; another sender carecoord cannot hold is reported by opt_ref
+                member = self.ctx.opt_ref(x, where, "staff")
+                if member is not None and (member != author or inbound):
+                    not_kept(where, "the sender of a note to others is its author")
+        for x, where in items(r, "recipient", at):
+            x = obj(x, where)
+            kind = self._party(x, where)
+            if kind == "contact":
+                if contact is not None:
+                    fail(where, "more than one contact (sender or recipient)")
+                contact = ContactId(self.ctx.ref(x, where, "contact"))
+            elif kind == "patient":
+                self._the_patient(x, where)
+                if inbound or not with_patient or patient_seen:
+                    not_kept(where, "the patient receives only a note to the patient")
+                patient_seen = True
+            else:
+                member = StaffId(self.ctx.ref(x, where, "staff"))
+                if inbound and not author_seen and member == author:
+                    author_seen = True  # the author receives an inbound note
+                else:
+                    staff.append(member)
+        return contact, tuple(staff)
+
+    def _the_patient(self, x: Mapping[str, Any], at: str) -> None:
+        if self.ctx.ref(x, at, "patient") != self.patient_id:
+            fail(at, "refers to another patient")
 
     def decision(self, e: _Entry) -> PatientDecision:
         r, at = e.resource, e.path
@@ -264,21 +351,35 @@ class _NoteReader(_Reader):
         if isinstance(source, Mapping) and raw(source) == {"observer": {"display": "carecoord"}}:
             consume_all(source)
         patient_id = None
+        touched: list[tuple[Any, str]] = []
         for x, where in items(r, "entity", at):
-            patient_id = self.ctx.ref(obj(x, where).get("what"), f"{where}.what", "patient")
+            x = obj(x, where)
+            if _is_coding(peek(x, "role"), OBJECT_ROLE, "4"):
+                touched.append((x, where))  # the record touched: derived, checked below
+                continue
+            patient_id = self.ctx.ref(x.get("what"), f"{where}.what", "patient")
             if patient_id != self.patient_id:
                 fail(f"{where}.what", "refers to another patient")
+            for key, system in (("type", AUDIT_ENTITY_TYPE), ("role", OBJECT_ROLE)):
+                if _is_coding(peek(x, key), system, "1"):  # a person, the patient
+                    consume_all(x[key])
         purposes = items(r, "purposeOfEvent", at)
         if len(purposes) != 1:
             fail(f"{at}.purposeOfEvent", "expected exactly one purpose")
         operation = top_string(r, "audit-operation", at)
         if operation is None:
             fail(f"{at}.extension", "required extension audit-operation missing")
-        return AuditEntry(
+        action = code(r, "action", at, "audit-event-action", AuditAction)
+        kind_of_agent = peek(agent, "type")
+        if isinstance(kind_of_agent, Mapping) and raw(kind_of_agent) == {
+            "coding": [{"system": PARTICIPATION_TYPE, "code": AGENT_TYPE[action]}]
+        }:
+            consume_all(agent["type"])
+        entry = AuditEntry(
             id=audit_id(r, at),
             at=req_dt(r, "recorded", at),
             actor=req_string(ident, "value", f"{agents[0][1]}.who.identifier"),
-            action=code(r, "action", at, "audit-event-action", AuditAction),
+            action=action,
             operation=operation,
             outcome=code(r, "outcome", at, "audit-event-outcome", AuditOutcome),
             purpose=req_coded(purposes[0][0], purposes[0][1], _ACT_REASON, PurposeOfUse),
@@ -287,3 +388,15 @@ class _NoteReader(_Reader):
             detail=string(r, "outcomeDesc", at, required=False),
             **audit_sealing(r, at),
         )
+        record = audited_record(entry.entity)
+        self.derived(
+            touched,
+            () if record is None else (record,),
+            lambda x, where, want: (
+                set(x) == {"what", "type", "role"}
+                and _is_coding(peek(x, "type"), AUDIT_ENTITY_TYPE, "2")
+                and self.ctx.points_at(peek(x, "what"), f"{where}.what", *want)
+            ),
+            "the record an audit entry touched follows from its audit-entity extension",
+        )
+        return entry

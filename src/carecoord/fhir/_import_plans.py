@@ -23,16 +23,12 @@ from ..model import (
     CarePlanId,
     CarePlanIntent,
     CarePlanStatus,
-    Comparator,
     ContactId,
     Finding,
     FindingId,
-    Goal,
     GoalAchievementStatus,
     GoalId,
-    GoalLifecycleStatus,
     GoalOutcome,
-    GoalPriority,
     Intervention,
     InterventionId,
     InterventionKind,
@@ -40,22 +36,26 @@ from ..model import (
     NeedId,
     NeedPriority,
     NeedStatus,
-    ProgressReading,
-    Quantity,
-    Range,
     Review,
     ReviewDecision,
     ReviewId,
     StaffId,
-    Target,
     TaskStatus,
 )
 from ._common import cs
+from ._derived import (
+    CAREPLAN_CATEGORY,
+    SDOH_BY_BARRIER,
+    SDOH_BY_DOMAIN,
+    SDOH_SYSTEM,
+    care_plan_narrative,
+)
+from ._import_goals import _GoalReader
 from ._import_report import current
 from ._read_context import _Entry, ext_ref, ext_refs, own_id
 from ._read_datatypes import cadence, code_text, history, period, ref_links
-from ._read_reader import IMPORT_STAFF_ID, UNNAMED, _Reader
-from ._read_tracker import consume_all, peek
+from ._read_reader import IMPORT_STAFF_ID, UNNAMED
+from ._read_tracker import consume_all, peek, raw
 from ._read_values import (
     a_date,
     code,
@@ -68,7 +68,6 @@ from ._read_values import (
     fail,
     items,
     not_kept,
-    number,
     obj,
     req_coded,
     req_dt,
@@ -85,7 +84,6 @@ from ._read_values import (
     top_string,
 )
 from .export import STATUS_SYSTEMS
-from .valuesets import code_in
 
 _CLINICAL = "http://terminology.hl7.org/CodeSystem/condition-clinical"
 _ACHIEVEMENT = "http://terminology.hl7.org/CodeSystem/goal-achievement"
@@ -97,8 +95,15 @@ _NEED_CATEGORIES = (
 )
 
 
-class _PlanReader(_Reader):
-    """Assessments, needs, care plans, goals, tasks, barriers and reviews -> carecoord."""
+def _take_sdoh(r: Mapping[str, Any], at: str, code: str | None) -> None:
+    """Take the SDOH category carecoord derives from a condition's domain or kind."""
+    if code is not None:
+        for cc, where in items(r, "category", at):
+            take(cc, where, (SDOH_SYSTEM, code))
+
+
+class _PlanReader(_GoalReader):
+    """Assessments, needs, care plans, tasks, barriers and reviews -> carecoord (goals: base)."""
 
     # -- assessments and needs
     def assessment(self, e: _Entry) -> Assessment:
@@ -149,6 +154,7 @@ class _PlanReader(_Reader):
             take(c, where, *_NEED_CATEGORIES)
         if domain is None:
             fail(f"{at}.category", "no assessment-domain category")
+        _take_sdoh(r, at, SDOH_BY_DOMAIN.get(domain))
         status = coded(
             r.get("clinicalStatus"), f"{at}.clinicalStatus", _CLINICAL, NeedStatus, required=False
         )
@@ -165,25 +171,6 @@ class _PlanReader(_Reader):
         )
 
     # -- plans
-    def needs(self, r: Mapping[str, Any], at: str) -> tuple[NeedId, ...]:
-        """The needs ``r.addresses`` names; a Condition in the input that is no need is reported.
-
-        Needs and barriers are read before plans, so a Condition not used by
-        then is one the import does not keep.
-        """
-        out = []
-        for x, where in items(r, "addresses", at):
-            target = peek(x, "reference") if isinstance(x, Mapping) else None
-            found = None if not isinstance(target, str) else self.ctx.locate(target, where)
-            if isinstance(found, _Entry) and found.rtype == "Condition" and not found.used:
-                consume_all(x)
-                not_kept(where, "refers to a Condition the import does not keep (not a need)")
-                continue
-            need = self.ctx.opt_ref(x, where, "need")
-            if need is not None:
-                out.append(NeedId(need))
-        return tuple(out)
-
     def care_plan(self, e: _Entry) -> CarePlan:
         r, at = e.resource, e.path
         self.subject(e, "subject")
@@ -219,7 +206,9 @@ class _PlanReader(_Reader):
         title = string(r, "title", at, required=False)
         if title is None:
             current().default(f"{at}.title", "no title", UNNAMED)
-        return CarePlan(
+        for cc, where in items(r, "category", at):
+            take(cc, where, (CAREPLAN_CATEGORY, "assess-plan"))
+        plan = CarePlan(
             id=plan_id,
             patient_id=self.patient_id,
             author_id=StaffId(author or IMPORT_STAFF_ID),
@@ -235,94 +224,10 @@ class _PlanReader(_Reader):
             next_review_at=top_dt(r, "next-review-at", at),
             history=history(self.ctx, r, at, STATUS_SYSTEMS["CarePlan"], CarePlanStatus),
         )
-
-    def goal(self, e: _Entry) -> Goal:
-        r, at = e.resource, e.path
-        self.subject(e, "subject")
-        targets = []
-        for t, where in items(r, "target", at):
-            t = obj(t, where)
-            measure = req_string(
-                obj(t.get("measure"), f"{where}.measure"), "text", f"{where}.measure"
-            )
-            quantity = rng = None
-            if "detailQuantity" in t:
-                q = obj(t["detailQuantity"], f"{where}.detailQuantity")
-                comparator = q.get("comparator")
-                if comparator is not None and not code_in("quantity-comparator", comparator):
-                    fail(
-                        f"{where}.detailQuantity.comparator",
-                        "code not in value set quantity-comparator",
-                    )
-                quantity = Quantity(
-                    value=number(q.get("value"), f"{where}.detailQuantity.value"),
-                    unit=req_string(q, "unit", f"{where}.detailQuantity"),
-                    comparator=None if comparator is None else Comparator(comparator),
-                )
-            elif "detailRange" in t:
-                q = obj(t["detailRange"], f"{where}.detailRange")
-                bounds: dict[str, float | None] = {"low": None, "high": None}
-                units = []
-                for side in ("low", "high"):
-                    if side in q:
-                        s = obj(q[side], f"{where}.detailRange.{side}")
-                        bounds[side] = number(s.get("value"), f"{where}.detailRange.{side}.value")
-                        units.append(req_string(s, "unit", f"{where}.detailRange.{side}"))
-                if len(set(units)) != 1:
-                    fail(f"{where}.detailRange", "range needs a bound, and both bounds one unit")
-                rng = Range(low=bounds["low"], high=bounds["high"], unit=units[0])
-            else:
-                fail(where, "target needs detailQuantity or detailRange")
-            targets.append(
-                Target(
-                    measure=measure, quantity=quantity, range=rng, due=a_date(t, "dueDate", where)
-                )
-            )
-        readings = []
-        for x, where in ext_all(r, "progress-reading", at):
-            value = ext_one(x, "value", where, sub=True, required=True)
-            by = ext_one(x, "recorded-by", where, sub=True, required=True)
-            assert value is not None and by is not None
-            readings.append(
-                ProgressReading(
-                    measure=str(sub_string(x, "measure", where)),
-                    value=number(
-                        ev(value[0], value[1], "valueDecimal"), f"{value[1]}.valueDecimal"
-                    ),
-                    unit=str(sub_string(x, "unit", where)),
-                    at=sub_dt(x, "at", where),
-                    recorded_by=StaffId(
-                        self.ctx.ref(
-                            ev(by[0], by[1], "valueReference"), f"{by[1]}.valueReference", "staff"
-                        )
-                    ),
-                )
-            )
-        priority = coded(
-            r.get("priority"), f"{at}.priority", _GOAL_PRIORITY, GoalPriority, required=False
-        )
-        if priority is None:
-            current().default(f"{at}.priority", "no goal-priority code", GoalPriority.MEDIUM)
-        return Goal(
-            id=GoalId(own_id(r, at, "goal")),
-            description=req_string(
-                obj(r.get("description"), f"{at}.description"), "text", f"{at}.description"
-            ),
-            priority=priority or GoalPriority.MEDIUM,
-            lifecycle_status=code(r, "lifecycleStatus", at, "goal-status", GoalLifecycleStatus),
-            achievement_status=coded(
-                r.get("achievementStatus"),
-                f"{at}.achievementStatus",
-                _ACHIEVEMENT,
-                GoalAchievementStatus,
-                required=False,
-            ),
-            targets=tuple(targets),
-            readings=tuple(readings),
-            addresses=self.needs(r, at),
-            start=a_date(r, "startDate", at),
-            history=history(self.ctx, r, at, STATUS_SYSTEMS["Goal"], GoalLifecycleStatus),
-        )
+        text = peek(r, "text")
+        if isinstance(text, Mapping) and raw(text) == care_plan_narrative(plan):
+            consume_all(r["text"])  # what carecoord generates; any other narrative is dropped
+        return plan
 
     def task(self, e: _Entry) -> Intervention:
         r, at = e.resource, e.path
@@ -388,12 +293,14 @@ class _PlanReader(_Reader):
             f"{at}.clinicalStatus",
             (_CLINICAL, "active" if resolution is None else "resolved"),
         )
+        kind = req_coded(cc, f"{at}.code", cs("barrier-kind"), BarrierKind)
         for category, where in items(r, "category", at):
             take(category, where, (cs("record-category"), "barrier"))
+        _take_sdoh(r, at, SDOH_BY_BARRIER.get(kind))
         return Barrier(
             id=BarrierId(own_id(r, at, "barrier")),
             patient_id=self.patient_id,
-            kind=req_coded(cc, f"{at}.code", cs("barrier-kind"), BarrierKind),
+            kind=kind,
             identified_at=req_dt(r, "recordedDate", at),
             identified_by=StaffId(self.ctx.ref(r.get("recorder"), f"{at}.recorder", "staff")),
             description=string(cc, "text", f"{at}.code", required=False),

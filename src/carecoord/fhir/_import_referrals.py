@@ -27,6 +27,7 @@ from ..model import (
     Transition,
 )
 from ._common import cs
+from ._derived import RESULTING_ACTIVITY, SDOH_SYSTEM, RecordIndex
 from ._import_report import current
 from ._read_context import _Entry, ext_ref, ext_refs, own_id
 from ._read_datatypes import history
@@ -90,6 +91,32 @@ _FROM_SR: dict[_RequestStatus, ReferralStatus] = {
 }
 
 
+_TARGET_TYPES = frozenset({"Organization", "PractitionerRole"})
+_OUTCOME_TYPES = ((SDOH_SYSTEM, RESULTING_ACTIVITY), (cs("record-category"), "referral-outcome"))
+
+
+def _has(cc: Any, system: str) -> bool:
+    """Whether CodeableConcept ``cc`` has a Coding of ``system`` (looks only)."""
+    codings = peek(cc, "coding") if isinstance(cc, Mapping) else None
+    return isinstance(codings, list) and any(
+        isinstance(c, Mapping) and peek(c, "system") == system for c in codings
+    )
+
+
+def _is_concept(cc: Any, system: str, code: str) -> bool:
+    """Whether ``cc`` is exactly one Coding ``system|code`` (a display and text allowed)."""
+    if not isinstance(cc, Mapping) or not set(cc) <= {"coding", "text"}:
+        return False
+    codings = peek(cc, "coding")
+    return (
+        isinstance(codings, list)
+        and len(codings) == 1
+        and isinstance(codings[0], Mapping)
+        and set(codings[0]) <= {"system", "code", "display"}
+        and (peek(codings[0], "system"), peek(codings[0], "code")) == (system, code)
+    )
+
+
 class _ReferralReader(_Reader):
     """ServiceRequest (+ Task) and Appointment -> carecoord."""
 
@@ -112,8 +139,10 @@ class _ReferralReader(_Reader):
         status_sr = code(r, "status", at, "request-status", _RequestStatus)
         if take_code(r, "intent", at, "request-intent") is None:
             fail(f"{at}.intent", "code not in value set request-intent")
+        sdoh = []
         for cc, where in items(r, "category", at):
-            take(cc, where, (cs("record-category"), "referral"))
+            if not take(cc, where, (cs("record-category"), "referral")) and _has(cc, SDOH_SYSTEM):
+                sdoh.append((cc, where))
         priority = self.priority(r, at)
         requester = None
         if "requester" in r:
@@ -135,6 +164,7 @@ class _ReferralReader(_Reader):
         status: ReferralStatus
         hist: tuple[Transition[ReferralStatus], ...] = ()
         outcome = None
+        activities: list[tuple[Any, str]] = []
         if task is not None:
             self.use(task, ("Referral", referral_id))
             self.subject(task, "for")
@@ -166,9 +196,9 @@ class _ReferralReader(_Reader):
                     if outcome is not None:
                         fail(where, "a second outcome (valueString) for one referral")
                     outcome = req_string(o, "valueString", where)
-                    take(
-                        o.get("type"), f"{where}.type", (cs("record-category"), "referral-outcome")
-                    )
+                    take(o.get("type"), f"{where}.type", *_OUTCOME_TYPES)
+                elif "valueReference" in o:
+                    activities.append((o, where))
             if "requester" in tr:
                 by = self.ctx.opt_ref(tr["requester"], f"{tat}.requester", "staff")
                 if by != requester:
@@ -180,11 +210,6 @@ class _ReferralReader(_Reader):
                 not_kept(f"{tat}.priority", "the referral keeps the request's priority")
         else:
             status = _FROM_SR[status_sr]
-        target_name = self.performer(r, at)
-        if task is not None:
-            owner = peek(task.resource, "owner")
-            if isinstance(owner, Mapping) and raw(owner) == {"display": target_name}:
-                consume_all(task.resource["owner"])
         kind = coded(
             r.get("performerType"),
             f"{at}.performerType",
@@ -192,14 +217,18 @@ class _ReferralReader(_Reader):
             ReferralTargetKind,
             required=False,
         )
+        target_name, target = self.performer(r, at, task, kind, referral_id)
+        if kind is None and target is not None:
+            kind = self.target_kind(target)
         if kind is None:
             current().default(
                 f"{at}.performerType", "no carecoord referral-target-kind", ReferralTargetKind.OTHER
             )
+        reasons = [(x, where) for x, where in items(r, "reasonReference", at)]
         based = items(r, "basedOn", at)
         plan = None if not based else self.ctx.opt_ref(based[0][0], based[0][1], "care-plan")
         intervention = ext_ref(self.ctx, r, "intervention", at, "intervention")
-        return Referral(
+        referral = Referral(
             id=referral_id,
             patient_id=self.patient_id,
             requested_by=StaffId(requester or IMPORT_STAFF_ID),
@@ -216,19 +245,141 @@ class _ReferralReader(_Reader):
             outcome=outcome,
             history=hist,
         )
+        derived = (sdoh, reasons, activities)
+        self.later.append(lambda ix: self._referral_derived(ix, referral, *derived))
+        return referral
 
-    def performer(self, r: Mapping[str, Any], at: str) -> str:
-        """The referral's target name: the first performer's display (else a default)."""
+    def _referral_derived(
+        self,
+        ix: RecordIndex,
+        referral: Referral,
+        categories: list[tuple[Any, str]],
+        reasons: list[tuple[Any, str]],
+        activities: list[tuple[Any, str]],
+    ) -> None:
+        """Take a referral's SDOH categories, conditions and appointments if derived."""
+        self.derived(
+            categories,
+            ix.referral_categories(referral),
+            lambda cc, _, code: _is_concept(cc, SDOH_SYSTEM, code),
+            "an SDOH category carecoord derives from the needs and barriers the referral "
+            "addresses and its target",
+        )
+        self.derived(
+            reasons,
+            ix.referral_reasons(referral),
+            lambda x, where, want: self.ctx.points_at(x, where, *want),
+            "carecoord derives the conditions a referral addresses from its goals' needs and "
+            "its intervention's barriers",
+        )
+        self.derived(
+            activities,
+            ix.referral_activities(referral),
+            lambda o, where, cid: (
+                set(o) == {"type", "valueReference"}
+                and _is_concept(peek(o, "type"), SDOH_SYSTEM, RESULTING_ACTIVITY)
+                and self.ctx.points_at(peek(o, "valueReference"), where, "appointment", cid)
+            ),
+            "carecoord keeps a referral's outcome as text; the appointments it led to are "
+            "the Appointments based on it",
+        )
+
+    def performer(
+        self,
+        r: Mapping[str, Any],
+        at: str,
+        task: _Entry | None,
+        kind: ReferralTargetKind | None,
+        referral_id: str,
+    ) -> tuple[str, _Entry | None]:
+        """The referral's target: its name and the resource in the input, if there is one.
+
+        The first performer (else the Task's owner): an Organization or
+        PractitionerRole in the input gives its name, a reference outside it
+        or a display only gives the display. The Task's owner naming the same
+        target is taken.
+        """
+        owner = None if task is None else peek(task.resource, "owner")
+        owner_at = "" if task is None else f"{task.path}.owner"
         performers = items(r, "performer", at)
         if performers:
             p, where = performers[0]
-            name = string(obj(p, where), "display", where, required=False)
-            if name is not None:
-                return name
-        current().default(
-            f"{at}.performer", "no performer display: the target is not named", UNNAMED
-        )
-        return UNNAMED
+        elif (
+            task is not None
+            and isinstance(owner, Mapping)
+            and (
+                self._target_entry(owner, owner_at) is not None
+                or isinstance(peek(owner, "display"), str)
+            )
+        ):
+            p, where, owner = task.resource["owner"], owner_at, None
+        else:
+            current().default(f"{at}.performer", "no performer: the target is not named", UNNAMED)
+            return UNNAMED, None
+        p = obj(p, where)
+        target = self._target_entry(p, where)
+        if target is not None:
+            self.ctx.link(p, where, target.rtype, "the referral's target")
+            name = self.target_name(target, kind, referral_id)
+        else:
+            display = string(p, "display", where, required=False)
+            if display is None:
+                current().default(
+                    f"{at}.performer", "no performer display: the target is not named", UNNAMED
+                )
+                return UNNAMED, None
+            name = display
+        if isinstance(owner, Mapping) and task is not None:
+            same = self._target_entry(owner, owner_at) is target and (
+                target is not None or raw(owner) == {"display": name}
+            )
+            if same:
+                consume_all(task.resource["owner"])
+        return name, target
+
+    def _target_entry(self, p: Mapping[str, Any], at: str) -> _Entry | None:
+        """The Organization or PractitionerRole in the input Reference ``p`` names, if any."""
+        ref = peek(p, "reference")
+        found = None if not isinstance(ref, str) else self.ctx.locate(ref, at)
+        if isinstance(found, _Entry) and found.rtype in _TARGET_TYPES:
+            person = peek(found.resource, "practitioner")
+            if found.rtype == "Organization" or person is None:
+                return found
+            if isinstance(person, Mapping) and "reference" not in person:
+                return found
+        return None
+
+    def target_name(self, target: _Entry, kind: ReferralTargetKind | None, referral_id: str) -> str:
+        """The name of a referral target resource (shared by the referrals to it).
+
+        The resource is mapped as part of the first referral that names it.
+        """
+        if not target.used:
+            target.used = True
+            target.target = ("Referral", referral_id)
+        r, at = target.resource, target.path
+        if target.rtype == "Organization":
+            name = string(r, "name", at, required=False)
+        elif "practitioner" in r:
+            person = obj(r["practitioner"], f"{at}.practitioner")
+            name = string(person, "display", f"{at}.practitioner", required=False)
+        else:
+            name = None
+        for cc, where in items(r, "type" if target.rtype == "Organization" else "code", at):
+            if kind is not None:
+                take(cc, where, (cs("referral-target-kind"), kind.value))
+        if name is None:
+            current().default(f"{at}.name", "no name: the target is not named", UNNAMED)
+        return name or UNNAMED
+
+    def target_kind(self, target: _Entry) -> ReferralTargetKind | None:
+        """The carecoord kind a target resource's type (or role code) says, if any."""
+        key = "type" if target.rtype == "Organization" else "code"
+        for cc, where in items(target.resource, key, target.path):
+            found = coded(cc, where, cs("referral-target-kind"), ReferralTargetKind, required=False)
+            if found is not None:
+                return found
+        return None
 
     def service(self, r: Mapping[str, Any], at: str) -> str:
         """The service asked for: ``code.text``, else a coding's display, else its code."""
@@ -249,21 +400,6 @@ class _ReferralReader(_Reader):
         cc, where = obj(*reasons[0]), reasons[0][1]
         text = string(cc, "text", where, required=False)
         return text if text is not None else self.concept_text(cc, where, "the reason")
-
-    def concept_text(self, cc: Mapping[str, Any], at: str, what: str) -> str:
-        """A concept's text from its first Coding: the display, else ``system|code``."""
-        codings = items(cc, "coding", at)
-        if not codings:
-            fail(at, "a concept with neither text nor coding")
-        c, where = obj(*codings[0]), codings[0][1]
-        display = string(c, "display", where, required=False)
-        if display is not None:
-            current().default(f"{at}.text", f"no text: {what} is the coding's display")
-            return display
-        system = req_string(c, "system", where)
-        code_ = req_string(c, "code", where)
-        current().default(f"{at}.text", f"no text or display: {what} is the coding's system|code")
-        return f"{system}|{code_}"
 
     def appointment(self, e: _Entry) -> Appointment:
         r, at = e.resource, e.path

@@ -28,6 +28,7 @@ from typing import Any
 
 from ..model import CareCoordError, EntityId
 from ._common import id_system
+from ._derived import RECORD_CLASSES
 from ._import_report import ExternalReference, current
 from ._read_tracker import _Node, consume, peek
 from ._read_values import ev, ext_all, ext_one, fail, items, obj, req_string
@@ -52,6 +53,8 @@ SUPPORTED = frozenset(
         "Consent",
         "Basic",
         "AuditEvent",
+        "Observation",
+        "Organization",
     }
 )
 _TYPE_ID = r"(?P<type>[A-Z][A-Za-z]+)/(?P<id>[A-Za-z0-9\-.]{1,64})(/_history/[A-Za-z0-9\-.]{1,64})?"
@@ -224,6 +227,34 @@ class _Ctx:
             isinstance(ident, Mapping)
             and peek(ident, "system") == id_system(kind)
             and peek(ident, "value") == cid
+        )
+
+    def points_at(self, value: Any, at: str, kind: str, cid: str) -> bool:
+        """Whether Reference ``value`` names carecoord record ``cid`` of ``kind``: looks only.
+
+        Its literal reference must reach the resource that record came from
+        (of a record already converted), its identifier (if any) be the
+        record's; a reference with neither names nothing.
+        """
+        if not isinstance(value, Mapping) or peek(value, "type") not in (None, KIND_TYPES[kind]):
+            return False
+        ident = peek(value, "identifier")
+        if ident is not None and not (
+            isinstance(ident, Mapping)
+            and peek(ident, "system") == id_system(kind)
+            and peek(ident, "value") == cid
+        ):
+            return False
+        target = peek(value, "reference")
+        if target is None:
+            return ident is not None
+        if not isinstance(target, str):
+            return False
+        found = self.locate(target, at)
+        return (
+            isinstance(found, _Entry)
+            and found.rtype == KIND_TYPES[kind]
+            and found.target == (RECORD_CLASSES[kind], cid)
         )
 
     def link(self, value: Any, at: str, rtype: str, message: str) -> _Entry:

@@ -4,22 +4,25 @@
 holds the input's context (:class:`~._read_context._Ctx`) and the patient id,
 marks entries used (:meth:`_Reader.use`, :meth:`_Reader.guard`,
 :meth:`_Reader.guard_all`), checks a resource's subject, and fills in (and
-reports) a request's priority and a record's time when the input has none.
+reports) a request's priority and a record's time when the input has none,
+and takes (or reports) the elements the export derives from the record
+(:meth:`_Reader.derived`, run from :attr:`_Reader.later` on the built record).
 :data:`IMPORT_STAFF_ID` and :data:`UNNAMED` are what the import records where
 the input names no staff member or no name.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from typing import Any, Final, TypeVar
 
 from ..model import CareCoordError, FhirImportError, PatientId, TaskPriority
+from ._derived import RecordIndex
 from ._import_report import current
 from ._read_context import _Ctx, _Entry
-from ._read_tracker import peek
-from ._read_values import dt_from, fail
+from ._read_tracker import consume_all, peek, raw
+from ._read_values import dt_from, fail, items, obj, req_string, string
 from .valuesets import code_in
 
 T = TypeVar("T")
@@ -51,6 +54,54 @@ class _Reader:
         self.ctx = _Ctx(data)
         self.patient_id = PatientId("x")
         self.plan_id = ""  # the care plan whose goals and tasks are being read
+        self.later: list[Callable[[RecordIndex], None]] = []
+        """Checks of derived elements, run on the whole record once it is built."""
+
+    def derived(
+        self,
+        found: Sequence[tuple[Any, str]],
+        expected: Sequence[T],
+        same: Callable[[Any, str, T], bool],
+        why: str,
+    ) -> None:
+        """Take elements the export derives when they say exactly ``expected``, in order.
+
+        ``found`` are the elements (and their paths) the input has in that
+        place; ``same(element, path, wanted)`` tells whether one says what
+        carecoord derives. When all do, they are taken; otherwise each is
+        reported as dropped (``why``), with the references outside the input
+        it holds, and the record keeps what it derives from its own data.
+        """
+        if len(found) == len(expected) and all(
+            same(node, where, want) for (node, where), want in zip(found, expected, strict=True)
+        ):
+            for node, _ in found:
+                consume_all(node)
+            return
+        for node, where in found:
+            consume_all(node)
+            current().drop(where, why)
+            self.ctx.scan(raw(node), where)
+
+    def concept_text(self, cc: Mapping[str, Any], at: str, what: str) -> str:
+        """A concept's text from its first Coding: the display, else ``system|code``."""
+        codings = items(cc, "coding", at)
+        if not codings:
+            fail(at, "a concept with neither text nor coding")
+        c, where = obj(*codings[0]), codings[0][1]
+        display = string(c, "display", where, required=False)
+        if display is not None:
+            current().default(f"{at}.text", f"no text: {what} is the coding's display")
+            return display
+        system = req_string(c, "system", where)
+        code_ = req_string(c, "code", where)
+        current().default(f"{at}.text", f"no text or display: {what} is the coding's system|code")
+        return f"{system}|{code_}"
+
+    def text_of(self, cc: Mapping[str, Any], at: str, what: str) -> str:
+        """A concept's ``text``, else :meth:`concept_text` (reported)."""
+        text = string(cc, "text", at, required=False)
+        return text if text is not None else self.concept_text(cc, at, what)
 
     def use(self, entry: _Entry, target: tuple[str, str] | None = None) -> None:
         if entry.used:

@@ -2,22 +2,17 @@
 
 Pure dict building, no FHIR library. See ``docs/fhir.md`` for the mapping table.
 
-The per-resource builders live in ``_export_care`` and ``_export_people``, the
-shared writers and the Bundle builder in ``_export_common``.
+The per-resource builders live in ``_export_care``, ``_export_referrals`` and
+``_export_people``, the shared writers and the Bundle builder in ``_export_common``,
+what is derived for Gravity and US Core readers in ``_derived``.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from ._export_care import (
-    _appointment,
-    _assessment,
-    _barrier,
-    _care_plan,
-    _referral,
-    _review,
-)
+from ._derived import RecordIndex
+from ._export_care import _assessment, _barrier, _care_plan, _reading, _review, reading_key
 from ._export_common import CONTACT_POINT_SYSTEMS as CONTACT_POINT_SYSTEMS
 from ._export_common import FHIR_ID as FHIR_ID
 from ._export_common import KIND_TYPES as KIND_TYPES
@@ -34,6 +29,7 @@ from ._export_people import (
     _patient,
     _practitioner,
 )
+from ._export_referrals import _appointment, _referral, _referral_target, register_target
 from .record import ImportedRecord, PatientRecord
 
 __all__ = ["export_bundle"]
@@ -48,10 +44,13 @@ def export_bundle(
 
     Deterministic: the same record gives the same Bundle. References carry the
     carecoord id as an identifier, plus the target's ``fullUrl`` when the
-    target is in the Bundle. Audit entries are included only with
-    ``include_audit``.
+    target is in the Bundle. The record's resources come in record order,
+    then the referral targets (one Organization or PractitionerRole per
+    target) and the goal readings (Observations), then the audit entries,
+    which are included only with ``include_audit``.
     """
     rec = record.record if isinstance(record, ImportedRecord) else record
+    ix = RecordIndex(rec)
     b = _Bundle()
     # Register every resource first, so references resolve whatever the order.
     b.register("patient", rec.patient.id)
@@ -72,9 +71,12 @@ def export_bundle(
             b.register("goal", g.id, scope=p.id)
         for i in p.interventions:
             b.register("intervention", i.id, scope=p.id)
+    targets = []
     for r in rec.referrals:
         b.register("referral", r.id)
         b.register("referral", r.id, scope="task", rtype="Task")
+        if register_target(b, r):
+            targets.append(r)
     for ap in rec.appointments:
         b.register("appointment", ap.id)
     for x in rec.barriers:
@@ -87,6 +89,10 @@ def export_bundle(
         b.register("decision", d.id, scope="decision")
     for c2 in rec.consents:
         b.register("consent", c2.id, scope="consent")
+    for p in rec.plans:
+        for g in p.goals:
+            for k in range(len(g.readings)):
+                b.register_plain("Observation", reading_key(p, g, k))
     if include_audit:
         for e in rec.audit_entries:
             b.register("audit-entry", e.id)
@@ -99,9 +105,9 @@ def export_bundle(
     for a in rec.assessments:
         _assessment(b, a)
     for p in rec.plans:
-        _care_plan(b, p)
+        _care_plan(b, p, ix)
     for r in rec.referrals:
-        _referral(b, r)
+        _referral(b, r, ix)
     for ap in rec.appointments:
         _appointment(b, ap)
     for x in rec.barriers:
@@ -114,6 +120,12 @@ def export_bundle(
         _decision(b, d)
     for c2 in rec.consents:
         _consent(b, c2)
+    for r in targets:
+        _referral_target(b, r)
+    for p in rec.plans:
+        for g in p.goals:
+            for k, reading in enumerate(g.readings):
+                _reading(b, p, g, k, reading)
     if include_audit:
         for e in rec.audit_entries:
             _audit(b, e)

@@ -33,6 +33,14 @@ from ..model import (
     ReviewDecision,
 )
 from ._common import CODE_SYSTEM_BASE, cs
+from ._derived import (
+    CAREPLAN_CATEGORY,
+    RESULTING_ACTIVITY,
+    SDOH_BY_BARRIER,
+    SDOH_BY_DOMAIN,
+    SDOH_BY_TARGET,
+    SDOH_SYSTEM,
+)
 
 __all__ = [
     "BINDINGS",
@@ -121,6 +129,11 @@ VALUE_SETS: Final[dict[str, ValueSet]] = {
         _vs("clinicalimpression-status", "in-progress completed entered-in-error"),
         _vs("contact-point-system", "phone fax email pager url sms other"),
         _vs("quantity-comparator", "< <= >= >"),
+        _vs(
+            "observation-status",
+            "registered preliminary final amended corrected cancelled entered-in-error unknown",
+        ),
+        _vs("narrative-status", "generated extensions additional empty"),
         _vs("audit-event-action", "C R U D E"),
         _vs("audit-event-outcome", "0 4 8 12"),
         _vs(
@@ -132,11 +145,18 @@ VALUE_SETS: Final[dict[str, ValueSet]] = {
             "resource-types",
             "Patient RelatedPerson Practitioner PractitionerRole CareTeam ClinicalImpression "
             "Condition Goal CarePlan Task ServiceRequest Appointment Communication Consent "
-            "Basic AuditEvent Location Organization",
+            "Basic AuditEvent Location Organization Observation",
         ),
     )
 }
 """FHIR R4 value sets bound (required) to ``code`` elements carecoord writes."""
+
+
+SDOH_CODES: Final = frozenset(
+    {*SDOH_BY_DOMAIN.values(), *SDOH_BY_BARRIER.values(), *SDOH_BY_TARGET.values()}
+    | {RESULTING_ACTIVITY}
+)
+"""The codes carecoord writes from the Gravity Project's temporary code system."""
 
 
 def _enum_system(name: str, enum: type[StrEnum]) -> CodeSystem:
@@ -180,7 +200,13 @@ CODE_SYSTEMS: Final[dict[str, CodeSystem]] = {
         _system(
             "http://terminology.hl7.org/CodeSystem/v3-ActReason", "TREAT ETREAT HOPERAT HPAYMT"
         ),
-        _system("http://terminology.hl7.org/CodeSystem/v3-ParticipationType", "IRCP PPRF LOC"),
+        _system(
+            "http://terminology.hl7.org/CodeSystem/v3-ParticipationType", "IRCP PPRF LOC AUT PRF"
+        ),
+        _system("http://terminology.hl7.org/CodeSystem/audit-entity-type", "1 2 3 4"),
+        _system("http://terminology.hl7.org/CodeSystem/object-role", "1 4"),
+        _system(CAREPLAN_CATEGORY, "assess-plan"),
+        _system(SDOH_SYSTEM, " ".join(sorted(SDOH_CODES))),
         _system(
             "http://terminology.hl7.org/CodeSystem/v3-ParticipationMode",
             "PHONE ELECTRONIC EMAILWRIT MAILWRIT ONLINEWRIT VIDEOCONF FACE WRITTEN",
@@ -281,7 +307,12 @@ BINDINGS: Final[dict[str, tuple[tuple[str, str], ...]]] = {
         ("lifecycleStatus", "goal-status"),
         ("target[].detailQuantity.comparator", "quantity-comparator"),
     ),
-    "CarePlan": (("status", "request-status"), ("intent", "care-plan-intent")),
+    "CarePlan": (
+        ("text.status", "narrative-status"),
+        ("status", "request-status"),
+        ("intent", "care-plan-intent"),
+    ),
+    "Observation": (("status", "observation-status"),),
     "Task": (
         ("status", "task-status"),
         ("intent", "task-intent"),
