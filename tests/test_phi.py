@@ -19,6 +19,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 
 import carecoord.model
+from _workforce_samples import WORKFORCE_SAMPLES
 from carecoord import (
     Address,
     Appointment,
@@ -890,6 +891,7 @@ SAMPLES: dict[str, Callable[[], Any]] = {
         recorded_by=STAFF,
     ),
     "PatientRecord": marked_record,
+    **WORKFORCE_SAMPLES,
 }
 """One sample of every stored record type (and PatientRecord), PHI fields filled in."""
 

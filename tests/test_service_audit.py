@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+from _workforce_audit import WORKFORCE_OPERATIONS
 from carecoord import (
     AccessDeniedError,
     Appointment,
@@ -587,6 +588,7 @@ OPERATIONS: dict[str, tuple[Call, Call | None]] = {
         lambda s, a: s.audit_head(actor=MA),
     ),
     "tick": (lambda s, a: s.tick(), None),
+    **WORKFORCE_OPERATIONS,
 }
 
 NOT_OPERATIONS = {

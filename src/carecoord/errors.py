@@ -4,12 +4,15 @@
 CareCoordError
 ├── ValidationError (also ValueError)     bad input to the model
 │   ├── NaiveDatetimeError                a datetime without a time zone
+│   ├── OffDutyError                      work assigned to someone off duty (policy: refuse)
+│   ├── CompetencyMissingError            work needing a competency the assignee lacks
 │   ├── ReasonRequiredError               cancel / fail / reject without a reason
 │   └── StructureError                    a payload that cannot be read back
 │       └── FhirImportError               a FHIR Bundle that cannot be imported
 ├── InvalidTransitionError                a state machine move that is not allowed
 ├── NotFoundError (also LookupError)      an unknown identifier
 ├── ConflictError                         a write based on a stale version
+│   └── SlotTakenError                    booking a slot that is not free
 ├── StorageError                          the storage backend failed
 ├── AccessDeniedError (also PermissionError)  the actor may not do this
 └── MissingExtraError (also ImportError)  an optional extra is not installed
@@ -19,13 +22,16 @@ CareCoordError
 from .model._errors import (
     AccessDeniedError,
     CareCoordError,
+    CompetencyMissingError,
     ConflictError,
     FhirImportError,
     InvalidTransitionError,
     MissingExtraError,
     NaiveDatetimeError,
     NotFoundError,
+    OffDutyError,
     ReasonRequiredError,
+    SlotTakenError,
     StorageError,
     StructureError,
     ValidationError,
@@ -34,13 +40,16 @@ from .model._errors import (
 __all__ = [
     "AccessDeniedError",
     "CareCoordError",
+    "CompetencyMissingError",
     "ConflictError",
     "FhirImportError",
     "InvalidTransitionError",
     "MissingExtraError",
     "NaiveDatetimeError",
     "NotFoundError",
+    "OffDutyError",
     "ReasonRequiredError",
+    "SlotTakenError",
     "StorageError",
     "StructureError",
     "ValidationError",

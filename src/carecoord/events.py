@@ -14,12 +14,15 @@ __all__ = [
     "AppointmentScheduled",
     "AppointmentStatusChanged",
     "AssessmentRecorded",
+    "AssignedOffDuty",
     "BarrierRecorded",
     "BarrierResolved",
     "CarePlanCreated",
     "CarePlanStatusChanged",
     "CareTeamChanged",
     "CareTeamFormed",
+    "CompetencyExpired",
+    "CompetencyExpiring",
     "ConsentRecorded",
     "ConsentStatusChanged",
     "DecisionRecorded",
@@ -43,7 +46,9 @@ __all__ = [
     "ReferralStatusChanged",
     "ReviewDue",
     "ReviewRecorded",
+    "ShiftReminder",
     "StaffRegistered",
+    "TimeOffRecorded",
     "event_types",
 ]
 
@@ -340,3 +345,60 @@ class EmergencyAccessGranted(DomainEvent):
     grant_id: str
     staff_id: str
     expires_at: datetime
+
+
+# ------------------------------------------------------------------ staffing
+
+
+@attrs.frozen(kw_only=True)
+class AssignedOffDuty(DomainEvent):
+    """Work was assigned to someone off duty at its due time (the staffing policy warns)."""
+
+    plan_id: str
+    intervention_id: str
+    assignee_id: str
+    due_at: datetime
+
+
+@attrs.frozen(kw_only=True)
+class TimeOffRecorded(DomainEvent):
+    """A staff member (``owner_id``) is off duty for a period; ``open_items`` of their work
+    fall in it."""
+
+    time_off_id: str
+    owner_id: str
+    start: datetime
+    end: datetime
+    covered_by: str | None
+    open_items: int
+
+
+@attrs.frozen(kw_only=True)
+class ShiftReminder(DomainEvent):
+    """Time-driven: ``owner_id``'s shift starts soon (announced once per shift and start)."""
+
+    shift_id: str
+    owner_id: str
+    role: str
+    location_id: str
+    kind: str
+    start: datetime
+    end: datetime
+
+
+@attrs.frozen(kw_only=True)
+class CompetencyExpiring(DomainEvent):
+    """Time-driven: ``owner_id``'s competency expires within its warning window."""
+
+    competency_id: str
+    owner_id: str
+    expires_at: datetime
+
+
+@attrs.frozen(kw_only=True)
+class CompetencyExpired(DomainEvent):
+    """Time-driven: ``owner_id``'s competency expired and was not renewed."""
+
+    competency_id: str
+    owner_id: str
+    expired_at: datetime

@@ -51,6 +51,7 @@ from ..model import (
     TaskPriority,
 )
 from ..service import CareCoordinator
+from ._staffing import show_staffing
 
 __all__ = [
     "DEFAULT_DB",
@@ -278,7 +279,8 @@ def run_demo(
     *,
     force: bool = False,
 ) -> DemoData:
-    """Create the demo database (replacing an earlier demo file) and print a worklist.
+    """Create the demo database (replacing an earlier demo file) and print a worklist,
+    a small rota and a booked slot.
 
     An existing file at ``db_path`` is replaced only when it is a carecoord
     database (:func:`is_carecoord_database`) or ``force`` is true; otherwise
@@ -316,6 +318,16 @@ def run_demo(
                 f"  {flag} {when}  {item.priority.value:<8} "
                 f"{item.intervention.kind.value:<22} {item.patient_id}"
             )
+        show_staffing(
+            service,
+            data.now,
+            coordinator=COORDINATOR,
+            lead=LEAD_MA,
+            nurse=NURSE,
+            patient=data.patients[0].id,
+            out=out,
+        )
+        service.seal_audit()
     finally:
         store.close()
     return data

@@ -10,13 +10,16 @@ from __future__ import annotations
 __all__ = [
     "AccessDeniedError",
     "CareCoordError",
+    "CompetencyMissingError",
     "ConflictError",
     "FhirImportError",
     "InvalidTransitionError",
     "MissingExtraError",
     "NaiveDatetimeError",
     "NotFoundError",
+    "OffDutyError",
     "ReasonRequiredError",
+    "SlotTakenError",
     "StorageError",
     "StructureError",
     "ValidationError",
@@ -133,3 +136,27 @@ class MissingExtraError(CareCoordError, ImportError):
 
 class AccessDeniedError(CareCoordError, PermissionError):
     """The acting staff member may not do this to this patient's records."""
+
+
+class OffDutyError(ValidationError):
+    """An intervention was assigned to someone off duty at its due time, and the
+    staffing policy refuses that (``OffDutyRule.REFUSE``, :mod:`carecoord.model.training`)."""
+
+
+class CompetencyMissingError(ValidationError):
+    """The assignee holds no current, signed-off training in a competency the work needs.
+
+    ``competency_id`` names the missing competency (a code, never PHI).
+    """
+
+    def __init__(self, message: str, *, competency_id: str) -> None:
+        super().__init__(message, field="assignee_id")
+        self.competency_id = competency_id
+
+
+class SlotTakenError(ConflictError):
+    """A slot asked for is not free (booked meanwhile, or withdrawn): nothing was written."""
+
+    def __init__(self, slot_id: str) -> None:
+        super().__init__("Slot", slot_id, 0)
+        self.args = (f"Slot {slot_id} is not free; choose another slot",)

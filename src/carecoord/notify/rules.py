@@ -30,6 +30,7 @@ from ..model.outbox import Notification, RecipientKind, stable_id
 
 __all__ = [
     "DEFAULT_RULES",
+    "WORKFORCE_RULES",
     "Audience",
     "NotificationRule",
     "Recipient",
@@ -99,6 +100,58 @@ class NotificationRule:
                 f"rule {self.name}: template uses unknown field(s) {', '.join(sorted(unknown))}"
             )
 
+
+WORKFORCE_RULES: tuple[NotificationRule, ...] = (
+    NotificationRule(
+        name="shift-reminder",
+        event="ShiftReminder",
+        audience=Audience.OWNER,
+        subject="Shift reminder: {role} at {location_id}",
+        body="Your {kind} shift as {role} at {location_id} starts {start} and ends {end}.",
+    ),
+    NotificationRule(
+        name="competency-expiring",
+        event="CompetencyExpiring",
+        audience=Audience.OWNER,
+        subject="Competency {competency_id} expires soon",
+        body="Your {competency_id} competency expires {expires_at}: renew it and have it "
+        "signed off.",
+    ),
+    NotificationRule(
+        name="competency-expiring-supervisor",
+        event="CompetencyExpiring",
+        audience=Audience.SUPERVISOR,
+        subject="Competency {competency_id} of {owner_id} expires soon",
+        body="The {competency_id} competency of {owner_id} expires {expires_at}.",
+    ),
+    NotificationRule(
+        name="competency-expired",
+        event="CompetencyExpired",
+        audience=Audience.OWNER,
+        subject="Competency {competency_id} expired",
+        body="Your {competency_id} competency expired {expired_at}: work that needs it "
+        "cannot be assigned to you until it is renewed.",
+    ),
+    NotificationRule(
+        name="competency-expired-supervisor",
+        event="CompetencyExpired",
+        audience=Audience.SUPERVISOR,
+        subject="Competency {competency_id} of {owner_id} expired",
+        body="The {competency_id} competency of {owner_id} expired {expired_at}.",
+    ),
+    NotificationRule(
+        name="assigned-off-duty",
+        event="AssignedOffDuty",
+        audience=Audience.SUPERVISOR,
+        subject="Work assigned to {assignee_id} while off duty",
+        body=(
+            "Intervention {intervention_id} (patient {patient_id}, plan {plan_id}) is due "
+            "{due_at}, when {assignee_id} is not on duty. Reassign it or adjust the rota."
+        ),
+    ),
+)
+"""Staffing notifications: shift reminders, expiring and expired competencies, work assigned
+to someone off duty (part of :data:`DEFAULT_RULES`)."""
 
 DEFAULT_RULES: tuple[NotificationRule, ...] = (
     NotificationRule(
@@ -193,8 +246,9 @@ DEFAULT_RULES: tuple[NotificationRule, ...] = (
         channel=ContactChannel.SMS,
         category="appointments",
     ),
+    *WORKFORCE_RULES,
 )
-"""The rules the service uses unless the host passes its own."""
+"""The rules the service uses unless the host passes its own (:data:`WORKFORCE_RULES` last)."""
 
 
 def _render(template: str, values: Mapping[str, Any], zone: ZoneInfo) -> str:

@@ -58,6 +58,7 @@ from . import (
     teams,
 )
 from ._care import CareRecordMethods
+from ._workforce import WorkforceMethods
 from .runner import (
     Clock,
     EventHandler,
@@ -76,7 +77,7 @@ T = TypeVar("T")
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
-class CareCoordinator(CareRecordMethods):
+class CareCoordinator(CareRecordMethods, WorkforceMethods):
     """The entry object: one method per coordination use case.
 
     ``store`` defaults to a fresh :class:`~carecoord.storage.MemoryStore`

@@ -33,6 +33,7 @@ from ..model import (
 )
 from ..model._base import instant
 from ..model.audit import AuditAction
+from ._assignment import check_assignment
 from ._util import assigned, check, update
 from .runner import Context, operation
 
@@ -227,6 +228,7 @@ def add_intervention(ctx: Context, plan_id: CarePlanId, intervention: Interventi
         if intervention.assignee_id is not None:
             if ctx.uow.find(StaffMember, intervention.assignee_id) is None:
                 raise NotFoundError(f"assignee {intervention.assignee_id} is not registered")
+            check_assignment(ctx, plan, intervention)
             if plan.status is CarePlanStatus.ACTIVE and intervention.is_open:
                 happened.append(assigned(common, plan, intervention))
         return plan.with_intervention(intervention), happened
@@ -247,6 +249,7 @@ def assign_intervention(
         if ctx.uow.find(StaffMember, assignee_id) is None:
             raise NotFoundError(f"assignee {assignee_id} is not registered")
         item = plan.intervention(intervention_id).assign(assignee_id)
+        check_assignment(ctx, plan, item)
         # As in add_intervention: a draft plan's work is announced when it is activated.
         announce = plan.status is CarePlanStatus.ACTIVE and item.is_open
         happened: list[ev.DomainEvent] = (

@@ -41,6 +41,7 @@ from ..model.access import EmergencyAccess
 from ..model.audit import AuditCheckpoint, AuditEntry, AuditHead
 from ..model.outbox import DeliveryStatus, Notification, TimedEventMarker
 from ._metric_rows import METRIC_CATEGORIES, collect_metric_facts, metric_rows
+from ._workforce_rows import WORKFORCE_RECORD_TYPES, workforce_rows
 from .port import IndexRow
 
 __all__ = [
@@ -75,6 +76,7 @@ RECORD_TYPES: dict[str, type[Any]] = {
         TimedEventMarker,
         Encounter,
         SurveyResponse,
+        *WORKFORCE_RECORD_TYPES,
     )
 }
 """Record kind (the class name, also the payload ``type``) to model class."""
@@ -287,7 +289,7 @@ def _worklist_rows(record: object) -> tuple[IndexRow, ...]:
             )
             return (grant, review)
         case _:
-            return ()
+            return workforce_rows(record)
 
 
 _OPEN_TASK = frozenset(

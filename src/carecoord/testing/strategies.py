@@ -79,6 +79,7 @@ from ._strategies_records import (
 )
 from ._strategies_records import refs as refs
 from ._strategies_records import unique_refs as unique_refs
+from ._strategies_workforce import WORKFORCE_STRATEGIES
 
 __all__ = [
     "AWARE_DATETIMES",
@@ -125,5 +126,6 @@ ENTITY_STRATEGIES: dict[type, SearchStrategy[Any]] = {
     Consent: consents(),
     Encounter: encounters(),
     SurveyResponse: survey_responses(),
+    **WORKFORCE_STRATEGIES,
 }
 """One strategy per persisted entity type (the record kinds of the model)."""
