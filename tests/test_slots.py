@@ -134,6 +134,10 @@ def test_publish_book_cancel_and_calendars() -> None:
     assert len(service.free_slots(NURSE, *week, actor=MA)) == 10
     again = service.book_slot(slot.id, appointment("ap-4", slot), actor=COORD)
     assert again.status is AppointmentStatus.BOOKED
+    # cancelling the appointment itself frees its slot too
+    service.set_appointment_status(again.id, "cancelled", reason="clinic closed", actor=COORD)
+    assert len(service.free_slots(NURSE, *week, actor=MA)) == 10
+    assert service.book_slot(slot.id, appointment("ap-5", slot), actor=MA).id == "ap-5"
     with pytest.raises(ValidationError):
         service.calendar(*week, actor=MA)  # neither a provider nor a location
 

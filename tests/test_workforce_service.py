@@ -16,6 +16,8 @@ from carecoord import (
     AccessDeniedError,
     Cadence,
     CareCoordinator,
+    CarePlan,
+    CarePlanId,
     CareTeamRole,
     ConflictError,
     Intervention,
@@ -55,7 +57,7 @@ from carecoord.model.workforce import (
 from carecoord.storage import MemoryStore, SQLiteStore, Store, UnitOfWork
 from carecoord.testing import FixedClock, RecordingEventSink
 from carecoord.workforce import CompetencyStatus, StaffingCategory
-from world import BOSS, COORD, LEAD_MA, MA, NURSE, OUTSIDER, PLAN, T0, populate
+from world import BOSS, COORD, LEAD_MA, MA, NURSE, OUTSIDER, PATIENT, PLAN, T0, populate
 
 CLINIC = LocationId("clinic")
 MA_ROLE = CareTeamRole.MEDICAL_ASSISTANT
@@ -233,6 +235,15 @@ def test_competency_is_checked_at_assignment(world: Setup) -> None:
     assert info.value.competency_id == "phlebotomy" and info.value.field == "assignee_id"
     with pytest.raises(CompetencyMissingError):  # adding it assigned is checked the same way
         service.add_intervention(PLAN, task("d2", draw.kind, None, MA), actor=COORD)
+    plan = CarePlan(
+        id=CarePlanId("plan-2"),
+        patient_id=PATIENT,
+        author_id=COORD,
+        created_at=T0,
+        interventions=(task("d3", draw.kind, None, MA),),
+    )
+    with pytest.raises(CompetencyMissingError):  # and so is a new plan's assigned work
+        service.create_care_plan(plan, actor=COORD)
     record = TrainingRecord(
         id=TrainingRecordId("tr-1"), staff_id=MA, competency_id=PHLEB, completed_at=T0 - DAY
     )

@@ -16,6 +16,7 @@ from ..model import (
 from ..model.audit import AuditAction
 from ._util import check, update
 from .runner import Context, operation
+from .slots import free_slot_of
 
 __all__ = ["appointments_of", "schedule_appointment", "set_appointment_status"]
 
@@ -60,6 +61,8 @@ def set_appointment_status(
         Permission.MANAGE_APPOINTMENTS,
         lambda old: old.transition(status, by=ctx.actor_id, at=ctx.now, reason=reason),
     )
+    if new.status is AppointmentStatus.CANCELLED and old.status is not new.status:
+        free_slot_of(ctx, new)  # a booked slot is free again (as cancel_booking does)
     ctx.emit(
         ev.AppointmentStatusChanged(
             **ctx.common(old.patient_id),

@@ -74,8 +74,10 @@ def create_care_plan(ctx: Context, plan: CarePlan) -> CarePlan:
         if missing:
             raise NotFoundError(f"need {missing[0]} is not in this patient's assessments")
     for item in plan.interventions:
-        if item.assignee_id is not None and uow.find(StaffMember, item.assignee_id) is None:
-            raise NotFoundError(f"assignee {item.assignee_id} is not registered")
+        if item.assignee_id is not None:
+            if uow.find(StaffMember, item.assignee_id) is None:
+                raise NotFoundError(f"assignee {item.assignee_id} is not registered")
+            check_assignment(ctx, plan, item)  # competencies and duty, as for add/assign
     uow.add(plan)
     common = ctx.common(plan.patient_id)
     ctx.emit(ev.CarePlanCreated(**common, plan_id=str(plan.id)))

@@ -50,6 +50,7 @@ __all__ = [
     "calendar",
     "cancel_booking",
     "day_calendar",
+    "free_slot_of",
     "free_slots",
     "publish_slots",
     "save_schedule",
@@ -265,3 +266,31 @@ def cancel_booking(ctx: Context, slot_id: SlotId, reason: str) -> Appointment:
         )
     )
     return new
+
+
+def free_slot_of(ctx: Context, appointment: Appointment) -> Slot | None:
+    """Free the slot holding ``appointment`` (cancelled another way than
+    :func:`cancel_booking`), if a slot holds it; the freed slot, or ``None``.
+
+    One index search: the patient's busy slots starting when the appointment
+    starts (a booked appointment starts and ends with its slot).
+    """
+    start = instant(appointment.start)
+    hits = ctx.uow.query(
+        WorkQuery(
+            category="slot",
+            patient_ids=(str(appointment.patient_id),),
+            open_only=False,
+            due_from=start,
+            due_before=start + timedelta(microseconds=1),
+        )
+    )
+    for hit in hits:
+        if (hit.row.detail or "").rpartition("|")[2] != str(appointment.id):
+            continue
+        slot = ctx.uow.get(Slot, hit.record_id)
+        if slot.appointment_id == appointment.id:
+            freed = slot.freed()
+            ctx.uow.save(freed)
+            return freed
+    return None
