@@ -229,7 +229,30 @@ def service_dataset() -> list[RecordWrite]:
         )
         # metric-fact rows (never open, no owner): a contact instant, a plan's span
         at = T - timedelta(days=n % 90)
+        done = T - timedelta(days=n % 60)
         facts = (
+            IndexRow(
+                category="completed",
+                item_id=f"x-{n}-0",
+                patient_id=patient,
+                owner_id=owner,
+                status="completed",
+                is_open=False,
+                due_at=done,
+                changed_at=done,
+                detail="clinical-procedure",
+            ),
+            IndexRow(
+                category="protocol",
+                item_id=f"x-{n}-0",
+                patient_id=patient,
+                owner_id=owner,
+                status="complete" if n % 7 else "incomplete",
+                is_open=False,
+                due_at=done,
+                changed_at=done,
+                detail=f"w-{n}",
+            ),
             IndexRow(
                 category="metric-contact",
                 item_id=f"c-{n}",
@@ -371,3 +394,31 @@ SERVICE_QUERIES: dict[str, tuple[WorkQuery, Expected]] = {
     ),
 }
 """Query shapes of the service beyond HOT_QUERIES (data: ``dataset() + service_dataset()``)."""
+
+
+PERIOD_QUERIES: dict[str, tuple[WorkQuery, Expected]] = {
+    "protocol compliance: a staff member's completed work in a period": (
+        WorkQuery(
+            category="completed",
+            owner_ids=(OWNER,),
+            open_only=False,
+            due_from=T - timedelta(days=30),
+            due_before=T,
+        ),
+        (("work_by_owner", "due_at"),),
+    ),
+    "protocol compliance: a staff member's complete checklists in a period": (
+        WorkQuery(
+            category="protocol",
+            owner_ids=(OWNER,),
+            statuses=("complete",),
+            open_only=False,
+            due_from=T - timedelta(days=30),
+            due_before=T,
+        ),
+        (("work_by_owner", "due_at"),),
+    ),
+}
+"""A staff member's work in a period (protocol compliance), checked on SQLite: each band
+of the owner's rows is one range. PostgreSQL may read the period's rows of every owner
+from ``work_by_due`` when its statistics say so (still bounded by the period)."""

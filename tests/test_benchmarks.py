@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from carecoord import CarePlan, CarePlanStatus, Patient, PatientId
+from carecoord import CarePlan, CarePlanStatus, Patient, PatientId, TaskStatus
 from carecoord.storage import MemoryStore, UnitOfWork, WorkQuery
 
 SCRIPT = Path(__file__).resolve().parents[1] / "benchmarks" / "run.py"
@@ -130,9 +130,16 @@ def test_store_and_raw_databases_hold_the_same_rows(
     interventions = sum(len(p.interventions) for p in plans)
     assert (load["patients"], load["plans"], load["interventions"]) == (50, 50, interventions)
     active = sum(p.status is CarePlanStatus.ACTIVE for p in plans)
-    # one review row per plan, one per goal (2 each) and one per intervention; metric
-    # facts: one row per patient and per plan, one more per plan that became active
-    assert load["index_rows"] == interventions + 50 + 100 + 50 + 50 + active
+    completed = sum(
+        i.status is TaskStatus.COMPLETED and i.assignee_id is not None and bool(i.history)
+        for p in plans
+        for i in p.interventions
+    )
+    # one review row per plan, one per goal (2 each) and one per intervention, one more
+    # per completed intervention; metric facts: one row per patient and per plan, one
+    # more per plan that became active
+    assert completed > 0
+    assert load["index_rows"] == interventions + completed + 50 + 100 + 50 + 50 + active
     expected = {"records": 100, "index_rows": load["index_rows"]}
     assert load["row_counts"] == {"store": expected, "raw": expected, "raw_batched": expected}
     assert load["batches"] == 100 // 7 + 1  # one chunk of 100 records, in batches of 7

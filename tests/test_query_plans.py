@@ -29,6 +29,7 @@ from _plans_data import (
     HOT_QUERIES,
     OWNER,
     PATIENT,
+    PERIOD_QUERIES,
     SERVICE_QUERIES,
     Expected,
     T,
@@ -56,7 +57,7 @@ _STRUCTURE = re.compile(
     r"|SCALAR SUBQUERY \d+"
 )
 """Plan steps that only say how the searches are combined."""
-WORKLIST_QUERIES = {**HOT_QUERIES, **SERVICE_QUERIES}
+WORKLIST_QUERIES = {**HOT_QUERIES, **SERVICE_QUERIES, **PERIOD_QUERIES}
 
 
 def sqlite_plan(conn: sqlite3.Connection, statement: str, params: Any) -> list[str]:

@@ -238,24 +238,28 @@ def protocol_compliance(
     owners = tuple(map(str, team))
     kinds = {p.kind.value for p in policy_of(uow).protocols}
     completed: dict[str, list[tuple[str, datetime]]] = {o: [] for o in owners}
-    query = WorkQuery(
-        category="intervention",
-        owner_ids=owners,
-        statuses=(TaskStatus.COMPLETED.value,),
-        open_only=False,
-        changed_before=hi,
-    )
-    for hit in uow.query(query):
-        row = hit.row
-        if row.detail in kinds and row.changed_at is not None and row.owner_id in completed:
-            completed[row.owner_id].append((f"{hit.record_id}/{row.item_id}", row.changed_at))
     complete: set[str] = set()
-    query = WorkQuery(
-        category="protocol", owner_ids=owners, statuses=("complete",), open_only=False
-    )
-    for hit in uow.query(query):
-        plan = hit.row.detail or ""
-        complete.add(f"{plan}/{hit.row.item_id}")
+    # One owner per query, each a range of the period (completed work and its
+    # checklists carry their instant as a due time): the cost follows the
+    # period's work, not the team's history.
+    for owner in owners:
+        done = WorkQuery(
+            category="completed", owner_ids=(owner,), open_only=False, due_from=lo, due_before=hi
+        )
+        for hit in uow.query(done):
+            row = hit.row
+            if row.detail in kinds and row.due_at is not None:
+                completed[owner].append((f"{hit.record_id}/{row.item_id}", row.due_at))
+        checklists = WorkQuery(
+            category="protocol",
+            owner_ids=(owner,),
+            statuses=("complete",),
+            open_only=False,
+            due_from=lo,
+            due_before=hi,
+        )
+        for hit in uow.query(checklists):
+            complete.add(f"{hit.row.detail or ''}/{hit.row.item_id}")
     members = tuple(compliance_rate(s, completed[str(s)], complete, lo, hi) for s in team)
     total = ComplianceRate(
         staff_id=None,

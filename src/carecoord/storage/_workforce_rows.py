@@ -20,7 +20,7 @@ category             ``owner_id``                 row
                                                   signed off, ``detail`` the signer
 ``protocol``         who did the work             ``item_id`` the intervention, ``detail``
                                                   its plan, ``status`` complete/incomplete,
-                                                  ``changed_at`` when
+                                                  ``due_at`` and ``changed_at`` when
 ``schedule``         the provider                 open while active, ``detail`` the location
 ``slot``             the provider                 ``due_at`` start, ``changed_at`` end,
                                                   ``status`` the slot status, open while
@@ -154,7 +154,7 @@ def workforce_rows(record: object) -> tuple[IndexRow, ...]:
                     status="complete" if record.complete else "incomplete",
                     is_open=False,
                     priority=0,
-                    due_at=None,
+                    due_at=record.at,  # a period's checklists are a due range
                     changed_at=record.at,
                     detail=str(record.plan_id),
                 ),

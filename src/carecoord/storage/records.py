@@ -134,10 +134,12 @@ def _day_end(day: date) -> datetime:
 def index_rows(record: object) -> tuple[IndexRow, ...]:
     """The index rows of ``record`` (empty for kinds without any).
 
-    Worklist categories: ``review``, ``intervention`` and ``goal`` (care plans),
-    ``referral``, ``barrier``, ``appointment``, ``contact`` (notes), ``member``
-    (one per care-team membership, owner = the member), ``staff`` (owner = the
-    supervisor), ``outbox``, ``audit``, ``emergency`` (owner = the grantee) and
+    Worklist categories: ``review``, ``intervention`` and ``goal`` (care plans;
+    ``completed`` for each completed, assigned intervention: owner = the
+    assignee, due = when it was completed), ``referral``, ``barrier``,
+    ``appointment``, ``contact`` (notes), ``member`` (one per care-team
+    membership, owner = the member), ``staff`` (owner = the supervisor),
+    ``outbox``, ``audit``, ``emergency`` (owner = the grantee) and
     ``emergency-review`` (owner = the reviewer, open until reviewed). Metric
     facts: the ``metric-*`` rows of :data:`METRIC_CATEGORIES`.
     """
@@ -334,6 +336,22 @@ def _plan_rows(plan: CarePlan) -> tuple[IndexRow, ...]:
                 detail=item.kind._value_,
             )
         )
+        if item.status is TaskStatus.COMPLETED and item.assignee_id is not None and history:
+            # When it was completed, as a due time: a period's completed work is a range.
+            rows.append(
+                row(
+                    category="completed",
+                    item_id=str(item.id),
+                    patient_id=patient,
+                    owner_id=str(item.assignee_id),
+                    status=item.status._value_,
+                    is_open=False,
+                    priority=0,
+                    due_at=history[-1].at,
+                    changed_at=history[-1].at,
+                    detail=item.kind._value_,
+                )
+            )
     for goal in plan.goals:
         due = goal.due
         status = goal.lifecycle_status
