@@ -8,27 +8,23 @@ notifications go through the outbox. One audit entry records the run.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import datetime, timedelta
 
 import attrs
 
 from .. import events as ev
-from ..model import ConflictError, StaffId
+from ..model import StaffId
 from ..model._base import instant
 from ..model.audit import AuditAction, AuditEntry, AuditOutcome, PurposeOfUse
-from ..model.outbox import TimedEventMarker, stable_id
 from ..model.training import StaffingPolicy, TrainingRecord
 from ..model.workforce import MAX_SHIFT, Shift
 from ..storage.port import Store, WorkQuery
 from ..storage.uow import UnitOfWork
-from . import _outbox
 from ._staffing import TICK, credentials_of, policy_of
 from .runner import SYSTEM_ACTOR, OperationRunner, Settings
+from .tick import Make, announce_once
 
 __all__ = ["StaffingReport", "announce_staffing"]
-
-Make = Callable[[UnitOfWork], ev.DomainEvent | None]
 
 
 @attrs.frozen
@@ -60,25 +56,7 @@ def announce_staffing(
     counts = {"shift_reminders": 0, "competencies_expiring": 0, "competencies_expired": 0}
 
     def announce(event_name: str, key: tuple[str, ...], make: Make) -> bool:
-        marker_id = stable_id(event_name, *key)
-        try:
-            with UnitOfWork(store) as uow:
-                if uow.find(TimedEventMarker, marker_id) is not None:
-                    return False
-                event = make(uow)
-                if event is None:
-                    return False
-                uow.add(
-                    TimedEventMarker(
-                        id=marker_id, event=event_name, subject_id="/".join(key), at=moment
-                    )
-                )
-                uow.collect(event)
-                _outbox.plan(uow, moment, settings.notification_rules)
-        except ConflictError:
-            return False  # a concurrent run announced it first
-        runner.dispatch(uow.events)
-        return True
+        return announce_once(runner, store, settings, moment, event_name, key, make)
 
     try:
         horizon = moment + remind_before

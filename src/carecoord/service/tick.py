@@ -24,9 +24,10 @@ from ..storage.uow import UnitOfWork
 from . import _outbox
 from .runner import SYSTEM_ACTOR, OperationRunner, Settings
 
-__all__ = ["TickReport", "run_tick"]
+__all__ = ["Make", "TickReport", "announce_once", "run_tick"]
 
 Make = Callable[[UnitOfWork], ev.DomainEvent | None]
+"""Builds the event to announce from a unit of work (``None``: nothing to announce)."""
 
 
 @attrs.frozen
@@ -46,6 +47,48 @@ class TickReport:
         return self.overdue + self.escalated + self.reviews_due + self.referrals_stalled
 
 
+def announce_once(
+    runner: OperationRunner,
+    store: Store,
+    settings: Settings,
+    moment: datetime,
+    event_name: str,
+    key: tuple[str, ...],
+    make: Make,
+) -> bool:
+    """Announce the event ``make`` builds, once ever for ``(event_name, key)``.
+
+    One unit of work writes a :class:`TimedEventMarker` (whose id is derived from
+    the name and key), the event's notifications (the outbox) and nothing else;
+    a marker already there, ``make`` returning ``None``, or a concurrent run
+    writing the same marker first (a conflict) announce nothing. Events are
+    dispatched after the commit. Returns whether this call announced it.
+    """
+    marker_id = stable_id(event_name, *key)
+    try:
+        with UnitOfWork(store) as uow:
+            if uow.find(TimedEventMarker, marker_id) is not None:
+                return False
+            event = make(uow)
+            if event is None:
+                return False
+            uow.add(
+                TimedEventMarker(
+                    id=marker_id,
+                    event=event_name,
+                    subject_id="/".join(key),
+                    at=moment,
+                    patient_id=event.patient_id,
+                )
+            )
+            uow.collect(event)
+            _outbox.plan(uow, moment, settings.notification_rules)
+    except ConflictError:
+        return False  # a concurrent run announced it first
+    runner.dispatch(uow.events)
+    return True
+
+
 def run_tick(
     runner: OperationRunner, store: Store, settings: Settings, moment: datetime
 ) -> TickReport:
@@ -53,29 +96,7 @@ def run_tick(
     counts = {"overdue": 0, "escalated": 0, "reviews_due": 0, "referrals_stalled": 0}
 
     def announce(event_name: str, key: tuple[str, ...], make: Make) -> bool:
-        marker_id = stable_id(event_name, *key)
-        try:
-            with UnitOfWork(store) as uow:
-                if uow.find(TimedEventMarker, marker_id) is not None:
-                    return False
-                event = make(uow)
-                if event is None:
-                    return False
-                uow.add(
-                    TimedEventMarker(
-                        id=marker_id,
-                        event=event_name,
-                        subject_id="/".join(key),
-                        at=moment,
-                        patient_id=event.patient_id,
-                    )
-                )
-                uow.collect(event)
-                _outbox.plan(uow, moment, settings.notification_rules)
-        except ConflictError:
-            return False  # a concurrent tick announced it first
-        runner.dispatch(uow.events)
-        return True
+        return announce_once(runner, store, settings, moment, event_name, key, make)
 
     try:
         for hit in store.query(WorkQuery(category="intervention", due_before=moment)):
