@@ -17,10 +17,13 @@ does, for the elements carecoord exports, without using any carecoord code:
   org-1, obs-6, sev-1, bdl-5, bdl-7, bdl-8 (and ``uri-absolute`` for systems
   and extension urls);
 * required bindings (``binding:<value set>``) with the R4 value sets;
-* references inside the Bundle: every literal reference resolves to an entry
-  (``ref-resolve``) of its stated type (``ref-type``) and an allowed target
-  (``ref-target``), and a reference by identifier alone names no resource the
-  Bundle holds (``ref-logical``: one that does must refer to it).
+* references inside the Bundle: every ``urn:`` or ``#`` reference resolves to
+  an entry (``ref-resolve``); every literal reference that resolves is of its
+  stated type (``ref-type``) and an allowed target (``ref-target``); one that
+  does not (a relative ``Type/id`` or URL: another system's record, kept as
+  it came) names an allowed target type, and :func:`external_references`
+  lists them; a reference by identifier alone names no resource the Bundle
+  holds (``ref-logical``: one that does must refer to it).
 
 :func:`bundle_problems` returns ``"<path>: <check>: <what>"`` strings; empty
 means valid.
@@ -28,6 +31,7 @@ means valid.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 from xml.etree import ElementTree
@@ -395,6 +399,22 @@ def _resource(checker: _Checker, resource: Any, path: str) -> None:
             checker.add(at, check, what)
 
 
+_TYPE_ID = re.compile(r"(?:^|/)(?P<type>[A-Z][A-Za-z]+)/[A-Za-z0-9\-.]{1,64}(/_history/[^/]+)?$")
+
+
+def external_references(bundle: Any) -> set[str]:
+    """The literal references of ``bundle`` that no entry answers (another system's records)."""
+    checker = _Checker()
+    entries = bundle.get("entry") or []
+    held: set[str] = set()
+    for entry in entries:
+        resource = entry["resource"]
+        _resource(checker, resource, "")
+        held.add(entry.get("fullUrl"))
+        held.add(f"{resource.get('resourceType')}/{resource.get('id')}")
+    return {ref for _, ref, _, _ in checker.references if ref not in held}
+
+
 def bundle_problems(bundle: Any) -> list[str]:
     """Every R4 problem of a ``collection`` Bundle and its resources, references resolved."""
     checker = _Checker()
@@ -442,6 +462,12 @@ def bundle_problems(bundle: Any) -> list[str]:
                 checker.add(f"{at}.{key}", "structure", "not used in a collection Bundle")
     for path, ref, rtype, targets in checker.references:
         target = by_url.get(ref) or by_id.get(ref)
+        if target is None and not ref.startswith(("urn:", "#")):
+            named = _TYPE_ID.search(ref)
+            kind = rtype or (None if named is None else named["type"])
+            if kind is not None:
+                checker.target_allowed(kind, targets, path)
+            continue
         if target is None:
             checker.add(f"{path}.reference", "ref-resolve", "target not in the Bundle")
             continue

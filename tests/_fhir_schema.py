@@ -84,8 +84,10 @@ _RAW: dict[str, str] = {
     "clinicalStatus:CodeableConcept=condition-clinical "
     "verificationStatus:CodeableConcept=condition-ver-status category:CodeableConcept* "
     "code:CodeableConcept subject:Reference(Patient|Group)! "
+    "onset[x]:dateTime|Age|Period|Range|string "
     "abatement[x]:dateTime|string|Period|Range recordedDate:dateTime "
-    "recorder:Reference(Practitioner|PractitionerRole|Patient|RelatedPerson)",
+    "recorder:Reference(Practitioner|PractitionerRole|Patient|RelatedPerson) "
+    "asserter:Reference(Practitioner|PractitionerRole|Patient|RelatedPerson)",
     "Goal": "id:id extension:Extension* identifier:Identifier* "
     "lifecycleStatus:code!=goal-status achievementStatus:CodeableConcept "
     "category:CodeableConcept* priority:CodeableConcept description:CodeableConcept! "
@@ -140,6 +142,7 @@ _RAW: dict[str, str] = {
     "Consent": "id:id extension:Extension* identifier:Identifier* "
     "status:code!=consent-state-codes scope:CodeableConcept! category:CodeableConcept*! "
     f"patient:Reference(Patient) dateTime:dateTime performer:Reference({_PLAIN_REFS})* "
+    "organization:Reference(Organization)* "
     "policy:Consent.policy* policyRule:CodeableConcept provision:Consent.provision",
     "Consent.policy": "authority:uri uri:uri",
     "Consent.provision": "type:code=consent-provision-type period:Period "

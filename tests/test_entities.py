@@ -28,6 +28,7 @@ from carecoord import (
     CareTeamRole,
     Consent,
     ConsentId,
+    ConsentScope,
     ConsentStatus,
     Contact,
     ContactChannel,
@@ -39,6 +40,7 @@ from carecoord import (
     DecisionOutcome,
     Direction,
     EntityId,
+    ExternalRef,
     Finding,
     FindingId,
     Goal,
@@ -386,7 +388,10 @@ def test_too_long_text_is_rejected_without_echo() -> None:
             ),
             "active",
         ),
-        (lambda: consent(contact_ids=()), "contact_ids"),
+        (lambda: consent(contact_ids=(), categories=("appointments",)), "categories"),
+        (lambda: consent(scope=ConsentScope.TREATMENT), "contact_ids"),
+        (lambda: consent(policy_rule="OPTIN"), "policy_rule"),
+        (lambda: consent(custodians=(ExternalRef(reference="Patient/p"),)), "custodians"),
         (lambda: review(goal_outcomes=(SECRET,)), "goal_outcomes[0]"),
         (lambda: barrier(kind=SECRET), "kind"),
     ],
@@ -1007,6 +1012,15 @@ def test_consent_categories_unique() -> None:
         consent(categories=("a", "a"))
 
 
+def test_a_consent_naming_no_contact_permits_no_contact_anything() -> None:
+    # as another system writes it: scope and policy as given, no provision
+    general = consent(contact_ids=(), policy_rule=None)
+    assert not general.permits(ContactId("c1"), "anything", T0 + DAY)
+    research = consent(contact_ids=(), scope=ConsentScope.RESEARCH)
+    assert research.status is ConsentStatus.ACTIVE
+    assert not research.permits(ContactId("c1"), "anything", T0 + DAY)
+
+
 # ------------------------------------------------------------- identifiers
 
 
@@ -1197,3 +1211,32 @@ def test_patient_payloads_written_before_names_and_addresses_still_load() -> Non
     with UnitOfWork(store) as uow:
         assert uow.get(Patient, "p-1") == patient
     assert loads(dumps(patient), Patient) == patient
+
+
+def test_referral_and_consent_payloads_written_before_external_references_still_load() -> None:
+    import json
+
+    from carecoord import ConsentPolicyRule, Referral, ReferralId, ReferralTargetKind
+    from carecoord.serialization import dumps, from_payload, loads
+
+    referral = Referral(
+        id=ReferralId("r-1"),
+        patient_id=PATIENT,
+        requested_by=STAFF,
+        created_at=T0,
+        target_kind=ReferralTargetKind.OTHER,
+        target_name="Food bank",
+        service="Parcels",
+    )
+    old_consent = consent()
+    for record, added in (
+        (referral, ("target", "outcome_refs", "concern_ids", "reason_refs")),
+        (old_consent, ("scope", "policy_rule", "custodians")),
+    ):
+        payload = json.loads(dumps(record))
+        for key in added:
+            del payload["data"][key]
+        assert from_payload(payload, type(record)) == record  # the validated path
+        assert loads(json.dumps(payload), type(record)) == record  # the fast codec
+    assert old_consent.scope is ConsentScope.PATIENT_PRIVACY
+    assert old_consent.policy_rule is ConsentPolicyRule.OPTIN

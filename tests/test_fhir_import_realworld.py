@@ -25,8 +25,17 @@ from carecoord import (
     AddressUse,
     AdministrativeGender,
     CareTeamRole,
+    Coding,
+    ConcernCategory,
+    ConditionClinicalStatus,
+    ConditionVerificationStatus,
     ConflictError,
+    ConsentScope,
+    ConsentStatus,
+    ExternalRef,
     FhirImportError,
+    GoalAchievementStatus,
+    GoalLifecycleStatus,
     Identifier,
     NameUse,
     ReferralStatus,
@@ -114,6 +123,14 @@ def dropped(report: ImportReport) -> dict[str, str]:
 # ------------------------------------------------------------------- Gravity
 
 
+CONDITION = "Condition/SDOHCC-ConditionFoodInsecurityExample"
+GOAL = "Goal/SDOHCC-GoalFoodSecurityExample"
+CONSENT = "Consent/SDOHCC-ConsentInformationDisclosureExample"
+PLATFORM = "Organization/SDOHCC-OrganizationCoordinationPlatformExample"
+PROCEDURE = "Procedure/SDOHCC-ProcedureFoodPantryApplicationAssistanceExample"
+ROLE = "PractitionerRole/SDOHCC-PractitionerRoleDrJanWaterExample"
+
+
 def test_a_gravity_bundle_imports_a_referral_and_reports_everything_else() -> None:
     imported = import_bundle(gravity())
     record, report = imported.record, imported.report
@@ -149,7 +166,48 @@ def test_a_gravity_bundle_imports_a_referral_and_reports_everything_else() -> No
     assert (referral.target_kind, referral.priority) == (ReferralTargetKind.OTHER, "routine")
     assert referral.created_at == datetime(2021, 5, 4, 16, tzinfo=UTC)
     assert referral.outcome is None
-    assert (record.plans, record.consents, record.barriers) == ((), (), ())
+    # what refers outside the Bundle is kept: the platform, the resulting Procedure
+    assert referral.target == ExternalRef(reference=PLATFORM)
+    assert referral.outcome_refs == (ExternalRef(reference=PROCEDURE),)
+    [concern] = record.health_concerns
+    assert referral.concern_ids == (concern.id,)  # reasonReference: the Condition in the Bundle
+    assert concern.codings == (
+        Coding("http://snomed.info/sct", "733423003", "Food insecurity"),
+        Coding("http://hl7.org/fhir/sid/icd-10-cm", "Z59.41", "Food insecurity"),
+    )
+    assert (concern.text, concern.categories, concern.sdoh_categories) == (
+        None,  # coded without text
+        (ConcernCategory.HEALTH_CONCERN,),
+        ("food-insecurity",),
+    )
+    assert (concern.clinical_status, concern.verification_status) == (
+        ConditionClinicalStatus.ACTIVE,
+        ConditionVerificationStatus.UNCONFIRMED,
+    )
+    assert concern.onset == datetime(2019, 8, 18, 12, 31, 35, 123000, tzinfo=UTC)
+    assert concern.asserted_by == "SDOHCC-PractitionerDrJanWaterExample"
+    [own] = record.patient_goals  # no CarePlan lists it: the patient's own goal
+    assert (own.id, own.concern_ids, own.expressed_by_patient) == (
+        "SDOHCC-GoalFoodSecurityExample",
+        (concern.id,),
+        True,
+    )
+    assert (own.goal.description, own.goal.lifecycle_status, own.goal.achievement_status) == (
+        "Food security",
+        GoalLifecycleStatus.ACTIVE,
+        GoalAchievementStatus.IN_PROGRESS,
+    )
+    [consent] = record.consents  # no provision: kept as given, permitting no contact
+    assert (consent.scope, consent.status, consent.contact_ids, consent.policy_rule) == (
+        ConsentScope.PATIENT_PRIVACY,
+        ConsentStatus.ACTIVE,
+        (),
+        None,
+    )
+    assert consent.custodians == (
+        ExternalRef(reference="Organization/SDOHCC-OrganizationPayerExample"),
+    )
+    assert (record.plans, record.barriers) == ((), ())
 
     sr, task = at(4, SR), at(5, TASK)
     assert defaults(report) == {
@@ -157,62 +215,76 @@ def test_a_gravity_bundle_imports_a_referral_and_reports_everything_else() -> No
         at(1, "Practitioner/SDOHCC-PractitionerDrJanWaterExample"): "specialist",
         f"{at(1, 'Practitioner/SDOHCC-PractitionerDrJanWaterExample')}.active": "true",
         f"{at(1, 'Practitioner/SDOHCC-PractitionerDrJanWaterExample')}.extension(time-zone)": "UTC",
+        f"{at(3, GOAL)}.description.text": None,  # the SNOMED display
+        f"{at(3, GOAL)}.priority": "medium-priority",
         f"{sr}.code.text": None,  # the service is the SNOMED display: not repeated
         f"{sr}.performer": UNNAMED,
         f"{sr}.performerType": "other",
         f"{sr}.priority": "routine",
         f"{sr}.requester": IMPORT_STAFF_ID,
+        f"{at(7, CONSENT)}.dateTime": "T00:00:00Z",
+        f"{at(7, CONSENT)}.extension(recorded-by)": IMPORT_STAFF_ID,
     }
     lost = dropped(report)
     for path, reason in {
         f"{at(0, 'Patient/sdoh-pat-1')}.meta": "resource metadata (not kept)",
         f"{at(0, 'Patient/sdoh-pat-1')}.extension[0]": "extension carecoord does not know",
-        f"{sr}.reasonReference[0]": (
-            "carecoord derives the conditions a referral addresses from its goals' needs and "
-            "its intervention's barriers"
-        ),
-        f"{sr}.category[0]": (
-            "an SDOH category carecoord derives from the needs and barriers the referral "
-            "addresses and its target"
-        ),
         f"{sr}.code.coding[0].code": "element carecoord does not map",
-        f"{task}.output[0]": (
-            "carecoord keeps a referral's outcome as text; the appointments it led to are "
-            "the Appointments based on it"
-        ),
+        f"{sr}.supportingInfo": "element carecoord does not map",
         f"{task}.authoredOn": "the referral keeps the request's time",
+        f"{task}.businessStatus": "element carecoord does not map",  # text only
+        f"{at(2, CONDITION)}.evidence": "element carecoord does not map",
+        f"{at(3, GOAL)}.target[0]": "a target carecoord keeps is a quantity or a range to reach",
+        f"{at(7, CONSENT)}.category[0].coding[0]": "element carecoord does not map",
+        f"{at(7, CONSENT)}.sourceAttachment": "element carecoord does not map",
     }.items():
         assert lost[path] == reason
-    for entry, resource, start in (
-        (2, "Condition/SDOHCC-ConditionFoodInsecurityExample", "a Condition that is neither"),
-        (3, "Goal/SDOHCC-GoalFoodSecurityExample", "a Goal no CarePlan"),
-        (6, "Task/SDOHCC-TaskPatientMakeContactExample", "a Task no CarePlan"),
-        (7, "Consent/SDOHCC-ConsentInformationDisclosureExample", "a privacy Consent naming no"),
-    ):
-        assert lost[at(entry, resource)].startswith(start)
-    # references to what the Bundle does not hold: listed, never silently lost
+    # the SDOH categories of the referral and the goal follow from the concern: taken
+    assert not any(p.startswith((f"{sr}.category", f"{at(3, GOAL)}.category")) for p in lost)
+    assert not any(p.startswith((f"{sr}.reasonReference", f"{task}.output")) for p in lost)
+    assert lost[at(6, "Task/SDOHCC-TaskPatientMakeContactExample")].startswith("a Task no CarePlan")
+    # references to what the Bundle does not hold: listed, never silently lost; kept
+    # where the record has a place for them
     assert {(x.path, x.reference, x.kept) for x in report.external} == {
-        (f"{sr}.requester", "PractitionerRole/SDOHCC-PractitionerRoleDrJanWaterExample", False),
+        (f"{sr}.requester", ROLE, False),
+        (f"{sr}.performer[0]", PLATFORM, True),
+        (f"{task}.requester", ROLE, False),
+        (f"{task}.owner", PLATFORM, True),
+        (f"{task}.output[0].valueReference", PROCEDURE, True),
+        (f"{at(7, CONSENT)}.organization[0]", "Organization/SDOHCC-OrganizationPayerExample", True),
         (
-            f"{sr}.performer[0]",
-            "Organization/SDOHCC-OrganizationCoordinationPlatformExample",
-            False,
-        ),
-        (f"{task}.requester", "PractitionerRole/SDOHCC-PractitionerRoleDrJanWaterExample", False),
-        (f"{task}.owner", "Organization/SDOHCC-OrganizationCoordinationPlatformExample", False),
-        (
-            f"{task}.output[0].valueReference",
-            "Procedure/SDOHCC-ProcedureFoodPantryApplicationAssistanceExample",
+            f"{at(2, CONDITION)}.evidence[0].detail[0]",
+            "Observation/SDOHCC-ObservationResponseHungerVitalSignQuestion1Example",
             False,
         ),
     }
     assert [(m.resource_type, m.record_type) for m in report.mapped] == [
         ("Patient", "Patient"),
         ("Practitioner", "StaffMember"),
+        ("Condition", "HealthConcern"),
+        ("Goal", "PatientGoal"),
         ("ServiceRequest", "Referral"),
         ("Task", "Referral"),
+        ("Consent", "Consent"),
     ]
     assert not report.clean
+
+
+def test_what_a_gravity_bundle_keeps_goes_out_and_comes_back_exactly() -> None:
+    imported = import_bundle(gravity())
+    bundle = export_bundle(imported)
+    again = import_bundle(json.loads(json.dumps(bundle)), strict=True)
+    assert again.record == imported.record
+    assert again.report.clean
+    entries = {e["resource"]["resourceType"]: e["resource"] for e in bundle["entry"]}
+    # the same references out as in: the platform (named by the referral), the Procedure
+    sr, task = entries["ServiceRequest"], entries["Task"]
+    assert sr["performer"] == [{"reference": PLATFORM, "display": UNNAMED}]
+    assert task["owner"] == sr["performer"][0]
+    assert task["output"][0]["valueReference"] == {"reference": PROCEDURE}
+    assert sr["reasonReference"][0]["type"] == "Condition"
+    assert entries["Consent"]["policyRule"]["coding"][0]["code"] == "UNK"  # none stated
+    assert "provision" not in entries["Consent"]
 
 
 @pytest.mark.parametrize("kind", ["collection", "transaction", "batch", "searchset", "document"])
@@ -335,8 +407,10 @@ def test_a_synthea_transaction_bundle_imports_with_defaults_reported() -> None:
     assert lost[path] == "an Organization no referral is sent to"
     plan_path = at(6, "CarePlan/3d4e5f60-6666-4f5f-9b12-7a4d5e1f2b86")
     assert lost[f"{plan_path}.addresses[0]"] == (
-        "refers to a Condition the import does not keep (not a need)"
+        "refers to a health concern (kept on the patient): a care plan and its goals address needs"
     )
+    [concern] = record.health_concerns  # the plan's Condition: kept on the patient
+    assert concern.categories == (ConcernCategory.ENCOUNTER_DIAGNOSIS,)
     assert lost[f"{plan_path}.activity[0]"] == "element carecoord does not map"
     assert defaults(report)[f"{plan_path}.created"] is None  # the period's start, not repeated
     with pytest.raises(FhirImportError, match="strict import"):
@@ -436,7 +510,10 @@ def test_importing_the_same_bundle_twice_changes_nothing() -> None:
     store = MemoryStore()
     first = save_imported(store, import_bundle(gravity("transaction")))
     assert sorted(first.created) == [
+        ("Consent", "SDOHCC-ConsentInformationDisclosureExample"),
+        ("HealthConcern", "SDOHCC-ConditionFoodInsecurityExample"),
         ("Patient", "sdoh-pat-1"),
+        ("PatientGoal", "SDOHCC-GoalFoodSecurityExample"),
         ("Referral", "SDOHCC-ServiceRequestActiveFoodPantryApplicationAssistExample"),
         ("StaffMember", "SDOHCC-PractitionerDrJanWaterExample"),
     ]
@@ -499,7 +576,7 @@ def test_a_write_failing_midway_writes_nothing_in_memory() -> None:
     store = _FailingMemoryStore()
     with pytest.raises(StorageError):
         save_imported(store, import_bundle(gravity()))
-    assert store.batches == [3]  # one unit of work: staff, patient and referral together
+    assert store.batches == [6]  # one unit of work: staff, patient and every record together
     assert all(not rows for rows in _snapshot(store).values())
 
 

@@ -19,7 +19,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from hypothesis.strategies import SearchStrategy
 
-from _fhir_checks import bundle_problems
+from _fhir_checks import bundle_problems, external_references
 from carecoord import (
     GENESIS_HASH,
     AuditAction,
@@ -28,6 +28,7 @@ from carecoord import (
     CarePlan,
     CarePlanId,
     Comparator,
+    ExternalRef,
     Goal,
     GoalId,
     HumanName,
@@ -115,8 +116,26 @@ def patient_records(draw: st.DrawFn) -> PatientRecord:
         notes=draw(_many(_owned(cs.notes(), pid))),
         decisions=draw(_many(_owned(cs.patient_decisions(), pid))),
         consents=draw(_many(_owned(cs.consents(), pid))),
+        health_concerns=draw(_many(_owned(cs.health_concerns(), pid))),
+        patient_goals=draw(_many(_owned(cs.patient_goals(), pid))),
         audit_entries=draw(audit_logs(str(pid))),
     )
+
+
+def kept_references(record: PatientRecord) -> set[str]:
+    """The literal references of every :class:`ExternalRef` the record keeps."""
+    found: set[str] = set()
+    stack: list[Any] = [record]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, ExternalRef):
+            if item.reference is not None:
+                found.add(item.reference)
+        elif isinstance(item, tuple):
+            stack.extend(item)
+        elif attrs.has(type(item)):
+            stack.extend(getattr(item, f.name) for f in attrs.fields(type(item)))
+    return found
 
 
 def exact(record: PatientRecord) -> str:
@@ -190,6 +209,8 @@ def test_every_exported_bundle_is_valid_r4_with_valid_codes(record: PatientRecor
     assert check_bundle(bundle) == ()
     # formats, invariants, required bindings and references (see _fhir_checks)
     assert bundle_problems(json.loads(json.dumps(bundle))) == []
+    # the only references the Bundle does not answer are the other systems' records kept
+    assert external_references(bundle) == kept_references(record)
 
 
 @settings(max_examples=30, deadline=None)

@@ -1,11 +1,12 @@
 """What the FHIR export derives from the record for Gravity and US Core readers.
 
 Some elements repeat, in the shape other FHIR readers look for, what the record
-holds elsewhere: the SDOH categories of a referral or a goal (from the needs and
-barriers it addresses), the conditions a referral addresses (from its goals and
-its intervention), the appointments a referral led to, a goal's status date (its
-last status change), a care plan's narrative, an audit event's agent type and
-the record it touched. The export writes them with the functions here; the
+holds elsewhere: the SDOH categories of a referral or a goal (from the needs,
+barriers and health concerns it addresses), US Core's ``sdoh`` category of a
+health concern with SDOH categories, the conditions a referral addresses (from
+its goals and its intervention), the appointments a referral led to, a goal's
+status date (its last status change), a care plan's narrative, an audit
+event's agent type and the record it touched. The export writes them with the functions here; the
 import computes the same values from the record it built and takes such an
 element only when it says exactly that (otherwise it reports it as dropped), so
 the carecoord round trip stays lossless and a changed copy is never believed.
@@ -31,6 +32,8 @@ from ..model import (
     CarePlan,
     Goal,
     GoalLifecycleStatus,
+    HealthConcern,
+    HealthConcernId,
     Intervention,
     Need,
     Referral,
@@ -52,6 +55,7 @@ __all__ = [
     "SDOH_BY_BARRIER",
     "SDOH_BY_DOMAIN",
     "SDOH_BY_TARGET",
+    "SDOH_CATEGORIES",
     "SDOH_SYSTEM",
     "XHTML",
     "RecordIndex",
@@ -102,6 +106,36 @@ SDOH_BY_TARGET: Final[dict[ReferralTargetKind, str]] = {
 }
 """The SDOH category a referral's target kind implies (the others imply none)."""
 
+SDOH_CATEGORIES: Final = frozenset(
+    {
+        "sdoh-category-unspecified",
+        "food-insecurity",
+        "housing-instability",
+        "homelessness",
+        "inadequate-housing",
+        "transportation-insecurity",
+        "financial-insecurity",
+        "material-hardship",
+        "educational-attainment",
+        "employment-status",
+        "veteran-status",
+        "stress",
+        "social-connection",
+        "intimate-partner-violence",
+        "elder-abuse",
+        "personal-health-literacy",
+        "health-insurance-coverage-status",
+        "medical-cost-burden",
+        "digital-literacy",
+        "digital-access",
+        "utility-insecurity",
+        "incarceration-status",
+        "language-access",
+    }
+)
+"""The Gravity Project's SDOH category codes (the SDOH Clinical Care IG, STU 2): the codes
+of a health concern's ``sdoh_categories`` the tests check an export against."""
+
 RESULTING_ACTIVITY: Final = "resulting-activity"
 """Gravity's ``Task.output.type`` code for what a fulfilled referral resulted in."""
 
@@ -133,14 +167,17 @@ AUDIT_RECORD_KINDS: Final[dict[str, str]] = {
     "Note": "note",
     "PatientDecision": "decision",
     "Consent": "consent",
+    "HealthConcern": "health-concern",
+    "PatientGoal": "goal",
 }
 """The carecoord id kind of an audit entry's ``entity`` (``"CarePlan/plan-1"``), by class."""
 
-RECORD_CLASSES: Final[dict[str, str]] = {
-    **{kind: name for name, kind in AUDIT_RECORD_KINDS.items()},
-    "need": "Need",
-}
-"""The carecoord class of each id kind a derived reference may name."""
+RECORD_CLASSES: Final[dict[str, tuple[str, ...]]] = {
+    kind: tuple(name for name, named in AUDIT_RECORD_KINDS.items() if named == kind)
+    for kind in [*AUDIT_RECORD_KINDS.values(), "need"]
+} | {"need": ("Need",)}
+"""The carecoord classes of each id kind a derived reference may name (a goal: a plan's or
+a patient's own)."""
 
 
 def target_type(kind: ReferralTargetKind) -> str:
@@ -198,7 +235,10 @@ def care_plan_narrative(plan: CarePlan) -> dict[str, str]:
 
 
 class RecordIndex:
-    """The record's needs, goals, interventions and barriers by id (the first of an id)."""
+    """The record's needs, goals, interventions, barriers and concerns by id (the first of an id).
+
+    A plan's goal comes before a patient's own goal of the same id.
+    """
 
     def __init__(self, record: PatientRecord) -> None:
         self.record = record
@@ -206,6 +246,9 @@ class RecordIndex:
         self.goals: dict[str, Goal] = {}
         self.interventions: dict[str, Intervention] = {}
         self.barriers: dict[str, Barrier] = {str(x.id): x for x in record.barriers}
+        self.concerns: dict[str, HealthConcern] = {}
+        for concern in record.health_concerns:
+            self.concerns.setdefault(str(concern.id), concern)
         for assessment in record.assessments:
             for need in assessment.needs:
                 self.needs.setdefault(str(need.id), need)
@@ -214,6 +257,8 @@ class RecordIndex:
                 self.goals.setdefault(str(goal.id), goal)
             for item in plan.interventions:
                 self.interventions.setdefault(str(item.id), item)
+        for own in record.patient_goals:
+            self.goals.setdefault(str(own.id), own.goal)
 
     def referral_reasons(self, referral: Referral) -> tuple[tuple[str, str], ...]:
         """``(kind, id)`` of the conditions a referral addresses, in order.
@@ -244,16 +289,28 @@ class RecordIndex:
             if code is not None:
                 yield code
 
+    def concern_categories(self, concern_ids: Iterable[HealthConcernId]) -> Iterator[str]:
+        """The SDOH categories of the health concerns ``concern_ids`` names (of the record)."""
+        for cid in concern_ids:
+            concern = self.concerns.get(str(cid))
+            if concern is not None:
+                yield from concern.sdoh_categories
+
     def referral_categories(self, referral: Referral) -> tuple[str, ...]:
-        """The referral's SDOH categories: its conditions', then its target kind's."""
+        """The referral's SDOH categories: its conditions', its concerns', its target kind's."""
         codes = list(self.categories(self.referral_reasons(referral)))
+        codes += self.concern_categories(referral.concern_ids)
         if referral.target_kind in SDOH_BY_TARGET:
             codes.append(SDOH_BY_TARGET[referral.target_kind])
         return _unique(codes)
 
-    def goal_categories(self, goal: Goal) -> tuple[str, ...]:
-        """The goal's SDOH categories: those of the needs it addresses."""
-        return _unique(self.categories(("need", str(n)) for n in goal.addresses))
+    def goal_categories(
+        self, goal: Goal, concern_ids: Iterable[HealthConcernId] = ()
+    ) -> tuple[str, ...]:
+        """The goal's SDOH categories: those of the needs and health concerns it addresses."""
+        codes = list(self.categories(("need", str(n)) for n in goal.addresses))
+        codes += self.concern_categories(concern_ids)
+        return _unique(codes)
 
     def referral_activities(self, referral: Referral) -> tuple[str, ...]:
         """The ids of the appointments made for a referral, in record order."""

@@ -52,7 +52,10 @@ __all__ = [
     "_care_plan",
     "_reading",
     "_review",
+    "goal_body",
+    "reading",
     "reading_key",
+    "sdoh_concept",
 ]
 
 
@@ -148,25 +151,44 @@ def _sdoh(code: str | None) -> list[dict[str, Any]]:
     return [] if code is None else [concept(SDOH_SYSTEM, code)]
 
 
+def sdoh_concept(code: str) -> dict[str, Any]:
+    """The SDOH category concept of ``code``."""
+    return concept(SDOH_SYSTEM, code)
+
+
 def reading_key(plan: CarePlan, goal: Goal, n: int) -> str:
     """The stable key of the ``n``-th reading of a plan's goal (its Observation)."""
     return f"goal-reading|{plan.id}|{goal.id}|{n}"
 
 
-def _reading(b: _Bundle, plan: CarePlan, goal: Goal, n: int, r: ProgressReading) -> None:
+def reading(b: _Bundle, key: str, patient_id: str, r: ProgressReading) -> None:
     """A goal's progress reading as a final Observation of the target's measure."""
     body: dict[str, Any] = {
         "status": "final",
         "code": {"text": r.measure},
-        "subject": b.ref("patient", plan.patient_id),
+        "subject": b.ref("patient", patient_id),
     }
     put_dt(body, "effectiveDateTime", r.at)
     body["performer"] = [b.ref("staff", r.recorded_by)]
     body["valueQuantity"] = {"value": decimal(r.value), "unit": r.unit}
-    b.add_plain("Observation", reading_key(plan, goal, n), body)
+    b.add_plain("Observation", key, body)
 
 
-def _goal(b: _Bundle, plan: CarePlan, g: Goal, ix: RecordIndex) -> None:
+def _reading(b: _Bundle, plan: CarePlan, goal: Goal, n: int, r: ProgressReading) -> None:
+    reading(b, reading_key(plan, goal, n), plan.patient_id, r)
+
+
+def goal_body(
+    b: _Bundle,
+    g: Goal,
+    patient_id: str,
+    *,
+    categories: tuple[str, ...],
+    addresses: list[dict[str, Any]],
+    reading_keys: list[str],
+    expressed_by: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """The Goal resource of ``g`` (a plan's goal or a patient's own), to add to the Bundle."""
     ext = history(b, g.history, STATUS_SYSTEMS["Goal"])
     body: dict[str, Any] = {
         "lifecycleStatus": g.lifecycle_status.value,
@@ -174,7 +196,7 @@ def _goal(b: _Bundle, plan: CarePlan, g: Goal, ix: RecordIndex) -> None:
             "http://terminology.hl7.org/CodeSystem/goal-priority", g.priority.value
         ),
         "description": {"text": g.description},
-        "subject": b.ref("patient", plan.patient_id),
+        "subject": b.ref("patient", patient_id),
     }
     if ext:
         body["extension"] = ext
@@ -182,7 +204,6 @@ def _goal(b: _Bundle, plan: CarePlan, g: Goal, ix: RecordIndex) -> None:
         body["achievementStatus"] = concept(
             "http://terminology.hl7.org/CodeSystem/goal-achievement", g.achievement_status.value
         )
-    categories = ix.goal_categories(g)
     if categories:
         body["category"] = [concept(SDOH_SYSTEM, code) for code in categories]
     if g.start is not None:
@@ -192,12 +213,24 @@ def _goal(b: _Bundle, plan: CarePlan, g: Goal, ix: RecordIndex) -> None:
     status_date = goal_status_date(g)
     if status_date is not None:
         body["statusDate"] = status_date.isoformat()
-    if g.addresses:
-        body["addresses"] = [b.ref("need", n) for n in g.addresses]
-    if g.readings:
-        body["outcomeReference"] = [
-            b.plain_ref("Observation", reading_key(plan, g, n)) for n in range(len(g.readings))
-        ]
+    if expressed_by is not None:
+        body["expressedBy"] = expressed_by
+    if addresses:
+        body["addresses"] = addresses
+    if reading_keys:
+        body["outcomeReference"] = [b.plain_ref("Observation", key) for key in reading_keys]
+    return body
+
+
+def _goal(b: _Bundle, plan: CarePlan, g: Goal, ix: RecordIndex) -> None:
+    body = goal_body(
+        b,
+        g,
+        plan.patient_id,
+        categories=ix.goal_categories(g),
+        addresses=[b.ref("need", n) for n in g.addresses],
+        reading_keys=[reading_key(plan, g, n) for n in range(len(g.readings))],
+    )
     b.add("goal", g.id, body, scope=plan.id)
 
 

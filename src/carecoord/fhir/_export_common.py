@@ -18,6 +18,7 @@ from ..model import (
     ContactPoint,
     ContactPreferences,
     ContactRelationship,
+    ExternalRef,
     HumanName,
     Period,
     Ref,
@@ -40,6 +41,7 @@ __all__ = [
     "contact_point",
     "decimal",
     "ext_dt",
+    "external_ref",
     "history",
     "human_name",
     "links",
@@ -66,6 +68,7 @@ KIND_TYPES: dict[str, str] = {
     "referral": "ServiceRequest",
     "appointment": "Appointment",
     "barrier": "Condition",
+    "health-concern": "Condition",
     "review": "Basic",
     "note": "Communication",
     "decision": "Consent",
@@ -296,6 +299,21 @@ def links(url: str, refs: Iterable[Ref]) -> list[dict[str, Any]]:
         }
         for ref in refs
     ]
+
+
+def external_ref(value: ExternalRef, display: str | None = None) -> dict[str, Any]:
+    """A Reference to another system's record, as it was kept (``display`` overrides its own)."""
+    out: dict[str, Any] = {}
+    if value.reference is not None:
+        out["reference"] = value.reference
+    if value.resource_type is not None:
+        out["type"] = value.resource_type
+    if value.identifier is not None:
+        out["identifier"] = {"system": value.identifier.system, "value": value.identifier.value}
+    shown = display if display is not None else value.display
+    if shown is not None:
+        out["display"] = shown
+    return out
 
 
 def _string_ext(name: str, value: str | None) -> list[dict[str, Any]]:

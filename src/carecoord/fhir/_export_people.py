@@ -14,6 +14,8 @@ from ..model import (
     AuditEntry,
     CareTeam,
     Consent,
+    ConsentPolicyRule,
+    ConsentScope,
     Contact,
     ContactChannel,
     DecisionOutcome,
@@ -41,6 +43,7 @@ from ._export_common import (
     concept,
     contact_point,
     ext_dt,
+    external_ref,
     history,
     links,
     period,
@@ -50,8 +53,10 @@ from ._export_common import (
 )
 
 __all__ = [
+    "ACT_CODE",
     "DECISION_STATUS",
     "MEDIUM",
+    "NULL_FLAVOR",
     "PARTICIPATION_MODE",
     "_audit",
     "_care_team",
@@ -65,6 +70,7 @@ __all__ = [
     "audit_sequence",
     "human_name",
     "note_parties",
+    "policy_rule",
 ]
 
 PARTICIPATION_MODE = "http://terminology.hl7.org/CodeSystem/v3-ParticipationMode"
@@ -259,8 +265,18 @@ def _consent_category() -> dict[str, Any]:
     return concept("http://loinc.org", "59284-0")
 
 
+ACT_CODE = "http://terminology.hl7.org/CodeSystem/v3-ActCode"
+NULL_FLAVOR = "http://terminology.hl7.org/CodeSystem/v3-NullFlavor"
+
+
 def _opt_in() -> dict[str, Any]:
-    return concept("http://terminology.hl7.org/CodeSystem/v3-ActCode", "OPTIN")
+    return concept(ACT_CODE, "OPTIN")
+
+
+def policy_rule(rule: ConsentPolicyRule | None) -> dict[str, Any]:
+    """A consent's ``policyRule``: its v3 ActCode directive, or NullFlavor ``UNK`` when the
+    source stated none (R4 needs a policy or a policy rule: ppc-1)."""
+    return concept(NULL_FLAVOR, "UNK") if rule is None else concept(ACT_CODE, rule.value)
 
 
 DECISION_STATUS: dict[DecisionOutcome, str] = {
@@ -297,9 +313,12 @@ def _consent(b: _Bundle, c: Consent) -> None:
         {"url": ext_url("recorded-by"), "valueReference": b.ref("staff", c.recorded_by)}
     ]
     ext += history(b, c.history, STATUS_SYSTEMS["Consent"])
-    provision: dict[str, Any] = {
-        "type": "permit",
-        "actor": [
+    # A consent naming no contact is one as another system wrote it: no permit
+    # provision, which would permit everyone; only its period, if it has one.
+    provision: dict[str, Any] = {}
+    if c.contact_ids:
+        provision["type"] = "permit"
+        provision["actor"] = [
             {
                 "role": concept(
                     "http://terminology.hl7.org/CodeSystem/v3-ParticipationType", "IRCP"
@@ -307,22 +326,27 @@ def _consent(b: _Bundle, c: Consent) -> None:
                 "reference": b.ref("contact", x),
             }
             for x in c.contact_ids
-        ],
-    }
+        ]
     if c.period is not None:
         provision["period"] = period(c.period)
     if c.categories:
         provision["code"] = [{"text": category} for category in c.categories]
+    category = [_consent_category()]
+    if c.scope is ConsentScope.PATIENT_PRIVACY:
+        category.append(concept(cs("record-category"), "information-sharing"))
     body: dict[str, Any] = {
         "extension": ext,
         "status": c.status.value,
-        "scope": concept(_SCOPE, "patient-privacy"),
-        "category": [_consent_category(), concept(cs("record-category"), "information-sharing")],
+        "scope": concept(_SCOPE, c.scope.value),
+        "category": category,
         "patient": b.ref("patient", c.patient_id),
-        "policyRule": _opt_in(),
-        "provision": provision,
     }
     put_dt(body, "dateTime", c.recorded_at)
+    if c.custodians:
+        body["organization"] = [external_ref(x) for x in c.custodians]
+    body["policyRule"] = policy_rule(c.policy_rule)
+    if provision:
+        body["provision"] = provision
     b.add("consent", c.id, body, scope="consent")
 
 

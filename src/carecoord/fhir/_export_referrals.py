@@ -3,9 +3,13 @@
 A referral is a ``ServiceRequest`` (with the SDOH categories and the conditions
 it addresses, derived in ``_derived``) plus a ``Task`` tracking its fulfilment
 (``businessStatus`` the carecoord state, ``output`` the outcome and the
-appointments it led to). Its target is an ``Organization`` or, for a provider or
-specialist, a ``PractitionerRole``, one resource per target that every referral
-to it shares; ``performer`` and ``owner`` refer to it.
+appointments it led to, and what another system holds that it resulted in).
+Its target is an ``Organization`` or, for a provider or specialist, a
+``PractitionerRole``, one resource per target that every referral to it
+shares; ``performer`` and ``owner`` refer to it. A target another system holds
+(``Referral.target``) is referred to as it was kept, with the target's name as
+its display. ``reasonReference`` lists the conditions derived from the record,
+then the health concerns, then other systems' conditions it addresses.
 """
 
 from __future__ import annotations
@@ -15,7 +19,15 @@ from typing import Any
 from ..model import Appointment, Referral, ReferralStatus
 from ._common import cs, ext_url
 from ._derived import RESULTING_ACTIVITY, SDOH_SYSTEM, RecordIndex, target_key, target_type
-from ._export_common import STATUS_SYSTEMS, _Bundle, coding, concept, history, put_dt
+from ._export_common import (
+    STATUS_SYSTEMS,
+    _Bundle,
+    coding,
+    concept,
+    external_ref,
+    history,
+    put_dt,
+)
 
 __all__ = [
     "REFERRAL_SR_STATUS",
@@ -58,7 +70,12 @@ REFERRAL_TASK_STATUS: dict[ReferralStatus, str] = {
 
 
 def register_target(b: _Bundle, r: Referral) -> bool:
-    """Register the referral's target resource; whether it is the first referral to it."""
+    """Register the referral's target resource; whether it is the first referral to it.
+
+    A target another system holds (``r.target``) has no resource in the Bundle.
+    """
+    if r.target is not None:
+        return False
     rtype, key = target_type(r.target_kind), target_key(r.target_kind, r.target_name)
     known = key in b.plain_keys(rtype)
     b.register_plain(rtype, key)
@@ -66,6 +83,8 @@ def register_target(b: _Bundle, r: Referral) -> bool:
 
 
 def _target_ref(b: _Bundle, r: Referral) -> dict[str, Any]:
+    if r.target is not None:
+        return external_ref(r.target, display=r.target_name)
     rtype = target_type(r.target_kind)
     return b.plain_ref(rtype, target_key(r.target_kind, r.target_name), r.target_name)
 
@@ -113,9 +132,11 @@ def _referral(b: _Bundle, r: Referral, ix: RecordIndex) -> None:
         sr["basedOn"] = [b.ref("care-plan", r.plan_id)]
     if r.reason is not None:
         sr["reasonCode"] = [{"text": r.reason}]
-    reasons = ix.referral_reasons(r)
+    reasons = [b.ref(kind, cid) for kind, cid in ix.referral_reasons(r)]
+    reasons += [b.ref("health-concern", c) for c in r.concern_ids]
+    reasons += [external_ref(x) for x in r.reason_refs]
     if reasons:
-        sr["reasonReference"] = [b.ref(kind, cid) for kind, cid in reasons]
+        sr["reasonReference"] = reasons
     b.add("referral", r.id, sr)
     task: dict[str, Any] = {
         "status": REFERRAL_TASK_STATUS[r.status],
@@ -140,6 +161,10 @@ def _referral(b: _Bundle, r: Referral, ix: RecordIndex) -> None:
             ]
         }
         outputs.append({"type": kind, "valueString": r.outcome})
+    outputs += [
+        {"type": concept(SDOH_SYSTEM, RESULTING_ACTIVITY), "valueReference": external_ref(x)}
+        for x in r.outcome_refs
+    ]
     outputs += [
         {
             "type": concept(SDOH_SYSTEM, RESULTING_ACTIVITY),

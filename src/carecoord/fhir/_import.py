@@ -11,8 +11,9 @@ Layout: this module walks the input (:class:`_Importer` and :func:`import_bundle
 the per-resource converters are mixins in ``_import_people.py`` (patient,
 contacts, staff, care teams), ``_import_plans.py`` (assessments, needs, care
 plans, tasks, barriers, reviews), ``_import_goals.py`` (goals and their
-Observations), ``_import_referrals.py`` (referrals with their targets,
-appointments) and ``_import_notes.py`` (notes, decisions, consents, audit),
+Observations), ``_import_concerns.py`` (health concerns, the patient's own
+goals), ``_import_referrals.py`` (referrals with their targets),
+``_import_appointments.py`` and ``_import_notes.py`` (notes, decisions, consents, audit),
 on the base class of ``_read_reader.py``. What the export derives from the
 record (``_derived.py``) is checked once the whole record is built. They read FHIR JSON with
 ``_read_values.py`` (primitives, codes, dates, extensions) and
@@ -26,11 +27,12 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from enum import StrEnum
 from typing import Any
 
-from ..model import CareCoordError, FhirImportError, PatientId
+from ..model import CareCoordError, ConsentScope, FhirImportError, PatientId
 from ._derived import RecordIndex
+from ._import_appointments import _AppointmentReader
+from ._import_concerns import _ConcernReader
 from ._import_notes import _NoteReader
 from ._import_people import _PeopleReader
 from ._import_plans import _PlanReader
@@ -38,7 +40,7 @@ from ._import_referrals import _ReferralReader
 from ._import_report import ImportReport, MappedResource, _Collector, collecting
 from ._read_context import own_id
 from ._read_datatypes import has_category
-from ._read_tracker import peek, read_keys, unread
+from ._read_tracker import read_keys, unread
 from ._read_values import coded, ext_one, fail
 from .record import ImportedRecord, PatientRecord
 
@@ -46,20 +48,7 @@ __all__ = ["import_bundle"]
 
 _SCOPE = "http://terminology.hl7.org/CodeSystem/consentscope"
 
-
-class _Scope(StrEnum):
-    ADR = "adr"
-    RESEARCH = "research"
-    PRIVACY = "patient-privacy"
-    TREATMENT = "treatment"
-
-
 _UNLINKED: dict[str, str] = {
-    "Condition": (
-        "a Condition that is neither a barrier nor a need of an assessment in the input "
-        "(free-standing conditions are not kept)"
-    ),
-    "Goal": "a Goal no CarePlan in the input lists (free-standing goals are not kept)",
     "Task": "a Task no CarePlan in the input lists and that fulfils no ServiceRequest",
     "PractitionerRole": (
         "a PractitionerRole of no Practitioner in the input and no referral's target"
@@ -89,7 +78,9 @@ def _order(path: str) -> list[Any]:
     return [int(part) if part.isdigit() else part for part in re.split(r"(\d+)", path)]
 
 
-class _Importer(_PeopleReader, _PlanReader, _ReferralReader, _NoteReader):
+class _Importer(
+    _PeopleReader, _PlanReader, _ConcernReader, _ReferralReader, _AppointmentReader, _NoteReader
+):
     """Walks the input: converts each resource once, in order, into one record."""
 
     def run(self, collector: _Collector, strict: bool) -> ImportedRecord:
@@ -104,7 +95,6 @@ class _Importer(_PeopleReader, _PlanReader, _ReferralReader, _NoteReader):
             raise
         except CareCoordError as exc:  # id messages name the rule, never the value
             fail(first.path, f"not a valid carecoord record: {exc}")
-        reasons: dict[int, str] = {}
         parts: dict[str, Any] = {}
         parts["patient"] = self.guard(patients[0], self.patient)
         parts["staff"] = tuple(
@@ -120,7 +110,15 @@ class _Importer(_PeopleReader, _PlanReader, _ReferralReader, _NoteReader):
             for e in conditions
             if has_category(e.resource, e.path, "category", "barrier")
         )
+        # every other Condition is a health concern of the patient's
+        parts["health_concerns"] = self.guard_all(
+            [e for e in conditions if not e.used], self.concern
+        )
         parts["plans"] = tuple(self.guard(e, self.care_plan) for e in self.ctx.of_type("CarePlan"))
+        # every Goal no plan lists is one of the patient's own
+        parts["patient_goals"] = tuple(
+            self.guard(e, self.patient_goal) for e in self.ctx.of_type("Goal") if not e.used
+        )
         parts["referrals"] = tuple(
             self.guard(e, self.referral) for e in self.ctx.of_type("ServiceRequest")
         )
@@ -132,23 +130,11 @@ class _Importer(_PeopleReader, _PlanReader, _ReferralReader, _NoteReader):
         decisions, consents = [], []
         for e in self.ctx.of_type("Consent"):
             r = e.resource
-            scope = coded(r.get("scope"), f"{e.path}.scope", _SCOPE, _Scope)
-            if scope is _Scope.TREATMENT and ext_one(r, "recommendation", e.path) is not None:
+            scope = coded(r.get("scope"), f"{e.path}.scope", _SCOPE, ConsentScope)
+            if scope is ConsentScope.TREATMENT and ext_one(r, "recommendation", e.path) is not None:
                 decisions.append(self.guard(e, self.decision))
-            elif scope is _Scope.PRIVACY and _names_actors(peek(r, "provision")):
+            else:  # a consent to share with contacts, or one as another system wrote it
                 consents.append(self.guard(e, self.consent))
-            elif scope is _Scope.TREATMENT:
-                reasons[e.index] = (
-                    "a treatment Consent without a carecoord recommendation "
-                    "(carecoord decisions answer a recommendation)"
-                )
-            elif scope is _Scope.PRIVACY:
-                reasons[e.index] = (
-                    "a privacy Consent naming no contact (no provision.actor): "
-                    "carecoord consents name the contacts they permit"
-                )
-            else:
-                reasons[e.index] = "consent scope has no carecoord equivalent"
         parts["decisions"] = tuple(decisions)
         parts["consents"] = tuple(consents)
         parts["audit_entries"] = tuple(
@@ -161,7 +147,7 @@ class _Importer(_PeopleReader, _PlanReader, _ReferralReader, _NoteReader):
         index = RecordIndex(record)
         for check in self.later:
             check(index)
-        report = self._report(collector, reasons)
+        report = self._report(collector)
         if strict and not report.clean:
             if report.defaulted:
                 d = report.defaulted[0]
@@ -170,7 +156,7 @@ class _Importer(_PeopleReader, _PlanReader, _ReferralReader, _NoteReader):
             fail(x.path, f"strict import: the element would be dropped ({x.reason})")
         return ImportedRecord(record=record, report=report)
 
-    def _report(self, collector: _Collector, reasons: dict[int, str]) -> ImportReport:
+    def _report(self, collector: _Collector) -> ImportReport:
         for path, why in self.ctx.skipped:
             collector.drop(path, why)
         mapped = []
@@ -178,9 +164,7 @@ class _Importer(_PeopleReader, _PlanReader, _ReferralReader, _NoteReader):
             if not e.used:
                 collector.drop(
                     e.path,
-                    e.skipped
-                    or reasons.get(e.index)
-                    or _UNLINKED.get(e.rtype, "resource not linked from the record"),
+                    e.skipped or _UNLINKED.get(e.rtype, "resource not linked from the record"),
                 )
                 continue
             for path, value in unread(e.resource, e.path):
@@ -204,10 +188,6 @@ class _Importer(_PeopleReader, _PlanReader, _ReferralReader, _NoteReader):
             dropped=tuple(sorted(collector.dropped.values(), key=lambda d: _order(d.path))),
             external=tuple(sorted(collector.external.values(), key=lambda d: _order(d.path))),
         )
-
-
-def _names_actors(provision: Any) -> bool:
-    return isinstance(provision, Mapping) and bool(provision.get("actor"))
 
 
 def import_bundle(bundle: Mapping[str, Any] | list[Any], *, strict: bool = False) -> ImportedRecord:

@@ -20,6 +20,7 @@ from ..model import (
     GoalId,
     GoalLifecycleStatus,
     GoalPriority,
+    HealthConcernId,
     NeedId,
     ProgressReading,
     Quantity,
@@ -27,12 +28,13 @@ from ..model import (
     StaffId,
     Target,
 )
+from ._common import id_system
 from ._derived import SDOH_SYSTEM, RecordIndex, goal_status_date
 from ._import_report import current
 from ._read_context import _Entry, own_id
 from ._read_datatypes import history
 from ._read_reader import IMPORT_STAFF_ID, _Reader
-from ._read_tracker import consume_all, peek
+from ._read_tracker import consume_all, peek, raw
 from ._read_values import (
     a_date,
     code,
@@ -81,7 +83,8 @@ def _sdoh_concept(cc: Any, code: str) -> bool:
 class _GoalReader(_Reader):
     """Goal (with its Observations) -> carecoord."""
 
-    def goal(self, e: _Entry) -> Goal:
+    def goal(self, e: _Entry, concerns: list[HealthConcernId] | None = None) -> Goal:
+        """A Goal; ``concerns`` (a patient's own goal) collects the health concerns it addresses."""
         r, at = e.resource, e.path
         self.subject(e, "subject")
         goal_id = GoalId(own_id(r, at, "goal"))
@@ -102,8 +105,10 @@ class _GoalReader(_Reader):
         categories = [(cc, where) for cc, where in items(r, "category", at) if _has_sdoh(cc)]
         goal = Goal(
             id=goal_id,
-            description=req_string(
-                obj(r.get("description"), f"{at}.description"), "text", f"{at}.description"
+            description=self.text_of(
+                obj(r.get("description"), f"{at}.description"),
+                f"{at}.description",
+                "the description",
             ),
             priority=priority or GoalPriority.MEDIUM,
             lifecycle_status=code(r, "lifecycleStatus", at, "goal-status", GoalLifecycleStatus),
@@ -116,35 +121,66 @@ class _GoalReader(_Reader):
             ),
             targets=self.targets(r, at),
             readings=tuple(readings),
-            addresses=self.needs(r, at),
+            addresses=self.needs(r, at, concerns),
             start=a_date(r, "startDate", at),
             history=history(self.ctx, r, at, STATUS_SYSTEMS["Goal"], GoalLifecycleStatus),
         )
         if "statusDate" in r and a_date(r, "statusDate", at) != goal_status_date(goal):
             not_kept(f"{at}.statusDate", "the status date follows from the last status change")
-        self.later.append(lambda ix: self._goal_categories(ix, goal, categories))
+        addressed = concerns if concerns is not None else []
+        self.later.append(lambda ix: self._goal_categories(ix, goal, categories, addressed))
         return goal
 
     def _goal_categories(
-        self, ix: RecordIndex, goal: Goal, categories: list[tuple[Any, str]]
+        self,
+        ix: RecordIndex,
+        goal: Goal,
+        categories: list[tuple[Any, str]],
+        concerns: list[HealthConcernId],
     ) -> None:
         self.derived(
             categories,
-            ix.goal_categories(goal),
+            ix.goal_categories(goal, concerns),
             lambda cc, _, want: _sdoh_concept(cc, want),
-            "an SDOH category carecoord derives from the needs the goal addresses",
+            "an SDOH category carecoord derives from the needs and health concerns the goal "
+            "addresses",
         )
 
-    def needs(self, r: Mapping[str, Any], at: str) -> tuple[NeedId, ...]:
+    def _names_concern(self, x: Any, found: Any) -> bool:
+        """Whether an ``addresses`` Reference names a health concern (looks only)."""
+        if isinstance(found, _Entry):
+            return found.rtype == "Condition" and (found.target or ("",))[0] == "HealthConcern"
+        ident = peek(x, "identifier") if isinstance(x, Mapping) else None
+        return (
+            found is None
+            and isinstance(ident, Mapping)
+            and peek(ident, "system") == id_system("health-concern")
+        )
+
+    def needs(
+        self, r: Mapping[str, Any], at: str, concerns: list[HealthConcernId] | None = None
+    ) -> tuple[NeedId, ...]:
         """The needs ``r.addresses`` names; a Condition in the input that is no need is reported.
 
-        Needs and barriers are read before plans, so a Condition not used by
-        then is one the import does not keep.
+        Needs, barriers and health concerns are read before plans. A health
+        concern is collected in ``concerns`` (a patient's own goal); a plan
+        and its goals address needs only, so there it is reported.
         """
         out = []
         for x, where in items(r, "addresses", at):
             target = peek(x, "reference") if isinstance(x, Mapping) else None
             found = None if not isinstance(target, str) else self.ctx.locate(target, where)
+            if self._names_concern(x, found):
+                if concerns is not None:
+                    concerns.append(HealthConcernId(self.ctx.ref(x, where, "health-concern")))
+                    continue
+                consume_all(x)
+                not_kept(
+                    where,
+                    "refers to a health concern (kept on the patient): a care plan and its "
+                    "goals address needs",
+                )
+                continue
             if isinstance(found, _Entry) and found.rtype == "Condition" and not found.used:
                 consume_all(x)
                 not_kept(where, "refers to a Condition the import does not keep (not a need)")
@@ -159,8 +195,13 @@ class _GoalReader(_Reader):
         targets = []
         for t, where in items(r, "target", at):
             t = obj(t, where)
-            measure = req_string(
-                obj(t.get("measure"), f"{where}.measure"), "text", f"{where}.measure"
+            if "detailQuantity" not in t and "detailRange" not in t:
+                consume_all(t)
+                not_kept(where, "a target carecoord keeps is a quantity or a range to reach")
+                self.ctx.scan(raw(t), where)
+                continue
+            measure = self.text_of(
+                obj(t.get("measure"), f"{where}.measure"), f"{where}.measure", "the measure"
             )
             quantity = rng = None
             if "detailQuantity" in t:
@@ -188,8 +229,6 @@ class _GoalReader(_Reader):
                 if len(set(units)) != 1:
                     fail(f"{where}.detailRange", "range needs a bound, and both bounds one unit")
                 rng = Range(low=bounds["low"], high=bounds["high"], unit=units[0])
-            else:
-                fail(where, "target needs detailQuantity or detailRange")
             targets.append(
                 Target(
                     measure=measure, quantity=quantity, range=rng, due=a_date(t, "dueDate", where)

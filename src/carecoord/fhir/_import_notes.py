@@ -19,6 +19,8 @@ from ..model import (
     CommunicationStatus,
     Consent,
     ConsentId,
+    ConsentPolicyRule,
+    ConsentScope,
     ConsentStatus,
     ContactChannel,
     ContactId,
@@ -29,6 +31,7 @@ from ..model import (
     Note,
     NoteId,
     PatientDecision,
+    Period,
     PurposeOfUse,
     StaffId,
 )
@@ -40,14 +43,18 @@ from ._derived import (
     PARTICIPATION_TYPE,
     audited_record,
 )
-from ._export_people import MEDIUM, PARTICIPATION_MODE
+from ._export_people import ACT_CODE, MEDIUM, NULL_FLAVOR, PARTICIPATION_MODE
+from ._import_report import current
 from ._read_context import _Entry, ext_ref, own_id
 from ._read_datatypes import history, period, ref_links
-from ._read_reader import _Reader
+from ._read_external import external, outside_of
+from ._read_reader import IMPORT_STAFF_ID, _Reader
 from ._read_tracker import consume_all, peek, raw
 from ._read_values import (
     code,
+    coded,
     coding_value,
+    dt,
     ev,
     ev_dt,
     ev_string,
@@ -61,6 +68,7 @@ from ._read_values import (
     req_string,
     string,
     take,
+    take_code,
     top_coding,
     top_string,
 )
@@ -68,7 +76,7 @@ from .export import DECISION_STATUS, STATUS_SYSTEMS
 from .valuesets import code_in
 
 _ACT_REASON = "http://terminology.hl7.org/CodeSystem/v3-ActReason"
-_ACT_CODE = "http://terminology.hl7.org/CodeSystem/v3-ActCode"
+_SCOPE = "http://terminology.hl7.org/CodeSystem/consentscope"
 _AUDIT_TYPE = "http://terminology.hl7.org/CodeSystem/audit-event-type"
 _LOINC = "http://loinc.org"
 _PARTICIPATION_TYPE = "http://terminology.hl7.org/CodeSystem/v3-ParticipationType"
@@ -272,6 +280,7 @@ class _NoteReader(_Reader):
             if kind is not None and not code_in("consent-provision-type", kind):
                 fail(f"{at}.provision.type", "code not in value set consent-provision-type")
         self._consent_constants(e, "patient-decision")
+        take(r.get("policyRule"), f"{at}.policyRule", (ACT_CODE, "OPTIN"))
         for p, where in items(r, "performer", at):
             if self.ctx.opt_ref(p, where, "patient") != self.patient_id:
                 not_kept(where, "a decision is the patient's own")
@@ -291,46 +300,108 @@ class _NoteReader(_Reader):
         )
 
     def consent(self, e: _Entry) -> Consent:
+        """A Consent that is no decision: to share with contacts, or one as its source wrote it.
+
+        A permit provision's ``actor`` s are the contacts (a privacy consent
+        only), its ``code`` texts the categories; a deny provision keeps
+        nothing (carecoord consents permit). ``policyRule`` is the v3
+        directive (NullFlavor ``UNK``: none stated), ``organization`` the
+        custodians another system holds.
+        """
         r, at = e.resource, e.path
         self.subject(e, "patient")
-        provision = obj(r.get("provision"), f"{at}.provision")
-        pat = f"{at}.provision"
-        if provision.get("type") is not None and not code_in(
-            "consent-provision-type", provision["type"]
-        ):
-            fail(f"{pat}.type", "code not in value set consent-provision-type")
+        scope = req_coded(r.get("scope"), f"{at}.scope", _SCOPE, ConsentScope)
         self._consent_constants(e, "information-sharing")
-        contacts = []
-        for a, where in items(provision, "actor", pat):
-            a = obj(a, where)
-            take(a.get("role"), f"{where}.role", (_PARTICIPATION_TYPE, "IRCP"))
-            contacts.append(
-                ContactId(self.ctx.ref(a.get("reference"), f"{where}.reference", "contact"))
-            )
-        categories = [req_string(obj(c, w), "text", w) for c, w in items(provision, "code", pat)]
+        contacts, categories, span = self._provision(r, at, scope)
         recorded_by = ext_ref(self.ctx, r, "recorded-by", at, "staff")
         if recorded_by is None:
-            fail(f"{at}.extension", "required extension recorded-by missing")
+            current().default(
+                f"{at}.extension(recorded-by)",
+                "no staff member recorded it: the FHIR import's staff id",
+                IMPORT_STAFF_ID,
+            )
+        recorded_at = dt(r, "dateTime", at, required=False)
+        if recorded_at is None:
+            recorded_at = self.when(r, at, "dateTime", None, "")
+        custodians = []
+        for x, where in items(r, "organization", at):
+            found = None
+            if outside_of(self.ctx, x, where):
+                found = external(self.ctx, x, where, ("Organization",))
+            else:
+                consume_all(x)
+                not_kept(where, "an Organization in the input is kept only as a referral's target")
+            if found is not None and found not in custodians:
+                custodians.append(found)
         return Consent(
             id=ConsentId(own_id(r, at, "consent")),
             patient_id=self.patient_id,
-            recorded_at=req_dt(r, "dateTime", at),
-            recorded_by=StaffId(recorded_by),
+            recorded_at=recorded_at,
+            recorded_by=StaffId(recorded_by or IMPORT_STAFF_ID),
             contact_ids=tuple(contacts),
             status=code(r, "status", at, "consent-state-codes", ConsentStatus),
             categories=tuple(categories),
-            period=None
-            if provision.get("period") is None
-            else period(provision["period"], f"{pat}.period"),
+            period=span,
             history=history(self.ctx, r, at, STATUS_SYSTEMS["Consent"], ConsentStatus),
+            scope=scope,
+            policy_rule=self._policy_rule(r, at),
+            custodians=tuple(custodians),
         )
 
+    def _provision(
+        self, r: Mapping[str, Any], at: str, scope: ConsentScope
+    ) -> tuple[list[ContactId], list[str], Period | None]:
+        """A consent's contacts, categories and period from its (root) ``provision``."""
+        if r.get("provision") is None:
+            return [], [], None
+        pat = f"{at}.provision"
+        provision = obj(r["provision"], pat)
+        kind = take_code(provision, "type", pat, "consent-provision-type")
+        if kind == "deny":
+            consume_all(provision)
+            not_kept(pat, "a deny provision: carecoord keeps consents that permit sharing")
+            self.ctx.scan(raw(provision), pat)
+            return [], [], None
+        contacts: list[ContactId] = []
+        if scope is ConsentScope.PATIENT_PRIVACY:
+            for a, where in items(provision, "actor", pat):
+                a = obj(a, where)
+                take(a.get("role"), f"{where}.role", (_PARTICIPATION_TYPE, "IRCP"))
+                found = self.ctx.opt_ref(a.get("reference"), f"{where}.reference", "contact")
+                if found is not None and ContactId(found) not in contacts:
+                    contacts.append(ContactId(found))
+        categories: list[str] = []
+        if contacts:
+            for c, where in items(provision, "code", pat):
+                text = self.text_of(obj(c, where), where, "the category")
+                if text not in categories:
+                    categories.append(text)
+        elif kind is not None:
+            not_kept(
+                f"{pat}.type",
+                "a provision naming no contact: carecoord keeps the consent as given, "
+                "permitting no contact anything",
+            )
+        span = peek(provision, "period")
+        if isinstance(span, Mapping) and peek(span, "start") is not None:
+            return contacts, categories, period(provision["period"], f"{pat}.period")
+        return contacts, categories, None
+
+    def _policy_rule(self, r: Mapping[str, Any], at: str) -> ConsentPolicyRule | None:
+        """The v3 ActCode directive of ``policyRule``; ``None`` for none stated (NullFlavor UNK)."""
+        rule = r.get("policyRule")
+        if rule is None:
+            return None
+        where = f"{at}.policyRule"
+        if take(rule, where, (NULL_FLAVOR, "UNK")):
+            return None
+        return coded(rule, where, ACT_CODE, ConsentPolicyRule, required=False)
+
     def _consent_constants(self, e: _Entry, category: str) -> None:
-        """Take the category and policy rule carecoord writes on every Consent."""
+        """Take the category carecoord writes on every Consent."""
         r, at = e.resource, e.path
         for cc, where in items(r, "category", at):
             take(cc, where, (_LOINC, "59284-0"), (cs("record-category"), category))
-        take(r.get("policyRule"), f"{at}.policyRule", (_ACT_CODE, "OPTIN"))
 
     def audit(self, e: _Entry) -> AuditEntry:
         r, at = e.resource, e.path

@@ -1,8 +1,12 @@
-"""Converters of referrals (``ServiceRequest`` + its ``Task``) and appointments.
+"""Converters of referrals: a ``ServiceRequest`` and the ``Task`` tracking it.
 
 A referral is a ``ServiceRequest`` optionally tracked by a ``Task`` whose
 ``focus`` is the request; without carecoord's own ``businessStatus`` (a foreign
 Bundle) its state is the closest one to the Task's or the request's status.
+What refers outside the input is kept as :class:`~carecoord.ExternalRef`: the
+target (``performer``, and the Task's ``owner`` naming the same), the
+conditions it addresses (``reasonReference``; a Condition in the input is a
+health concern), the records it resulted in (``Task.output.valueReference``).
 """
 
 from __future__ import annotations
@@ -12,11 +16,10 @@ from enum import StrEnum
 from typing import Any
 
 from ..model import (
-    Appointment,
-    AppointmentId,
-    AppointmentStatus,
     CarePlanId,
+    ExternalRef,
     GoalId,
+    HealthConcernId,
     InterventionId,
     Referral,
     ReferralId,
@@ -26,11 +29,12 @@ from ..model import (
     TaskStatus,
     Transition,
 )
-from ._common import cs
+from ._common import cs, id_system
 from ._derived import RESULTING_ACTIVITY, SDOH_SYSTEM, RecordIndex
 from ._import_report import current
 from ._read_context import _Entry, ext_ref, ext_refs, own_id
 from ._read_datatypes import history
+from ._read_external import external, outside_of
 from ._read_reader import IMPORT_STAFF_ID, UNNAMED, _Reader
 from ._read_tracker import consume_all, peek, raw
 from ._read_values import (
@@ -41,15 +45,12 @@ from ._read_values import (
     items,
     not_kept,
     obj,
-    req_dt,
     req_string,
     string,
     take,
     take_code,
-    top_bool,
 )
 from .export import STATUS_SYSTEMS
-from .valuesets import code_in
 
 
 class _RequestStatus(StrEnum):
@@ -92,6 +93,10 @@ _FROM_SR: dict[_RequestStatus, ReferralStatus] = {
 
 
 _TARGET_TYPES = frozenset({"Organization", "PractitionerRole"})
+TARGET_TYPES = ("Organization", "PractitionerRole", "Practitioner", "HealthcareService", "CareTeam")
+"""What a referral's target outside the input may be (see ``Referral.target``)."""
+REASON_TYPES = ("Condition", "Observation", "DiagnosticReport", "DocumentReference")
+"""What a referral may address outside the input (``ServiceRequest.reasonReference``)."""
 _OUTCOME_TYPES = ((SDOH_SYSTEM, RESULTING_ACTIVITY), (cs("record-category"), "referral-outcome"))
 
 
@@ -165,6 +170,7 @@ class _ReferralReader(_Reader):
         hist: tuple[Transition[ReferralStatus], ...] = ()
         outcome = None
         activities: list[tuple[Any, str]] = []
+        outcome_refs: list[ExternalRef] = []
         if task is not None:
             self.use(task, ("Referral", referral_id))
             self.subject(task, "for")
@@ -198,7 +204,14 @@ class _ReferralReader(_Reader):
                     outcome = req_string(o, "valueString", where)
                     take(o.get("type"), f"{where}.type", *_OUTCOME_TYPES)
                 elif "valueReference" in o:
-                    activities.append((o, where))
+                    value = peek(o, "valueReference")
+                    if outside_of(self.ctx, value, f"{where}.valueReference"):
+                        kept = external(self.ctx, o["valueReference"], f"{where}.valueReference")
+                        take(o.get("type"), f"{where}.type", (SDOH_SYSTEM, RESULTING_ACTIVITY))
+                        if kept is not None and kept not in outcome_refs:
+                            outcome_refs.append(kept)
+                    else:
+                        activities.append((o, where))
             if "requester" in tr:
                 by = self.ctx.opt_ref(tr["requester"], f"{tat}.requester", "staff")
                 if by != requester:
@@ -217,14 +230,14 @@ class _ReferralReader(_Reader):
             ReferralTargetKind,
             required=False,
         )
-        target_name, target = self.performer(r, at, task, kind, referral_id)
+        target_name, target, outside = self.performer(r, at, task, kind, referral_id)
         if kind is None and target is not None:
             kind = self.target_kind(target)
         if kind is None:
             current().default(
                 f"{at}.performerType", "no carecoord referral-target-kind", ReferralTargetKind.OTHER
             )
-        reasons = [(x, where) for x, where in items(r, "reasonReference", at)]
+        reasons, concern_ids, reason_refs = self.reasons(r, at)
         based = items(r, "basedOn", at)
         plan = None if not based else self.ctx.opt_ref(based[0][0], based[0][1], "care-plan")
         intervention = ext_ref(self.ctx, r, "intervention", at, "intervention")
@@ -244,6 +257,10 @@ class _ReferralReader(_Reader):
             goal_ids=tuple(GoalId(x) for x in ext_refs(self.ctx, r, "goal", at, "goal")),
             outcome=outcome,
             history=hist,
+            target=outside,
+            outcome_refs=tuple(outcome_refs),
+            concern_ids=tuple(concern_ids),
+            reason_refs=tuple(reason_refs),
         )
         derived = (sdoh, reasons, activities)
         self.later.append(lambda ix: self._referral_derived(ix, referral, *derived))
@@ -280,8 +297,8 @@ class _ReferralReader(_Reader):
                 and _is_concept(peek(o, "type"), SDOH_SYSTEM, RESULTING_ACTIVITY)
                 and self.ctx.points_at(peek(o, "valueReference"), where, "appointment", cid)
             ),
-            "carecoord keeps a referral's outcome as text; the appointments it led to are "
-            "the Appointments based on it",
+            "carecoord keeps a referral's outcome as text, what it resulted in outside the "
+            "input as a reference; the appointments it led to are the Appointments based on it",
         )
 
     def performer(
@@ -291,13 +308,13 @@ class _ReferralReader(_Reader):
         task: _Entry | None,
         kind: ReferralTargetKind | None,
         referral_id: str,
-    ) -> tuple[str, _Entry | None]:
-        """The referral's target: its name and the resource in the input, if there is one.
+    ) -> tuple[str, _Entry | None, ExternalRef | None]:
+        """The referral's target: its name, the resource in the input or the one outside it.
 
         The first performer (else the Task's owner): an Organization or
-        PractitionerRole in the input gives its name, a reference outside it
-        or a display only gives the display. The Task's owner naming the same
-        target is taken.
+        PractitionerRole in the input gives its name; a reference outside the
+        input is kept (its display is the name); a display alone gives the
+        name. The Task's owner naming the same target is taken.
         """
         owner = None if task is None else peek(task.resource, "owner")
         owner_at = "" if task is None else f"{task.path}.owner"
@@ -310,32 +327,36 @@ class _ReferralReader(_Reader):
             and (
                 self._target_entry(owner, owner_at) is not None
                 or isinstance(peek(owner, "display"), str)
+                or outside_of(self.ctx, owner, owner_at)
             )
         ):
             p, where, owner = task.resource["owner"], owner_at, None
         else:
             current().default(f"{at}.performer", "no performer: the target is not named", UNNAMED)
-            return UNNAMED, None
+            return UNNAMED, None, None
         p = obj(p, where)
         target = self._target_entry(p, where)
+        kept: ExternalRef | None = None
         if target is not None:
             self.ctx.link(p, where, target.rtype, "the referral's target")
             name = self.target_name(target, kind, referral_id)
         else:
+            if outside_of(self.ctx, p, where):
+                kept = external(self.ctx, p, where, TARGET_TYPES)
             display = string(p, "display", where, required=False)
             if display is None:
                 current().default(
                     f"{at}.performer", "no performer display: the target is not named", UNNAMED
                 )
-                return UNNAMED, None
-            name = display
+            name = display or UNNAMED
         if isinstance(owner, Mapping) and task is not None:
-            same = self._target_entry(owner, owner_at) is target and (
+            if kept is not None and raw(owner) == raw(p):
+                external(self.ctx, task.resource["owner"], owner_at, TARGET_TYPES)
+            elif self._target_entry(owner, owner_at) is target and (
                 target is not None or raw(owner) == {"display": name}
-            )
-            if same:
+            ):
                 consume_all(task.resource["owner"])
-        return name, target
+        return name, target, kept
 
     def _target_entry(self, p: Mapping[str, Any], at: str) -> _Entry | None:
         """The Organization or PractitionerRole in the input Reference ``p`` names, if any."""
@@ -381,6 +402,42 @@ class _ReferralReader(_Reader):
                 return found
         return None
 
+    def reasons(
+        self, r: Mapping[str, Any], at: str
+    ) -> tuple[list[tuple[Any, str]], list[HealthConcernId], list[ExternalRef]]:
+        """``reasonReference`` s: derived ones (needs, barriers), health concerns, outside ones.
+
+        A Condition in the input that became a health concern (or a
+        carecoord health-concern identifier) is a concern; a reference
+        outside the input is kept; the rest are what the export derives
+        from the record (checked once the record is built).
+        """
+        derived: list[tuple[Any, str]] = []
+        concerns: list[HealthConcernId] = []
+        outside: list[ExternalRef] = []
+        for x, where in items(r, "reasonReference", at):
+            ident = peek(x, "identifier") if isinstance(x, Mapping) else None
+            system = peek(ident, "system") if isinstance(ident, Mapping) else None
+            target = peek(x, "reference") if isinstance(x, Mapping) else None
+            found = self.ctx.locate(target, where) if isinstance(target, str) else None
+            if system == id_system("health-concern") or (
+                system is None
+                and isinstance(found, _Entry)
+                and (found.target or ("",))[0] == "HealthConcern"
+            ):
+                concern = HealthConcernId(self.ctx.ref(x, where, "health-concern"))
+                if concern not in concerns:
+                    concerns.append(concern)
+            elif system not in (id_system("need"), id_system("barrier")) and outside_of(
+                self.ctx, x, where
+            ):
+                kept = external(self.ctx, x, where, REASON_TYPES)
+                if kept is not None and kept not in outside:
+                    outside.append(kept)
+            else:
+                derived.append((x, where))
+        return derived, concerns, outside
+
     def service(self, r: Mapping[str, Any], at: str) -> str:
         """The service asked for: ``code.text``, else a coding's display, else its code."""
         if "code" not in r:
@@ -400,51 +457,3 @@ class _ReferralReader(_Reader):
         cc, where = obj(*reasons[0]), reasons[0][1]
         text = string(cc, "text", where, required=False)
         return text if text is not None else self.concept_text(cc, where, "the reason")
-
-    def appointment(self, e: _Entry) -> Appointment:
-        r, at = e.resource, e.path
-        provider = location = None
-        patient_seen = False
-        for p, where in items(r, "participant", at):
-            p = obj(p, where)
-            if not code_in("participationstatus", p.get("status")):
-                fail(f"{where}.status", "code not in value set participationstatus")
-            actor = obj(p.get("actor"), f"{where}.actor")
-            kinds = [
-                code
-                for cc, w in items(p, "type", where)
-                for code in ("PPRF", "LOC")
-                if take(cc, w, (_PARTICIPATION_TYPE, code))
-            ]
-            if "PPRF" in kinds:
-                provider = req_string(actor, "display", f"{where}.actor")
-            elif "LOC" in kinds or peek(actor, "type") == "Location":
-                take_code(actor, "type", f"{where}.actor", "resource-types")
-                location = req_string(actor, "display", f"{where}.actor")
-            elif actor.get("type") == "Patient" or "identifier" in actor or "reference" in actor:
-                if self.ctx.ref(actor, f"{where}.actor", "patient") != self.patient_id:
-                    fail(f"{where}.actor", "refers to another patient")
-                patient_seen = True
-        if not patient_seen:
-            fail(f"{at}.participant", "the patient is not a participant")
-        if provider is None or location is None:
-            fail(f"{at}.participant", "needs a provider (PPRF) and a location (LOC) participant")
-        based = items(r, "basedOn", at)
-        booked = ext_ref(self.ctx, r, "booked-by", at, "staff")
-        intervention = ext_ref(self.ctx, r, "intervention", at, "intervention")
-        return Appointment(
-            id=AppointmentId(own_id(r, at, "appointment")),
-            patient_id=self.patient_id,
-            start=req_dt(r, "start", at),
-            end=req_dt(r, "end", at),
-            provider=provider,
-            location=location,
-            status=code(r, "status", at, "appointmentstatus", AppointmentStatus),
-            transport_needed=top_bool(r, "transport-needed", at, False),
-            referral_id=None
-            if not based
-            else ReferralId(self.ctx.ref(based[0][0], based[0][1], "referral")),
-            intervention_id=None if intervention is None else InterventionId(intervention),
-            booked_by=None if booked is None else StaffId(booked),
-            history=history(self.ctx, r, at, STATUS_SYSTEMS["Appointment"], AppointmentStatus),
-        )

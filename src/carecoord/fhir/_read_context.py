@@ -10,7 +10,8 @@
   ``#id``, or an identifier alone;
 * :meth:`_Ctx.ref` gives the carecoord id a Reference points at, and
   :meth:`_Ctx.opt_ref` the same or ``None`` for a reference carecoord cannot
-  hold (reported, never silently dropped);
+  hold (reported, never silently dropped); ``_read_external`` keeps a
+  Reference to something outside the input as an :class:`~carecoord.ExternalRef`;
 * :func:`own_id` / :func:`carecoord_id` read a resource's own carecoord id;
   :func:`ext_ref` / :func:`ext_refs` read References held in extensions;
 * the converters' base class, :class:`~._read_reader._Reader`, is in
@@ -254,7 +255,7 @@ class _Ctx:
         return (
             isinstance(found, _Entry)
             and found.rtype == KIND_TYPES[kind]
-            and found.target == (RECORD_CLASSES[kind], cid)
+            and found.target in [(name, cid) for name in RECORD_CLASSES[kind]]
         )
 
     def link(self, value: Any, at: str, rtype: str, message: str) -> _Entry:

@@ -12,13 +12,14 @@ from __future__ import annotations
 from typing import Any
 
 from ._derived import RecordIndex
-from ._export_care import _assessment, _barrier, _care_plan, _reading, _review, reading_key
+from ._export_care import _assessment, _barrier, _care_plan, _reading, _review, reading, reading_key
 from ._export_common import CONTACT_POINT_SYSTEMS as CONTACT_POINT_SYSTEMS
 from ._export_common import FHIR_ID as FHIR_ID
 from ._export_common import KIND_TYPES as KIND_TYPES
 from ._export_common import STATUS_SYSTEMS as STATUS_SYSTEMS
 from ._export_common import _Bundle
 from ._export_common import relationship_system as relationship_system
+from ._export_concerns import PATIENT_GOAL_SCOPE, _concern, _patient_goal, patient_goal_readings
 from ._export_people import DECISION_STATUS as DECISION_STATUS
 from ._export_people import (
     _audit,
@@ -46,8 +47,10 @@ def export_bundle(
     carecoord id as an identifier, plus the target's ``fullUrl`` when the
     target is in the Bundle. The record's resources come in record order,
     then the referral targets (one Organization or PractitionerRole per
-    target) and the goal readings (Observations), then the audit entries,
-    which are included only with ``include_audit``.
+    target) and the goal readings (Observations, a plan's goals' then the
+    patient's own goals'), then the audit entries, which are included only
+    with ``include_audit``. Health concerns and the patient's own goals come
+    after the consents.
     """
     rec = record.record if isinstance(record, ImportedRecord) else record
     ix = RecordIndex(rec)
@@ -89,10 +92,17 @@ def export_bundle(
         b.register("decision", d.id, scope="decision")
     for c2 in rec.consents:
         b.register("consent", c2.id, scope="consent")
+    for hc in rec.health_concerns:
+        b.register("health-concern", hc.id)
+    for pg in rec.patient_goals:
+        b.register("goal", pg.id, scope=PATIENT_GOAL_SCOPE)
     for p in rec.plans:
         for g in p.goals:
             for k in range(len(g.readings)):
                 b.register_plain("Observation", reading_key(p, g, k))
+    for pg in rec.patient_goals:
+        for key in patient_goal_readings(pg):
+            b.register_plain("Observation", key)
     if include_audit:
         for e in rec.audit_entries:
             b.register("audit-entry", e.id)
@@ -120,12 +130,19 @@ def export_bundle(
         _decision(b, d)
     for c2 in rec.consents:
         _consent(b, c2)
+    for hc in rec.health_concerns:
+        _concern(b, hc)
+    for pg in rec.patient_goals:
+        _patient_goal(b, pg, ix)
     for r in targets:
         _referral_target(b, r)
     for p in rec.plans:
         for g in p.goals:
-            for k, reading in enumerate(g.readings):
-                _reading(b, p, g, k, reading)
+            for k, one in enumerate(g.readings):
+                _reading(b, p, g, k, one)
+    for pg in rec.patient_goals:
+        for key, one in zip(patient_goal_readings(pg), pg.goal.readings, strict=True):
+            reading(b, key, pg.patient_id, one)
     if include_audit:
         for e in rec.audit_entries:
             _audit(b, e)

@@ -16,9 +16,11 @@ from ..model import (
     CareTeam,
     ConflictError,
     Consent,
+    HealthConcern,
     Note,
     Patient,
     PatientDecision,
+    PatientGoal,
     Referral,
     Review,
     StaffId,
@@ -42,6 +44,8 @@ _ENTITY_FIELDS = (
     "notes",
     "decisions",
     "consents",
+    "health_concerns",
+    "patient_goals",
 )
 
 
@@ -84,6 +88,12 @@ class PatientRecord:
         default=(), validator=_tuple_of(PatientDecision)
     )
     consents: tuple[Consent, ...] = attrs.field(default=(), validator=_tuple_of(Consent))
+    health_concerns: tuple[HealthConcern, ...] = attrs.field(
+        default=(), validator=_tuple_of(HealthConcern)
+    )
+    patient_goals: tuple[PatientGoal, ...] = attrs.field(
+        default=(), validator=_tuple_of(PatientGoal)
+    )
     audit_entries: tuple[AuditEntry, ...] = attrs.field(default=(), validator=_tuple_of(AuditEntry))
 
     def __attrs_post_init__(self) -> None:
@@ -133,6 +143,8 @@ class PatientRecord:
                 "notes": tuple(uow.all(Note, patient_id=pid)),
                 "decisions": tuple(uow.all(PatientDecision, patient_id=pid)),
                 "consents": tuple(uow.all(Consent, patient_id=pid)),
+                "health_concerns": tuple(uow.all(HealthConcern, patient_id=pid)),
+                "patient_goals": tuple(uow.all(PatientGoal, patient_id=pid)),
             }
             if include_audit:
                 parts["audit_entries"] = tuple(uow.all(AuditEntry, patient_id=pid))

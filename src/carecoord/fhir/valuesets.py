@@ -39,6 +39,7 @@ from ._derived import (
     SDOH_BY_BARRIER,
     SDOH_BY_DOMAIN,
     SDOH_BY_TARGET,
+    SDOH_CATEGORIES,
     SDOH_SYSTEM,
 )
 
@@ -154,9 +155,11 @@ VALUE_SETS: Final[dict[str, ValueSet]] = {
 
 SDOH_CODES: Final = frozenset(
     {*SDOH_BY_DOMAIN.values(), *SDOH_BY_BARRIER.values(), *SDOH_BY_TARGET.values()}
+    | SDOH_CATEGORIES
     | {RESULTING_ACTIVITY}
 )
-"""The codes carecoord writes from the Gravity Project's temporary code system."""
+"""The codes carecoord writes from the Gravity Project's temporary code system (a health
+concern's SDOH categories are checked against the IG's category codes)."""
 
 
 def _enum_system(name: str, enum: type[StrEnum]) -> CodeSystem:
@@ -192,11 +195,17 @@ CODE_SYSTEMS: Final[dict[str, CodeSystem]] = {
         ),
         _system("http://hl7.org/fhir/us/core/CodeSystem/condition-category", "health-concern"),
         _system(
+            "http://terminology.hl7.org/CodeSystem/condition-ver-status",
+            "unconfirmed provisional differential confirmed refuted entered-in-error",
+        ),
+        _system("http://hl7.org/fhir/us/core/CodeSystem/us-core-category", "sdoh"),
+        _system("http://terminology.hl7.org/CodeSystem/v3-NullFlavor", "UNK"),
+        _system(
             "http://terminology.hl7.org/CodeSystem/consentscope",
             "adr research patient-privacy treatment",
         ),
         _system("http://loinc.org", "59284-0"),
-        _system("http://terminology.hl7.org/CodeSystem/v3-ActCode", "OPTIN OPTOUT"),
+        _system("http://terminology.hl7.org/CodeSystem/v3-ActCode", "OPTIN OPTINR OPTOUT OPTOUTE"),
         _system(
             "http://terminology.hl7.org/CodeSystem/v3-ActReason", "TREAT ETREAT HOPERAT HPAYMT"
         ),

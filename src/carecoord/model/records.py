@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime
 from enum import StrEnum
 from typing import Self
@@ -31,6 +32,7 @@ from ._base import (
     tuple_of,
 )
 from ._errors import ValidationError
+from ._external import ExternalRef, external_refs_of
 from .codes import (
     AppointmentStatus,
     BarrierKind,
@@ -46,6 +48,7 @@ from .codes import (
     ReviewDecision,
     TaskPriority,
 )
+from .concerns import HealthConcernId
 from .machine import APPOINTMENT_MACHINE, CONSENT_MACHINE, REFERRAL_MACHINE, Transition
 from .people import Period
 
@@ -54,6 +57,8 @@ __all__ = [
     "Barrier",
     "BarrierResolution",
     "Consent",
+    "ConsentPolicyRule",
+    "ConsentScope",
     "GoalOutcome",
     "Note",
     "PatientDecision",
@@ -89,6 +94,24 @@ class Ref:
 
 # ------------------------------------------------------------------ referrals
 
+_TARGET_TYPES = (
+    "Organization",
+    "PractitionerRole",
+    "Practitioner",
+    "HealthcareService",
+    "CareTeam",
+)
+"""What a referral may go to (FHIR ServiceRequest.performer and Task.owner both allow them)."""
+_REASON_TYPES = ("Condition", "Observation", "DiagnosticReport", "DocumentReference")
+"""What a referral may address (FHIR ServiceRequest.reasonReference)."""
+
+
+def _nameless(value: ExternalRef | None) -> ExternalRef | None:
+    """A referral's target without a display of its own: the name is ``target_name``."""
+    if isinstance(value, ExternalRef) and value.display is not None:
+        return attrs.evolve(value, display=None)
+    return value
+
 
 @attrs.frozen
 class Referral:
@@ -96,6 +119,14 @@ class Referral:
 
     Closed-loop: the loop is *closed* only when the result has come back
     (``result-received``, with ``outcome``) or the referral ended without one.
+
+    ``target`` is the target as another system holds it (an ``Organization``
+    or ``PractitionerRole`` that system keeps), when it is one; its name is
+    ``target_name`` (a display given with the reference is not kept).
+    ``outcome_refs`` are records another system holds that the referral
+    resulted in (a ``Procedure``). ``concern_ids`` are the patient's health
+    concerns it addresses and ``reason_refs`` conditions or observations of
+    another system it addresses.
     """
 
     id: ReferralId = attrs.field(validator=of_type(ReferralId))
@@ -124,6 +155,21 @@ class Referral:
     )
     history: tuple[Transition[ReferralStatus], ...] = attrs.field(
         default=(), validator=tuple_of(Transition)
+    )
+    target: ExternalRef | None = attrs.field(
+        default=None,
+        converter=_nameless,
+        validator=optional(external_refs_of(*_TARGET_TYPES)),
+    )
+    outcome_refs: tuple[ExternalRef, ...] = attrs.field(
+        default=(), validator=tuple_of(ExternalRef, unique=True)
+    )
+    concern_ids: tuple[HealthConcernId, ...] = attrs.field(
+        default=(), validator=tuple_of(HealthConcernId, unique=True)
+    )
+    reason_refs: tuple[ExternalRef, ...] = attrs.field(
+        default=(),
+        validator=[tuple_of(ExternalRef, unique=True), external_refs_of(*_REASON_TYPES)],
     )
 
     def __attrs_post_init__(self) -> None:
@@ -154,13 +200,28 @@ class Referral:
             raise ValidationError("use record_result() to record the referral's outcome")
         return attrs.evolve(self, status=step.to_status, history=(*self.history, step))
 
-    def record_result(self, outcome: str, *, by: StaffId, at: datetime) -> Self:
-        """A copy with the result received: the loop is closed."""
+    def record_result(
+        self,
+        outcome: str,
+        *,
+        by: StaffId,
+        at: datetime,
+        refs: Iterable[ExternalRef] = (),
+    ) -> Self:
+        """A copy with the result received: the loop is closed.
+
+        ``refs`` are records another system holds that the referral resulted
+        in; they are added to ``outcome_refs``.
+        """
         step = REFERRAL_MACHINE.transition(
             self.status, ReferralStatus.RESULT_RECEIVED, by=by, at=at
         )
         return attrs.evolve(
-            self, status=step.to_status, outcome=outcome, history=(*self.history, step)
+            self,
+            status=step.to_status,
+            outcome=outcome,
+            history=(*self.history, step),
+            outcome_refs=(*self.outcome_refs, *refs),
         )
 
 
@@ -353,19 +414,45 @@ class PatientDecision:
     about: tuple[Ref, ...] = attrs.field(default=(), validator=tuple_of(Ref, unique=True))
 
 
+class ConsentScope(StrEnum):
+    """What a consent is about (FHIR consentscope, Consent.scope)."""
+
+    ADR = "adr"
+    RESEARCH = "research"
+    PATIENT_PRIVACY = "patient-privacy"
+    TREATMENT = "treatment"
+
+
+class ConsentPolicyRule(StrEnum):
+    """The consent directive a consent follows (HL7 v3 ActCode, Consent.policyRule)."""
+
+    OPTIN = "OPTIN"
+    OPTINR = "OPTINR"
+    OPTOUT = "OPTOUT"
+    OPTOUTE = "OPTOUTE"
+
+
 @attrs.frozen
 class Consent:
-    """The patient's consent to share information with named contacts.
+    """The patient's consent, usually to share information with named contacts.
 
-    ``categories`` narrows what may be shared (for example ``"appointments"``,
-    ``"care-plan"``); empty means everything the team would share with the patient.
+    ``categories`` narrows what may be shared with the contacts (for example
+    ``"appointments"``, ``"care-plan"``); empty means everything the team
+    would share with the patient. A consent without contacts is one as
+    another system recorded it: its ``scope``, ``policy_rule`` (``None``: the
+    source stated none), status and period say what it is, and it permits
+    nothing to any contact (see :meth:`permits`). Only a privacy consent
+    names contacts. ``custodians`` are the organisations, held by another
+    system, that manage the consent.
     """
 
     id: ConsentId = attrs.field(validator=of_type(ConsentId))
     patient_id: PatientId = attrs.field(validator=of_type(PatientId))
     recorded_at: datetime = attrs.field(validator=aware)
     recorded_by: StaffId = attrs.field(validator=of_type(StaffId))
-    contact_ids: tuple[ContactId, ...] = attrs.field(validator=tuple_of(ContactId, unique=True))
+    contact_ids: tuple[ContactId, ...] = attrs.field(
+        default=(), validator=tuple_of(ContactId, unique=True)
+    )
     status: ConsentStatus = attrs.field(
         default=ConsentStatus.ACTIVE, validator=of_type(ConsentStatus)
     )
@@ -374,11 +461,26 @@ class Consent:
     history: tuple[Transition[ConsentStatus], ...] = attrs.field(
         default=(), validator=tuple_of(Transition)
     )
+    scope: ConsentScope = attrs.field(
+        default=ConsentScope.PATIENT_PRIVACY, validator=of_type(ConsentScope)
+    )
+    policy_rule: ConsentPolicyRule | None = attrs.field(
+        default=ConsentPolicyRule.OPTIN, validator=optional(of_type(ConsentPolicyRule))
+    )
+    custodians: tuple[ExternalRef, ...] = attrs.field(
+        default=(), validator=[tuple_of(ExternalRef, unique=True), external_refs_of("Organization")]
+    )
 
     def __attrs_post_init__(self) -> None:
-        if not self.contact_ids:
+        if self.contact_ids and self.scope is not ConsentScope.PATIENT_PRIVACY:
             raise ValidationError(
-                "Consent.contact_ids must name at least one contact", field="contact_ids"
+                "Consent.contact_ids: only a privacy consent names contacts to share with",
+                field="contact_ids",
+            )
+        if self.categories and not self.contact_ids:
+            raise ValidationError(
+                "Consent.categories narrow what its contacts receive: name a contact",
+                field="categories",
             )
 
     def permits(self, contact_id: ContactId, category: str, moment: datetime) -> bool:
@@ -386,6 +488,7 @@ class Consent:
         ensure_aware(moment, "moment")
         return (
             self.status is ConsentStatus.ACTIVE
+            and self.scope is ConsentScope.PATIENT_PRIVACY
             and contact_id in self.contact_ids
             and (not self.categories or category in self.categories)
             and (self.period is None or self.period.contains(moment))

@@ -1,7 +1,8 @@
 """The care-record half of the :class:`~carecoord.CareCoordinator` facade.
 
 Assessments, care plans and their goals and interventions, reviews, referrals,
-appointments, barriers, notes, decisions, consents, encounters, worklists,
+appointments, barriers, notes, decisions, consents, encounters, health concerns
+and the patient's own goals (in ``_care_concerns``), worklists,
 metrics, emergency access and whole-record exchange: each method runs one handler through the
 operation runner, exactly like the methods in :mod:`.coordinator`.
 """
@@ -60,14 +61,18 @@ from . import (
     reporting,
     worklists,
 )
+from ._care_concerns import ConcernMethods
 from .exchange import RECORD_KINDS, PatientEntities, RecordImport
 from .runner import OperationRunner
 
 __all__ = ["CareRecordMethods"]
 
 
-class CareRecordMethods:
-    """Use cases on a patient's care record (mixed into :class:`~carecoord.CareCoordinator`)."""
+class CareRecordMethods(ConcernMethods):
+    """Use cases on a patient's care record (mixed into :class:`~carecoord.CareCoordinator`).
+
+    Health concerns and the patient's own goals come from :class:`~._care_concerns.ConcernMethods`.
+    """
 
     _runner: OperationRunner
 

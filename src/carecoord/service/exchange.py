@@ -35,9 +35,11 @@ from ..model import (
     ConflictError,
     Consent,
     Encounter,
+    HealthConcern,
     Note,
     Patient,
     PatientDecision,
+    PatientGoal,
     PatientId,
     Referral,
     Review,
@@ -78,6 +80,8 @@ RECORD_KINDS: tuple[type[Any], ...] = (
     Consent,
     Encounter,
     SurveyResponse,
+    HealthConcern,
+    PatientGoal,
 )
 """The record kinds that belong to one patient (each has a ``patient_id``).
 

@@ -1,10 +1,14 @@
 """Strategies for the records kept around a plan (part of :mod:`carecoord.testing.strategies`).
 
 Referrals, appointments, barriers, reviews, notes, patient decisions,
-consents, encounters and survey responses, and the references between records.
+consents, encounters, survey responses, health concerns and the patient's own
+goals, the references between records and those to other systems' records
+(:func:`external_refs`).
 """
 
 from __future__ import annotations
+
+from typing import Any
 
 from hypothesis import strategies as st
 from hypothesis.strategies import SearchStrategy
@@ -21,9 +25,15 @@ from carecoord import (
     BarrierKind,
     BarrierResolution,
     CarePlanId,
+    Coding,
     CommunicationStatus,
+    ConcernCategory,
+    ConditionClinicalStatus,
+    ConditionVerificationStatus,
     Consent,
     ConsentId,
+    ConsentPolicyRule,
+    ConsentScope,
     ConsentStatus,
     ContactChannel,
     ContactId,
@@ -33,14 +43,20 @@ from carecoord import (
     Encounter,
     EncounterClass,
     EncounterId,
+    ExternalRef,
     GoalAchievementStatus,
     GoalId,
     GoalOutcome,
+    HealthConcern,
+    HealthConcernId,
+    Identifier,
     InteractionParty,
     InterventionId,
+    NeedId,
     Note,
     NoteId,
     PatientDecision,
+    PatientGoal,
     PatientId,
     Ref,
     Referral,
@@ -71,6 +87,8 @@ from ._strategies_common import (
     texts,
     unique_ids,
 )
+from ._strategies_people import identifiers
+from ._strategies_plans import goals
 
 
 @st.composite
@@ -80,6 +98,82 @@ def refs(draw: st.DrawFn) -> Ref:
 
 def unique_refs() -> SearchStrategy[tuple[Ref, ...]]:
     return st.lists(refs(), max_size=MAX, unique=True).map(tuple)
+
+
+_EXTERNAL_ID = st.text("abcdefghijklmnopqrstuvwxyz", min_size=11, max_size=16)
+"""Ids of other systems' records: longer than :func:`ids` makes them, without a hyphen, so
+never a carecoord id or a UUID an export gives a resource (an export's references stay
+external)."""
+_EXTERNAL_HOST = st.sampled_from(["https://ehr.example.net/fhir", "http://cbo.example.org/r4"])
+_EXTERNAL_SYSTEM = st.sampled_from(
+    ["https://registry.example.net/npi", "https://registry.example.net/org"]
+)
+"""Identifier systems of logical references, apart from :func:`identifiers` ' own."""
+
+TARGET_TYPES = ("Organization", "PractitionerRole", "Practitioner", "HealthcareService")
+REASON_TYPES = ("Condition", "Observation", "DiagnosticReport", "DocumentReference")
+PEOPLE_TYPES = ("PractitionerRole", "RelatedPerson")
+SDOH_CATEGORY_CODES = (
+    "food-insecurity",
+    "housing-instability",
+    "transportation-insecurity",
+    "financial-insecurity",
+    "social-connection",
+    "stress",
+)
+"""Gravity Project SDOH category codes the generated health concerns use."""
+
+
+@st.composite
+def external_refs(
+    draw: st.DrawFn, types: tuple[str, ...] = TARGET_TYPES, *, display: bool = True
+) -> ExternalRef:
+    """A reference to another system's record of one of ``types``, in every form kept.
+
+    A relative ``Type/id``, an absolute URL, an identifier alone, or both; the
+    type stated or not (always for an identifier alone); a display when ``display``.
+    """
+    rtype = draw(st.sampled_from(types))
+    form = draw(st.sampled_from(["relative", "absolute", "identifier", "both"]))
+    rid = draw(_EXTERNAL_ID)
+    reference: str | None = None
+    if form in ("relative", "both"):
+        reference = f"{rtype}/{rid}"
+    elif form == "absolute":
+        reference = f"{draw(_EXTERNAL_HOST)}/{rtype}/{rid}"
+    identifier = None
+    if form in ("identifier", "both"):
+        identifier = Identifier(system=draw(_EXTERNAL_SYSTEM), value=rid)
+    stated = rtype if form == "identifier" or draw(st.booleans()) else None
+    return ExternalRef(
+        resource_type=stated,
+        reference=reference,
+        identifier=identifier,
+        display=draw(optional(texts())) if display else None,
+    )
+
+
+def _external_tuple(types: tuple[str, ...]) -> SearchStrategy[tuple[ExternalRef, ...]]:
+    return st.lists(external_refs(types), max_size=2, unique=True).map(tuple)
+
+
+@st.composite
+def codings(draw: st.DrawFn) -> Coding:
+    """A code of SNOMED CT, ICD-10-CM, LOINC or a local system, with or without a display."""
+    return Coding(
+        system=draw(
+            st.sampled_from(
+                [
+                    "http://snomed.info/sct",
+                    "http://hl7.org/fhir/sid/icd-10-cm",
+                    "http://loinc.org",
+                    "https://codes.example.org/local",
+                ]
+            )
+        ),
+        code=draw(st.text("ABCZ0123456789.-", min_size=1, max_size=10)),
+        display=draw(optional(texts())),
+    )
 
 
 @st.composite
@@ -105,6 +199,10 @@ def referrals(draw: st.DrawFn) -> Referral:
         goal_ids=draw(unique_ids(GoalId)),
         outcome=outcome,
         history=history,
+        target=draw(optional(external_refs(TARGET_TYPES, display=False))),
+        outcome_refs=draw(_external_tuple(("Procedure", "Encounter", "DocumentReference"))),
+        concern_ids=draw(unique_ids(HealthConcernId)),
+        reason_refs=draw(_external_tuple(REASON_TYPES)),
     )
 
 
@@ -217,19 +315,30 @@ def patient_decisions(draw: st.DrawFn) -> PatientDecision:
 
 @st.composite
 def consents(draw: st.DrawFn) -> Consent:
-    """A consent naming at least one contact, with a legal history."""
+    """A consent with a legal history: to share with contacts, or one as another system wrote it.
+
+    A privacy consent mostly names contacts (and then maybe categories); any
+    consent may name no contact, state no policy rule, or have custodians.
+    """
     status, history = draw(histories(CONSENT_MACHINE, ConsentStatus.DRAFT))
-    categories = draw(st.lists(texts(), max_size=MAX, unique=True))
+    scope = draw(st.just(ConsentScope.PATIENT_PRIVACY) | codes(ConsentScope))
+    contacts: tuple[ContactId, ...] = ()
+    if scope is ConsentScope.PATIENT_PRIVACY:
+        contacts = draw(unique_ids(ContactId))
+    categories = draw(st.lists(texts(), max_size=MAX, unique=True)) if contacts else []
     return Consent(
         id=draw(ids(ConsentId)),
         patient_id=draw(ids(PatientId)),
         recorded_at=draw(AWARE_DATETIMES),
         recorded_by=draw(ids(StaffId)),
-        contact_ids=draw(unique_ids(ContactId, min_size=1)),
+        contact_ids=contacts,
         status=status,
         categories=tuple(categories),
         period=draw(optional(periods())),
         history=history,
+        scope=scope,
+        policy_rule=draw(optional(codes(ConsentPolicyRule))),
+        custodians=draw(_external_tuple(("Organization",))),
     )
 
 
@@ -265,3 +374,77 @@ def survey_responses(draw: st.DrawFn) -> SurveyResponse:
         scale_min=float(low),
         scale_max=float(high),
     )
+
+
+def _party(draw: st.DrawFn) -> tuple[StaffId | None, ExternalRef | None]:
+    """Who recorded or asserted something: nobody, a staff member or another system's person."""
+    match draw(st.sampled_from(["none", "staff", "external"])):
+        case "staff":
+            return draw(ids(StaffId)), None
+        case "external":
+            return None, draw(external_refs(PEOPLE_TYPES))
+        case _:
+            return None, None
+
+
+@st.composite
+def health_concerns(draw: st.DrawFn) -> HealthConcern:
+    """A health concern within the FHIR Condition rules (con-3, con-4, con-5)."""
+    categories = draw(st.lists(codes(ConcernCategory), max_size=3, unique=True))
+    verification = draw(optional(codes(ConditionVerificationStatus)))
+    clinical: ConditionClinicalStatus | None = None
+    if verification is not ConditionVerificationStatus.ENTERED_IN_ERROR:
+        clinical = draw(optional(codes(ConditionClinicalStatus)))
+        if clinical is None and ConcernCategory.PROBLEM_LIST_ITEM in categories:
+            clinical = draw(codes(ConditionClinicalStatus))
+    onset = draw(optional(AWARE_DATETIMES))
+    abatement = None
+    if clinical is not None and not clinical.is_active and draw(st.booleans()):
+        abatement = draw(AWARE_DATETIMES) if onset is None else later(onset, draw(DURATIONS))
+    found = tuple(draw(st.lists(codings(), max_size=2, unique=True)))
+    text = draw(optional(texts()))
+    if not found and text is None:
+        text = draw(texts())
+    recorded_by, recorder = _party(draw)
+    asserted_by, asserter = _party(draw)
+    return HealthConcern(
+        id=draw(ids(HealthConcernId)),
+        patient_id=draw(ids(PatientId)),
+        codings=found,
+        text=text,
+        categories=tuple(categories),
+        sdoh_categories=tuple(
+            draw(st.lists(st.sampled_from(SDOH_CATEGORY_CODES), max_size=2, unique=True))
+        ),
+        clinical_status=clinical,
+        verification_status=verification,
+        onset=onset,
+        abatement=abatement,
+        recorded_at=draw(optional(AWARE_DATETIMES)),
+        recorded_by=recorded_by,
+        recorder=recorder,
+        asserted_by=asserted_by,
+        asserter=asserter,
+        need_ids=draw(unique_ids(NeedId)),
+        barrier_ids=draw(unique_ids(BarrierId)),
+        identifiers=tuple(draw(st.lists(identifiers(), max_size=2))),
+    )
+
+
+@st.composite
+def patient_goals(draw: st.DrawFn) -> PatientGoal:
+    """A goal of the patient's own (see :func:`goals`), addressing needs and health concerns."""
+    return PatientGoal(
+        patient_id=draw(ids(PatientId)),
+        goal=draw(goals(draw(unique_ids(NeedId)))),
+        concern_ids=draw(unique_ids(HealthConcernId)),
+        expressed_by_patient=draw(st.booleans()),
+        identifiers=tuple(draw(st.lists(identifiers(), max_size=2))),
+    )
+
+
+CONCERN_STRATEGIES: dict[type, SearchStrategy[Any]] = {
+    HealthConcern: health_concerns(),
+    PatientGoal: patient_goals(),
+}
+"""The strategies of the records outside any care plan (part of ``ENTITY_STRATEGIES``)."""
