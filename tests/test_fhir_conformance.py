@@ -21,11 +21,13 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import attrs
 import pytest
 from hypothesis import HealthCheck, given, settings
 
+from _fhir_concerns import concerns_record
 from _fhir_formats import primitive_problem
 from _fhir_schema import SCHEMA
 from carecoord import (
@@ -410,13 +412,36 @@ def _targets_record() -> PatientRecord:
     return attrs.evolve(record, referrals=(first, *more))
 
 
-FIXED = [rich_record(), *demo_records(), _odd_offset_record(), _targets_record()]
+FIXED = [
+    rich_record(),
+    *demo_records(),
+    _odd_offset_record(),
+    _targets_record(),
+    concerns_record(),
+]
+
+
+def _standalone_exports() -> Json:
+    """The resources exported outside ``export_bundle`` (coverage), as one Bundle."""
+    from carecoord import Coverage, CoverageId, Period, StaffId
+    from carecoord.fhir._export_admin import coverage_resource
+
+    start = datetime(2026, 1, 1, tzinfo=ZoneInfo("America/Chicago"))
+    coverage = Coverage(
+        id=CoverageId("cov-1"),
+        patient_id=PatientId("p-1"),
+        payer="Payer",
+        member_id="M-1",
+        period=Period(start, start + timedelta(days=365)),
+        recorded_at=start,
+        recorded_by=StaffId("s-1"),
+    )
+    return {"resourceType": "Bundle", "entry": [{"resource": coverage_resource(coverage)}]}
 
 
 def test_every_carecoord_url_in_the_fixed_exports_resolves_and_fits() -> None:
     seen: set[str] = set()
-    for record in FIXED:
-        bundle = export_bundle(record, include_audit=True)
+    for bundle in [*(export_bundle(r, include_audit=True) for r in FIXED), _standalone_exports()]:
         assert bundle_url_problems(bundle) == []
         seen |= _extension_names(bundle)
     assert seen == {spec.name for spec in EXTENSIONS if not spec.retired}

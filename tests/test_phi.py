@@ -19,6 +19,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 
 import carecoord.model
+from _admin_samples import ADMIN_NOT_PHI, ADMIN_SAMPLES
+from _clinic_samples import CLINIC_NOT_PHI, CLINIC_SAMPLES
+from _concern_samples import CONCERN_SAMPLES
 from _workforce_samples import WORKFORCE_SAMPLES
 from carecoord import (
     Address,
@@ -504,7 +507,7 @@ def _set(*path: str | int, value: Any) -> Callable[[dict[str, Any]], None]:
         ("Barrier", _set("resolution", "at", value="2020-01-01T00:00:00+00:00[UTC]")),
         ("Review", _set("next_review_at", value=MARKER)),
         ("PatientDecision", _set("outcome", value=MARKER)),
-        ("Consent", _set("contact_ids", value=[])),
+        ("Consent", _set("scope", value=MARKER)),
         ("Consent", _set("categories", value=MARKER)),
     ],
 )
@@ -672,6 +675,11 @@ NOT_PHI: dict[str, str] = {
     "Need.code": "code",
     "Consent.categories": "category codes",
     "SurveyResponse.instrument": "survey item code",
+    "Coding.system": "code system URI",
+    "Coding.code": "code",
+    "HealthConcern.sdoh_categories": "SDOH category codes",
+    "ExternalRef.resource_type": "FHIR resource type name",
+    "ExternalRef.reference": "literal reference (Type/id or URL; identifier value hidden)",
     # measures and units
     "Target.measure": "measure code",
     "ProgressReading.measure": "measure code",
@@ -707,6 +715,8 @@ NOT_PHI: dict[str, str] = {
     "AuditCheckpoint.hash": "hex hash",
     "AuditCheckpoint.signature": "hex signature",
     "AuditVerification.head_hash": "hex hash",
+    **ADMIN_NOT_PHI,
+    **CLINIC_NOT_PHI,
 }
 """``str`` fields that are not PHI and stay visible in ``repr``: ``Class.field`` -> what it is."""
 
@@ -891,7 +901,10 @@ SAMPLES: dict[str, Callable[[], Any]] = {
         recorded_by=STAFF,
     ),
     "PatientRecord": marked_record,
+    **CONCERN_SAMPLES,
     **WORKFORCE_SAMPLES,
+    **ADMIN_SAMPLES,
+    **CLINIC_SAMPLES,
 }
 """One sample of every stored record type (and PatientRecord), PHI fields filled in."""
 

@@ -9,6 +9,9 @@ from typing import Any
 
 import pytest
 
+from _admin_audit import ADMIN_OPERATIONS
+from _clinic_audit import CLINIC_OPERATIONS
+from _concern_audit import CONCERN_OPERATIONS
 from _workforce_audit import WORKFORCE_OPERATIONS
 from carecoord import (
     AccessDeniedError,
@@ -559,6 +562,7 @@ OPERATIONS: dict[str, tuple[Call, Call | None]] = {
         lambda s, a: s.consents_of(PATIENT, actor=a),
         lambda s, a: s.consents_of(PATIENT, actor=OUTSIDER),
     ),
+    **CONCERN_OPERATIONS,  # before break_glass: the outsider has no access yet
     "break_glass": (
         lambda s, a: s.break_glass(PATIENT, "ED: unconscious, team unreachable", actor=OUTSIDER),
         None,
@@ -589,6 +593,8 @@ OPERATIONS: dict[str, tuple[Call, Call | None]] = {
     ),
     "tick": (lambda s, a: s.tick(), None),
     **WORKFORCE_OPERATIONS,
+    **ADMIN_OPERATIONS,
+    **CLINIC_OPERATIONS,
 }
 
 NOT_OPERATIONS = {

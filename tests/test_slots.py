@@ -4,7 +4,7 @@ booking made impossible by the store's version check, on every store."""
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
 
@@ -33,8 +33,8 @@ from carecoord.model.scheduling import (
     SlotStatus,
 )
 from carecoord.model.workforce import LocationId
-from carecoord.storage import MemoryStore, RecordWrite, SQLiteStore, Store, UnitOfWork
-from carecoord.testing import FixedClock, ForwardingStore
+from carecoord.storage import MemoryStore, SQLiteStore, Store, UnitOfWork
+from carecoord.testing import FixedClock, RacingStore
 from world import CHICAGO, COORD, MA, NURSE, OUTSIDER, PATIENT, T0, populate
 
 CLINIC = LocationId("clinic")
@@ -142,29 +142,8 @@ def test_publish_book_cancel_and_calendars() -> None:
         service.calendar(*week, actor=MA)  # neither a provider nor a location
 
 
-class Racing(ForwardingStore):
-    """Holds the first two slot-writing batches at a barrier: both bookers have read the
-    free slot before either writes."""
-
-    def __init__(self, inner: Store) -> None:
-        super().__init__(inner)
-        self.barrier = threading.Barrier(2, timeout=20)
-        self._lock = threading.Lock()
-        self._held = 0
-        self.armed = False
-
-    def write(self, batch: Sequence[RecordWrite]) -> None:
-        if self.armed and any(w.kind == "Slot" for w in batch):
-            with self._lock:
-                hold = self._held < 2
-                self._held += 1
-            if hold:
-                self.barrier.wait()
-        super().write(batch)
-
-
 def test_exactly_one_of_two_concurrent_bookers_wins(each_store: Store) -> None:
-    racing = Racing(each_store)
+    racing = RacingStore(each_store, "Slot")
     service, made = opened(racing)
     slot = made[0]
     racing.armed = True

@@ -51,6 +51,8 @@ from ..model import (
     TaskPriority,
 )
 from ..service import CareCoordinator
+from ._administration import show_administration
+from ._clinic import show_clinic
 from ._staffing import show_staffing
 
 __all__ = [
@@ -325,6 +327,23 @@ def run_demo(
             lead=LEAD_MA,
             nurse=NURSE,
             patient=data.patients[0].id,
+            out=out,
+        )
+        show_administration(
+            service,
+            data.now,
+            coordinator=COORDINATOR,
+            nurse=NURSE,
+            patient=data.patients[1].id,
+            out=out,
+        )
+        show_clinic(
+            service,
+            data.now,
+            coordinator=COORDINATOR,
+            lead=LEAD_MA,
+            nurse=NURSE,
+            patients=[p.id for p in data.patients],
             out=out,
         )
         service.seal_audit()

@@ -73,11 +73,14 @@ ID_SYSTEMS: Final[dict[str, str]] = {
     "referral": "carecoord referral ids (ServiceRequest and its Task)",
     "appointment": "carecoord appointment ids (Appointment)",
     "barrier": "carecoord barrier ids (Condition)",
+    "health-concern": "carecoord health concern ids (Condition)",
     "review": "carecoord care plan review ids (Basic)",
     "note": "carecoord note ids (Communication)",
     "decision": "carecoord patient decision ids (Consent)",
     "consent": "carecoord consent ids (Consent)",
     "audit-entry": "carecoord audit entry ids (AuditEvent, in the audit-id extension)",
     "actor": "carecoord ids of whoever acted, as audit actors (AuditEvent.agent.who)",
+    "coverage": "carecoord coverage ids (Coverage)",
+    "form": "carecoord paperwork form ids (DocumentReference)",
 }
 """Every identifier system carecoord writes (``id_system(kind)``): kind -> what it identifies."""

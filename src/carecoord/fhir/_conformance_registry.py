@@ -328,7 +328,23 @@ EXTENSIONS: Final[tuple[ExtensionSpec, ...]] = (
         "ServiceRequest",
         many=True,
     ),
-    _ref("barrier", "Barrier", "A barrier the task addresses.", ("Condition",), "Task", many=True),
+    _ref(
+        "barrier",
+        "Barrier",
+        "A barrier the task addresses, or the health concern relates to.",
+        ("Condition",),
+        "Task",
+        "Condition",
+        many=True,
+    ),
+    _ref(
+        "need",
+        "Need",
+        "A need of an assessment the health concern relates to.",
+        ("Condition",),
+        "Condition",
+        many=True,
+    ),
     _cadence("cadence", "Cadence", "How often a recurring task recurs.", ("Task",)),
     # -- referrals, appointments, barriers, reviews
     _ref(
@@ -422,10 +438,12 @@ EXTENSIONS: Final[tuple[ExtensionSpec, ...]] = (
     _ref(
         "recorded-by",
         "Recorded by",
-        "The staff member who recorded the decision or consent.",
+        "The staff member who recorded the decision, consent or coverage.",
         _STAFF,
         "Consent",
+        "Coverage",
     ),
+    _zoned("recorded-at", "Recorded at", "When the coverage was recorded.", ("Coverage",)),
     _ext(
         "patient-words",
         "Patient's words",

@@ -14,10 +14,12 @@ __all__ = [
     "ConflictError",
     "FhirImportError",
     "InvalidTransitionError",
+    "LotExpiredError",
     "MissingExtraError",
     "NaiveDatetimeError",
     "NotFoundError",
     "OffDutyError",
+    "OutOfStockError",
     "ReasonRequiredError",
     "SlotTakenError",
     "StorageError",
@@ -160,3 +162,20 @@ class SlotTakenError(ConflictError):
     def __init__(self, slot_id: str) -> None:
         super().__init__("Slot", slot_id, 0)
         self.args = (f"Slot {slot_id} is not free; choose another slot",)
+
+
+class OutOfStockError(ConflictError):
+    """Not enough usable stock for a use, waste or transfer: nothing was written.
+
+    Also what the loser of two concurrent takes of the last units gets, once
+    the runner has run it again on fresh data. ``item_id`` names the item.
+    """
+
+    def __init__(self, item_id: str) -> None:
+        super().__init__("SupplyItem", item_id, 0)
+        self.item_id = item_id
+        self.args = (f"SupplyItem {item_id} has not enough usable stock for this",)
+
+
+class LotExpiredError(ValidationError):
+    """A lot past its expiry date was named for use (waste it instead)."""

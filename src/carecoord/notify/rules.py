@@ -27,14 +27,21 @@ import attrs
 from ..events import DomainEvent, event_types
 from ..model import ContactChannel, ContactPreferences, ValidationError
 from ..model.outbox import Notification, RecipientKind, stable_id
+from ._language import Translation, choose_template
+from ._spanish import SPANISH
 
 __all__ = [
+    "ADMINISTRATION_RULES",
+    "CLINIC_RULES",
+    "CONTEXT_FIELDS",
     "DEFAULT_RULES",
     "WORKFORCE_RULES",
     "Audience",
     "NotificationRule",
     "Recipient",
+    "Translation",
     "plan_notifications",
+    "with_language",
 ]
 
 
@@ -57,13 +64,18 @@ class Audience(StrEnum):
 
 @attrs.frozen
 class Recipient:
-    """A resolved recipient: who, their zone and preferences, and channels with an address."""
+    """A resolved recipient: who, their zone and preferences, and channels with an address.
+
+    ``language`` (a BCP-47 tag; ``None``: the rule's own) picks the template
+    (:meth:`NotificationRule.template_for`).
+    """
 
     kind: RecipientKind
     id: str
     time_zone: str
     preferences: ContactPreferences
     channels: tuple[ContactChannel, ...]
+    language: str | None = None
 
 
 def _placeholders(template: str) -> set[str]:
@@ -76,6 +88,9 @@ class NotificationRule:
 
     ``channel`` is used when none of the recipient's preferred channels can be
     reached. ``category`` is what consent must cover for contacts.
+    ``subject``/``body`` are in ``language``; ``translations`` give them in
+    further languages (see :func:`with_language`). Templates may also use the
+    :data:`CONTEXT_FIELDS`.
     """
 
     name: str
@@ -86,19 +101,89 @@ class NotificationRule:
     channel: ContactChannel = ContactChannel.PORTAL
     category: str = "care-plan"
     include_clinical_detail: bool = False
+    language: str = "en"
+    translations: tuple[Translation, ...] = ()
 
     def __attrs_post_init__(self) -> None:
         known = event_types()
         if self.event not in known:
             raise ValidationError(f"rule {self.name}: unknown event type {self.event}")
-        fields = {f.name for f in attrs.fields(known[self.event])}
+        fields = {f.name for f in attrs.fields(known[self.event])} | CONTEXT_FIELDS
         if self.include_clinical_detail:
             fields.add("description")
-        unknown = (_placeholders(self.subject) | _placeholders(self.body)) - fields
-        if unknown:
-            raise ValidationError(
-                f"rule {self.name}: template uses unknown field(s) {', '.join(sorted(unknown))}"
-            )
+        templates = (self.own, *self.translations)
+        if len({t.language.casefold() for t in templates}) != len(templates):
+            raise ValidationError(f"rule {self.name}: a language is given twice")
+        for template in templates:
+            unknown = (_placeholders(template.subject) | _placeholders(template.body)) - fields
+            if unknown:
+                raise ValidationError(
+                    f"rule {self.name}: template uses unknown field(s) {', '.join(sorted(unknown))}"
+                )
+
+    @property
+    def own(self) -> Translation:
+        """The rule's own subject and body, in its ``language``."""
+        return Translation(self.language, self.subject, self.body)
+
+    def template_for(self, language: str | None) -> Translation:
+        """The subject and body for a recipient speaking ``language``: the same tag, else
+        the same primary language (``es`` for ``es-MX``), else the rule's own."""
+        return choose_template(self.own, self.translations, language)
+
+
+CONTEXT_FIELDS: frozenset[str] = frozenset({"interpreter"})
+"""Placeholders every rule may use besides its event's fields, filled from the patient's
+records when the notification is planned: ``interpreter`` is the language tag an
+interpreter for the patient must speak (``-`` when none is needed)."""
+
+
+def with_language(
+    rules: Sequence[NotificationRule],
+    language: str,
+    templates: Mapping[str, tuple[str, str]],
+    *,
+    strict: bool = True,
+) -> tuple[NotificationRule, ...]:
+    """``rules`` with ``templates`` (rule name -> (subject, body)) added in ``language``.
+
+    A translation already given in that language is replaced; rules not named
+    keep what they have (and fall back to their own template). Naming a rule
+    that is not in ``rules`` raises :class:`ValidationError` unless ``strict``
+    is false (a shared table applied to a subset of rules).
+    """
+    unknown = sorted(set(templates) - {rule.name for rule in rules})
+    if unknown and strict:
+        raise ValidationError(f"no rule named {', '.join(unknown)}")
+    added: list[NotificationRule] = []
+    for rule in rules:
+        if rule.name not in templates:
+            added.append(rule)
+            continue
+        subject, body = templates[rule.name]
+        new = Translation(language, subject, body)
+        kept = tuple(
+            t for t in rule.translations if t.language.casefold() != new.language.casefold()
+        )
+        added.append(attrs.evolve(rule, translations=(*kept, new)))
+    return tuple(added)
+
+
+ADMINISTRATION_RULES: tuple[NotificationRule, ...] = (
+    NotificationRule(
+        name="appointment-staff",
+        event="AppointmentScheduled",
+        audience=Audience.TEAM_LEAD,
+        subject="Appointment booked for patient {patient_id}",
+        body=(
+            "Appointment {appointment_id} of patient {patient_id} is on {start}. "
+            "Interpreter needed (language): {interpreter}."
+        ),
+        category="appointments",
+    ),
+)
+"""Patient administration notifications (part of :data:`DEFAULT_RULES`): the staff notice
+of a booked appointment, which shows an interpreter need."""
 
 
 WORKFORCE_RULES: tuple[NotificationRule, ...] = (
@@ -152,6 +237,26 @@ WORKFORCE_RULES: tuple[NotificationRule, ...] = (
 )
 """Staffing notifications: shift reminders, expiring and expired competencies, work assigned
 to someone off duty (part of :data:`DEFAULT_RULES`)."""
+
+CLINIC_RULES: tuple[NotificationRule, ...] = (
+    NotificationRule(
+        name="measurement-out-of-range",
+        event="MeasurementOutOfRange",
+        audience=Audience.OWNER,
+        subject="Result to review for patient {patient_id}",
+        body="Measurement {measurement_id} ({code}) taken {at} is flagged {interpretation}. "
+        "Review it on your worklist.",
+    ),
+    NotificationRule(
+        name="stock-low",
+        event="StockLow",
+        audience=Audience.OWNER,
+        subject="Low stock: {item_id} at {location_id}",
+        body="{usable} usable left (reorder point {reorder_point}). Reorder it from the "
+        "reorder worklist.",
+    ),
+)
+"""Clinic notifications: results to review, low stock (part of :data:`DEFAULT_RULES`)."""
 
 DEFAULT_RULES: tuple[NotificationRule, ...] = (
     NotificationRule(
@@ -247,8 +352,12 @@ DEFAULT_RULES: tuple[NotificationRule, ...] = (
         category="appointments",
     ),
     *WORKFORCE_RULES,
+    *CLINIC_RULES,
+    *ADMINISTRATION_RULES,
 )
-"""The rules the service uses unless the host passes its own (:data:`WORKFORCE_RULES` last)."""
+"""The rules the service uses unless the host passes its own (:data:`WORKFORCE_RULES` last),
+in English with Spanish translations (:func:`with_language`)."""
+DEFAULT_RULES = with_language(DEFAULT_RULES, "es", SPANISH, strict=False)
 
 
 def _render(template: str, values: Mapping[str, Any], zone: ZoneInfo) -> str:
@@ -280,6 +389,7 @@ def plan_notifications(
     *,
     now: datetime,
     details: Callable[[DomainEvent], str | None] = lambda _event: None,
+    context: Callable[[DomainEvent], Mapping[str, Any]] = lambda _event: {},
 ) -> list[Notification]:
     """The notifications ``event`` calls for under ``rules``.
 
@@ -287,18 +397,24 @@ def plan_notifications(
     this with what it has loaded). Delivery is deferred, not dropped, while the
     recipient is in quiet hours: ``next_attempt_at`` is the end of the window in
     the recipient's zone. Notification ids are stable for (rule, event,
-    recipient), so planning the same event twice yields the same ids.
+    recipient), so planning the same event twice yields the same ids. Each
+    recipient gets the template of their language (:meth:`NotificationRule.template_for`);
+    ``context`` gives the values of the :data:`CONTEXT_FIELDS` for the event.
     """
     planned: list[Notification] = []
     values = {f.name: getattr(event, f.name) for f in attrs.fields(type(event))}
+    extra: dict[str, Any] | None = None
     identity = "|".join(f"{k}={values[k]!s}" for k in sorted(values))
     for rule in rules:
         if rule.event != event.name:
             continue
-        fields = dict(values)
+        if extra is None:  # read once per event, only when a rule matches
+            extra = dict.fromkeys(CONTEXT_FIELDS) | dict(context(event))
+        fields = extra | values
         if rule.include_clinical_detail:
             fields["description"] = details(event) or "-"
         for recipient in recipients(rule, event):
+            template = rule.template_for(recipient.language)
             zone = ZoneInfo(recipient.time_zone)
             send_at = now
             quiet = recipient.preferences.quiet_hours
@@ -311,8 +427,8 @@ def plan_notifications(
                     recipient_kind=recipient.kind,
                     recipient_id=recipient.id,
                     channel=_choose_channel(rule, recipient),
-                    subject=_render(rule.subject, fields, zone),
-                    body=_render(rule.body, fields, zone),
+                    subject=_render(template.subject, fields, zone),
+                    body=_render(template.body, fields, zone),
                     created_at=now,
                     next_attempt_at=send_at,
                     patient_id=event.patient_id,

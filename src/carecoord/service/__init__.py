@@ -9,7 +9,17 @@
   :mod:`~carecoord.service.appointments`, :mod:`~carecoord.service.records`,
   :mod:`~carecoord.service.worklists`, :mod:`~carecoord.service.reporting`,
   :mod:`~carecoord.service.emergency`, :mod:`~carecoord.service.audit`,
-  :mod:`~carecoord.service.exchange` (whole patient records in and out);
+  :mod:`~carecoord.service.exchange` (whole patient records in and out),
+  :mod:`~carecoord.service.concerns` (health concerns, patients' own goals);
+* staffing: :mod:`~carecoord.service.rotas`, :mod:`~carecoord.service.slots`,
+  :mod:`~carecoord.service.training`, :mod:`~carecoord.service.supervision`;
+* clinic operations: :mod:`~carecoord.service.flow`,
+  :mod:`~carecoord.service.measurements`, :mod:`~carecoord.service.supplies`,
+  :mod:`~carecoord.service.supply_orders`;
+* patient administration and education: :mod:`~carecoord.service.coverage`,
+  :mod:`~carecoord.service.paperwork`, :mod:`~carecoord.service.education`,
+  :mod:`~carecoord.service.social`, :mod:`~carecoord.service.communication`,
+  :mod:`~carecoord.service.admin_worklist`;
 * :mod:`~carecoord.service.sealing` — the audit-log sealer and verification;
 * :mod:`~carecoord.service.tick` — time-driven announcements.
 """

@@ -25,6 +25,7 @@ from ..model import (
 from ..model.outbox import RecipientKind
 from ..notify.rules import Audience, NotificationRule, Recipient, plan_notifications
 from ..storage.uow import UnitOfWork
+from ._language import contact_languages, language_context
 
 __all__ = ["plan", "reachable"]
 
@@ -40,6 +41,7 @@ def plan(uow: UnitOfWork, now: datetime, rules: Sequence[NotificationRule]) -> N
             lambda rule, e: _recipients(uow, now, rule, e),
             now=now,
             details=lambda e: _details(uow, e),
+            context=lambda e: language_context(uow, e.patient_id),
         ):
             if not uow.has_pending(note) and uow.find(type(note), note.id) is None:
                 uow.add(note)
@@ -106,8 +108,10 @@ def _patient_recipients(
                     patient.telecom,
                     portal=ContactChannel.PORTAL in patient.preferences.channels,
                 ),
+                language=patient.language,
             )
         ]
+    languages = contact_languages(uow, patient)
     consents = uow.all(Consent, patient_id=str(patient.id))
     found = []
     for contact in patient.contacts:
@@ -125,6 +129,7 @@ def _patient_recipients(
                     contact.telecom,
                     portal=ContactChannel.PORTAL in contact.preferences.channels,
                 ),
+                language=languages.get(contact.id, patient.language),
             )
         )
     return found

@@ -57,7 +57,9 @@ from . import (
     staff,
     teams,
 )
+from ._admin import AdministrationMethods
 from ._care import CareRecordMethods
+from ._clinic import ClinicMethods
 from ._workforce import WorkforceMethods
 from .runner import (
     Clock,
@@ -77,7 +79,7 @@ T = TypeVar("T")
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
-class CareCoordinator(CareRecordMethods, WorkforceMethods):
+class CareCoordinator(CareRecordMethods, WorkforceMethods, ClinicMethods, AdministrationMethods):
     """The entry object: one method per coordination use case.
 
     ``store`` defaults to a fresh :class:`~carecoord.storage.MemoryStore`

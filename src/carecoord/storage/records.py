@@ -26,9 +26,11 @@ from ..model import (
     Encounter,
     GoalLifecycleStatus,
     GoalPriority,
+    HealthConcern,
     Note,
     Patient,
     PatientDecision,
+    PatientGoal,
     Referral,
     Review,
     StaffMember,
@@ -40,6 +42,8 @@ from ..model import (
 from ..model.access import EmergencyAccess
 from ..model.audit import AuditCheckpoint, AuditEntry, AuditHead
 from ..model.outbox import DeliveryStatus, Notification, TimedEventMarker
+from ._admin_rows import ADMIN_RECORD_TYPES, admin_rows
+from ._clinic_rows import CLINIC_RECORD_TYPES, clinic_rows
 from ._metric_rows import METRIC_CATEGORIES, collect_metric_facts, metric_rows
 from ._workforce_rows import WORKFORCE_RECORD_TYPES, workforce_rows
 from .port import IndexRow
@@ -76,7 +80,11 @@ RECORD_TYPES: dict[str, type[Any]] = {
         TimedEventMarker,
         Encounter,
         SurveyResponse,
+        HealthConcern,
+        PatientGoal,
         *WORKFORCE_RECORD_TYPES,
+        *CLINIC_RECORD_TYPES,
+        *ADMIN_RECORD_TYPES,
     )
 }
 """Record kind (the class name, also the payload ``type``) to model class."""
@@ -291,7 +299,7 @@ def _worklist_rows(record: object) -> tuple[IndexRow, ...]:
             )
             return (grant, review)
         case _:
-            return workforce_rows(record)
+            return workforce_rows(record) or clinic_rows(record) or admin_rows(record)
 
 
 _OPEN_TASK = frozenset(

@@ -30,6 +30,7 @@ __all__ = [
     "FixedClock",
     "FlakyNotifier",
     "ForwardingStore",
+    "RacingStore",
     "RecordingEventSink",
     "RecordingNotifier",
 ]
@@ -189,3 +190,40 @@ class ForwardingStore:
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self.inner!r})"
+
+
+class RacingStore(ForwardingStore):
+    """Makes two writers race: the first two batches that write a record of ``kind``
+    wait at a barrier until both have arrived, so both units of work read the same
+    version before either writes.
+
+    Set :attr:`armed` once the setup is done (writes before that pass straight
+    through); then run two operations on threads. Exactly one should win; the
+    other meets :class:`~carecoord.ConflictError` (the service retries it on
+    fresh data, where it sees the winner's change). ``timeout`` bounds the wait,
+    so a test that starts only one writer fails instead of hanging::
+
+        racing = RacingStore(store, "Slot")
+        service = CareCoordinator(store=racing)
+        ...  # set up
+        racing.armed = True
+        # book the same slot from two threads: one booking, one SlotTakenError
+    """
+
+    def __init__(self, inner: Store, kind: str, *, timeout: float = 20.0) -> None:
+        super().__init__(inner)
+        self.kind = kind
+        self.armed = False
+        self._barrier = threading.Barrier(2, timeout=timeout)
+        self._lock = threading.Lock()
+        self._held = 0
+
+    def write(self, batch: Sequence[RecordWrite]) -> None:
+        """Wait at the barrier (the first two armed writes of ``kind``), then write."""
+        if self.armed and any(w.kind == self.kind for w in batch):
+            with self._lock:
+                hold = self._held < 2
+                self._held += 1
+            if hold:
+                self._barrier.wait()
+        super().write(batch)

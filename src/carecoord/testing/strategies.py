@@ -34,6 +34,9 @@ from carecoord import (
     SurveyResponse,
 )
 
+from ._strategies_admin import ADMIN_STRATEGIES
+from ._strategies_clinic import CLINIC_STRATEGIES
+
 # The strategies live in one module per model area; this module is their public face.
 # Names outside ``__all__`` are re-exported too (``name as name``): hosts use them.
 from ._strategies_common import (
@@ -67,6 +70,7 @@ from ._strategies_plans import quantities as quantities
 from ._strategies_plans import ranges as ranges
 from ._strategies_plans import targets as targets
 from ._strategies_records import (
+    CONCERN_STRATEGIES,
     appointments,
     barriers,
     consents,
@@ -77,6 +81,10 @@ from ._strategies_records import (
     reviews,
     survey_responses,
 )
+from ._strategies_records import codings as codings
+from ._strategies_records import external_refs as external_refs
+from ._strategies_records import health_concerns as health_concerns
+from ._strategies_records import patient_goals as patient_goals
 from ._strategies_records import refs as refs
 from ._strategies_records import unique_refs as unique_refs
 from ._strategies_workforce import WORKFORCE_STRATEGIES
@@ -126,6 +134,9 @@ ENTITY_STRATEGIES: dict[type, SearchStrategy[Any]] = {
     Consent: consents(),
     Encounter: encounters(),
     SurveyResponse: survey_responses(),
+    **CONCERN_STRATEGIES,
     **WORKFORCE_STRATEGIES,
+    **ADMIN_STRATEGIES,
+    **CLINIC_STRATEGIES,
 }
 """One strategy per persisted entity type (the record kinds of the model)."""
