@@ -14,7 +14,12 @@ and ``import carecoord`` does not import it. See ``docs/fhir.md``.
   nothing, idempotent, matched by identifier; a :class:`SaveResult`);
   :meth:`PatientRecord.from_store` loads one;
 * :func:`export_ndjson` / :func:`import_ndjson` move many patients as FHIR
-  Bulk Data style NDJSON files (:mod:`carecoord.fhir.bulk`).
+  Bulk Data style NDJSON files (:mod:`carecoord.fhir.bulk`);
+* records outside a patient's Bundle: :func:`schedule_bundle` (Schedule,
+  Slot, PractitionerRole availability), :func:`visit_bundle` (Encounter,
+  Observation), :func:`supply_bundle` (SupplyRequest, SupplyDelivery),
+  :func:`coverage_resource` / :func:`coverage_from_resource`,
+  :func:`document_reference`, :func:`measurements_from_bundle`.
 
 What FHIR cannot carry goes into extensions under :data:`EXTENSION_BASE`;
 :func:`conformance_resources` returns their published definitions.
@@ -22,7 +27,12 @@ What FHIR cannot carry goes into extensions under :data:`EXTENSION_BASE`;
 
 from ._common import CANONICAL_BASE, CODE_SYSTEM_BASE, EXTENSION_BASE, ID_SYSTEM_BASE
 from ._conformance import conformance_resources
+from ._export_admin import coverage_resource, document_reference
+from ._export_clinic import encounter_resource, observation_resource, supply_bundle, visit_bundle
+from ._export_schedule import schedule_bundle, schedule_resource, slot_resource
 from ._import import import_bundle
+from ._import_admin import coverage_from_resource
+from ._import_clinic import measurement_from_observation, measurements_from_bundle
 from ._import_people import DEFAULT_ROLE
 from ._import_report import (
     DefaultApplied,
@@ -56,9 +66,21 @@ __all__ = [
     "PatientRecord",
     "SaveResult",
     "conformance_resources",
+    "coverage_from_resource",
+    "coverage_resource",
+    "document_reference",
+    "encounter_resource",
     "export_bundle",
     "export_ndjson",
     "import_bundle",
     "import_ndjson",
+    "measurement_from_observation",
+    "measurements_from_bundle",
+    "observation_resource",
     "save_imported",
+    "schedule_bundle",
+    "schedule_resource",
+    "slot_resource",
+    "supply_bundle",
+    "visit_bundle",
 ]
