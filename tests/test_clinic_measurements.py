@@ -18,6 +18,7 @@ from carecoord import (
     GoalId,
     GoalLifecycleStatus,
     NotFoundError,
+    PatientGoal,
     Quantity,
     Range,
     Target,
@@ -41,7 +42,7 @@ from carecoord.model.measurements import (
 )
 from carecoord.model.outbox import Notification
 from carecoord.service import CareCoordinator
-from carecoord.storage import Store, UnitOfWork
+from carecoord.storage import MemoryStore, Store, UnitOfWork
 from carecoord.testing import RecordingEventSink
 from world import CHICAGO, COORD, MA, NURSE, OUTSIDER, PATIENT, PLAN
 
@@ -133,6 +134,25 @@ def test_a_measurement_becomes_a_reading_of_the_goal_it_measures(any_store: Stor
     measured_ones = service.measurements_of(PATIENT, actor=COORD)
     assert [m.id for m in measured_ones] == ["m-1", "m-2", "m-3", "m-4"]
     assert [m.id for m in service.measurements_of(PATIENT, code=A1C, actor=COORD)] == ["m-1", "m-2"]
+
+
+def test_a_measurement_feeds_the_patients_own_goal_too() -> None:
+    service, clock = opened(MemoryStore())
+    own = Goal(
+        id=GoalId("g-own"),
+        description="my own HbA1c goal",
+        targets=(Target(measure="HbA1c", quantity=Quantity(7.0, "%", Comparator.LT)),),
+        lifecycle_status=GoalLifecycleStatus.ACTIVE,
+    )
+    service.record_patient_goal(PatientGoal(goal=own, patient_id=PATIENT), actor=COORD)
+    clock.set(TAKEN + timedelta(minutes=5))
+    report = service.record_measurement(measured("m-own", A1C, 6.5, "%"), actor=MA)
+    assert [(r.plan_id, r.goal_id, r.reading.value) for r in report.readings] == [
+        (None, "g-own", 6.5)
+    ]
+    (kept,) = service.patient_goals_of(PATIENT, actor=COORD)
+    assert [r.value for r in kept.goal.readings] == [6.5]
+    assert kept.goal.achievement_status is GoalAchievementStatus.ACHIEVED
 
 
 def test_out_of_range_results_go_on_the_coordinators_worklist(any_store: Store) -> None:

@@ -17,8 +17,11 @@ import attrs
 from ..model import (
     GOAL_MACHINE,
     CarePlan,
+    CarePlanId,
     CarePlanStatus,
+    Goal,
     GoalLifecycleStatus,
+    PatientGoal,
     ProgressReading,
 )
 from ..model.measurements import (
@@ -73,38 +76,43 @@ def _pursued(status: GoalLifecycleStatus) -> bool:
 
 
 def goal_readings(
-    measurement: Measurement, plans: Iterable[CarePlan]
+    measurement: Measurement,
+    plans: Iterable[CarePlan],
+    patient_goals: Iterable[PatientGoal] = (),
 ) -> tuple[tuple[GoalReading, ...], tuple[SkippedTarget, ...]]:
-    """The readings ``measurement`` makes for the goals of ``plans`` (the patient's), and the
-    matching targets it could not feed. One reading per target; goals of plans that are
-    completed, revoked or in error, and goals no longer pursued, take none."""
+    """The readings ``measurement`` makes for the goals of ``plans`` and the patient's own
+    goals (``patient_goals``), and the matching targets it could not feed. One reading
+    per target; goals of plans that are completed, revoked or in error, and goals no
+    longer pursued, take none."""
     made: list[GoalReading] = []
     skipped: list[SkippedTarget] = []
     values = list(measurement.values())
-    for plan in plans:
-        if plan.patient_id != measurement.patient_id or plan.status not in _FEEDS:
+    goals: list[tuple[CarePlanId | None, Goal]] = [
+        (plan.id, goal)
+        for plan in plans
+        if plan.patient_id == measurement.patient_id and plan.status in _FEEDS
+        for goal in plan.goals
+    ]
+    goals += [(None, g.goal) for g in patient_goals if g.patient_id == measurement.patient_id]
+    for plan_id, goal in goals:
+        if not _pursued(goal.lifecycle_status):
             continue
-        for goal in plan.goals:
-            if not _pursued(goal.lifecycle_status):
+        for target in goal.targets:
+            codes = target_codes(target.measure)
+            matching = [v for v in values if v[0] in codes]
+            if not matching:
                 continue
-            for target in goal.targets:
-                codes = target_codes(target.measure)
-                matching = [v for v in values if v[0] in codes]
-                if not matching:
-                    continue
-                converted = [
-                    convert(code, value, unit, target.unit) for code, value, unit in matching
-                ]
-                usable = [c for c in converted if c is not None]
-                if not usable:
-                    skipped.append(SkippedTarget(plan.id, goal.id, target.measure, "unit"))
-                    continue
-                reading = ProgressReading(
-                    measure=target.measure,
-                    value=usable[0],
-                    unit=target.unit,
-                    at=measurement.taken_at,
-                    recorded_by=measurement.taken_by,
-                )
-                made.append(GoalReading(plan.id, goal.id, reading))
+            converted = [convert(code, value, unit, target.unit) for code, value, unit in matching]
+            usable = [c for c in converted if c is not None]
+            if not usable:
+                skipped.append(SkippedTarget(plan_id, goal.id, target.measure, "unit"))
+                continue
+            reading = ProgressReading(
+                measure=target.measure,
+                value=usable[0],
+                unit=target.unit,
+                at=measurement.taken_at,
+                recorded_by=measurement.taken_by,
+            )
+            made.append(GoalReading(plan_id, goal.id, reading))
     return tuple(made), tuple(skipped)

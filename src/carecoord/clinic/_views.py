@@ -98,9 +98,10 @@ class DayBoard:
 
 @attrs.frozen
 class GoalReading:
-    """A reading a measurement made for a goal's target."""
+    """A reading a measurement made for a goal's target (``plan_id`` ``None``: a goal of
+    the patient's own, outside any care plan)."""
 
-    plan_id: CarePlanId
+    plan_id: CarePlanId | None
     goal_id: GoalId
     reading: ProgressReading
 
@@ -108,9 +109,10 @@ class GoalReading:
 @attrs.frozen
 class SkippedTarget:
     """A goal target a measurement's code matched but could not feed, and why (a code:
-    ``unit`` when the measurement's unit cannot be converted to the target's)."""
+    ``unit`` when the measurement's unit cannot be converted to the target's; ``plan_id``
+    ``None``: a goal of the patient's own)."""
 
-    plan_id: CarePlanId
+    plan_id: CarePlanId | None
     goal_id: GoalId
     measure: str
     reason: str

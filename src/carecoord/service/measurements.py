@@ -22,6 +22,7 @@ from ..model import (
     CareTeamStatus,
     GoalAchievementStatus,
     Patient,
+    PatientGoal,
     PatientId,
     StaffId,
     StorageError,
@@ -81,10 +82,16 @@ def record_measurement(ctx: Context, measurement: Measurement) -> MeasurementRep
         made = attrs.evolve(made, review_by=_reviewer(ctx, made.patient_id))
     uow.add(made)
     plans = uow.all(CarePlan, patient_id=str(made.patient_id))
-    readings, skipped = goal_readings(made, plans)
+    own = uow.all(PatientGoal, patient_id=str(made.patient_id))
+    readings, skipped = goal_readings(made, plans, own)
     common = ctx.common(made.patient_id)
     changed: dict[str, CarePlan] = {}
+    mine: dict[str, PatientGoal] = {}
     for found in readings:
+        if found.plan_id is None:  # a goal of the patient's own (as record_patient_goal_progress)
+            held = mine.get(found.goal_id) or next(g for g in own if g.id == found.goal_id)
+            mine[found.goal_id] = held.with_reading(found.reading)
+            continue
         plan = changed.get(found.plan_id) or next(p for p in plans if p.id == found.plan_id)
         goal = plan.goal(found.goal_id)
         new_goal = goal.with_reading(found.reading)
@@ -101,6 +108,8 @@ def record_measurement(ctx: Context, measurement: Measurement) -> MeasurementRep
             ctx.emit(ev.GoalAchieved(**common, plan_id=str(plan.id), goal_id=str(goal.id)))
     for plan in changed.values():
         uow.save(plan)
+    for held in mine.values():
+        uow.save(held)
     ctx.emit(
         ev.MeasurementRecorded(
             **common, measurement_id=str(made.id), code=str(made.code), readings=len(readings)
