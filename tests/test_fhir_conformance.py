@@ -422,9 +422,19 @@ FIXED = [
 
 
 def _standalone_exports() -> Json:
-    """The resources exported outside ``export_bundle`` (coverage), as one Bundle."""
-    from carecoord import Coverage, CoverageId, Period, StaffId
-    from carecoord.fhir._export_admin import coverage_resource
+    """The resources exported outside ``export_bundle`` (coverage, education), as one Bundle."""
+    from carecoord import (
+        ContactId,
+        Coverage,
+        CoverageId,
+        EducationSession,
+        EducationSessionId,
+        MaterialId,
+        Period,
+        StaffId,
+        TeachBackResult,
+    )
+    from carecoord.fhir import coverage_resource, education_procedure
 
     start = datetime(2026, 1, 1, tzinfo=ZoneInfo("America/Chicago"))
     coverage = Coverage(
@@ -436,7 +446,18 @@ def _standalone_exports() -> Json:
         recorded_at=start,
         recorded_by=StaffId("s-1"),
     )
-    return {"resourceType": "Bundle", "entry": [{"resource": coverage_resource(coverage)}]}
+    session = EducationSession(
+        id=EducationSessionId("edu-1"),
+        patient_id=PatientId("p-1"),
+        material_id=MaterialId("mat-1"),
+        given_at=start,
+        given_by=StaffId("s-1"),
+        result=TeachBackResult.UNDERSTOOD,
+        contact_id=ContactId("c-1"),
+        interpreter_used=True,
+    )
+    resources = [coverage_resource(coverage), education_procedure(session)]
+    return {"resourceType": "Bundle", "entry": [{"resource": r} for r in resources]}
 
 
 def test_every_carecoord_url_in_the_fixed_exports_resolves_and_fits() -> None:

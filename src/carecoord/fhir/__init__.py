@@ -19,7 +19,9 @@ and ``import carecoord`` does not import it. See ``docs/fhir.md``.
   Slot, PractitionerRole availability), :func:`visit_bundle` (Encounter,
   Observation), :func:`supply_bundle` (SupplyRequest, SupplyDelivery),
   :func:`coverage_resource` / :func:`coverage_from_resource`,
-  :func:`document_reference`, :func:`measurements_from_bundle`.
+  :func:`document_reference`, :func:`measurements_from_bundle`,
+  :func:`screening_bundle`, :func:`social_context_observations`,
+  :func:`education_procedure`.
 
 What FHIR cannot carry goes into extensions under :data:`EXTENSION_BASE`;
 :func:`conformance_resources` returns their published definitions.
@@ -30,6 +32,7 @@ from ._conformance import conformance_resources
 from ._export_admin import coverage_resource, document_reference
 from ._export_clinic import encounter_resource, observation_resource, supply_bundle, visit_bundle
 from ._export_schedule import schedule_bundle, schedule_resource, slot_resource
+from ._export_social import education_procedure, screening_bundle, social_context_observations
 from ._import import import_bundle
 from ._import_admin import coverage_from_resource
 from ._import_clinic import measurement_from_observation, measurements_from_bundle
@@ -69,6 +72,7 @@ __all__ = [
     "coverage_from_resource",
     "coverage_resource",
     "document_reference",
+    "education_procedure",
     "encounter_resource",
     "export_bundle",
     "export_ndjson",
@@ -80,7 +84,9 @@ __all__ = [
     "save_imported",
     "schedule_bundle",
     "schedule_resource",
+    "screening_bundle",
     "slot_resource",
+    "social_context_observations",
     "supply_bundle",
     "visit_bundle",
 ]

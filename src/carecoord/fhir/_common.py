@@ -82,5 +82,8 @@ ID_SYSTEMS: Final[dict[str, str]] = {
     "actor": "carecoord ids of whoever acted, as audit actors (AuditEvent.agent.who)",
     "coverage": "carecoord coverage ids (Coverage)",
     "form": "carecoord paperwork form ids (DocumentReference)",
+    "screening": "carecoord screening ids (the grouping Observation of a screening)",
+    "education-session": "carecoord education session ids (Procedure)",
+    "education-material": "carecoord education material ids (Procedure.usedCode)",
 }
 """Every identifier system carecoord writes (``id_system(kind)``): kind -> what it identifies."""

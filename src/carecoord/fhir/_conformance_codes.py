@@ -235,6 +235,35 @@ CODE_SYSTEM_TEXTS: Final[dict[str, CodeSystemText]] = {
         ),
         ("referral", "Referral", "A ServiceRequest that is a closed-loop referral."),
         ("referral-outcome", "Referral outcome", "The outcome of a referral (Task.output)."),
+        (
+            "social-screening",
+            "Social screening",
+            "An Observation grouping the answers of one social-needs screening.",
+        ),
+    ),
+    "living-situation": _text(
+        "Living situation",
+        "Where and how the patient lives (carecoord's social context).",
+        ("stable-housing", "Stable housing", "The patient has steady housing."),
+        ("unstable-housing", "Unstable housing", "The patient's housing is not steady."),
+        ("homeless", "Homeless", "The patient has no housing."),
+        ("assisted-living", "Assisted living", "The patient lives in assisted living."),
+        ("care-home", "Care home", "The patient lives in a care home."),
+    ),
+    "transport-access": _text(
+        "Transport access",
+        "How the patient gets to care (carecoord's social context).",
+        ("own-vehicle", "Own vehicle", "The patient drives their own vehicle."),
+        ("public-transit", "Public transit", "The patient uses public transport."),
+        ("relies-on-others", "Relies on others", "Someone else drives the patient."),
+        ("none", "None", "The patient has no way to get to care."),
+    ),
+    "teach-back": _text(
+        "Teach-back result",
+        "How well the person taught explained it back in their own words.",
+        ("understood", "Understood", "Explained it back correctly."),
+        ("partly-understood", "Partly understood", "Explained part of it back."),
+        ("not-understood", "Not understood", "Could not explain it back: teach again."),
     ),
 }
 """Per carecoord code system name (``cs(name)``): its texts."""

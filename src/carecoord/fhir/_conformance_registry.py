@@ -445,6 +445,28 @@ EXTENSIONS: Final[tuple[ExtensionSpec, ...]] = (
     ),
     _zoned("recorded-at", "Recorded at", "When the coverage was recorded.", ("Coverage",)),
     _ext(
+        "taught-to",
+        "Taught to",
+        "The patient's contact who was taught.",
+        "Reference",
+        contexts=("Procedure",),
+        targets=("RelatedPerson",),
+    ),
+    _ext(
+        "education-material",
+        "Education material",
+        "The education material used, by its carecoord identifier.",
+        "Identifier",
+        contexts=("Procedure",),
+    ),
+    _ext(
+        "interpreter-used",
+        "Interpreter used",
+        "An interpreter took part.",
+        "boolean",
+        contexts=("Procedure",),
+    ),
+    _ext(
         "patient-words",
         "Patient's words",
         "The patient's answer in their own words.",

@@ -26,11 +26,14 @@ from ..model import (
     Direction,
     InteractionParty,
     InterventionKind,
+    LivingSituation,
     NeedPriority,
     ReferralStatus,
     ReferralTargetKind,
     RefKind,
     ReviewDecision,
+    TeachBackResult,
+    TransportAccess,
 )
 from ._common import CODE_SYSTEM_BASE, cs
 from ._derived import (
@@ -252,6 +255,9 @@ CODE_SYSTEMS: Final[dict[str, CodeSystem]] = {
         _enum_system("assessment-domain", AssessmentDomain),
         _enum_system("need-priority", NeedPriority),
         _enum_system("intervention-kind", InterventionKind),
+        _enum_system("living-situation", LivingSituation),
+        _enum_system("transport-access", TransportAccess),
+        _enum_system("teach-back", TeachBackResult),
         _enum_system("referral-status", ReferralStatus),
         _enum_system("referral-target-kind", ReferralTargetKind),
         _enum_system("barrier-kind", BarrierKind),
@@ -266,7 +272,7 @@ CODE_SYSTEMS: Final[dict[str, CodeSystem]] = {
         _system(
             cs("record-category"),
             "need barrier care-plan-review patient-decision information-sharing referral "
-            "referral-outcome",
+            "referral-outcome social-screening",
         ),
     )
 }
