@@ -22,6 +22,7 @@ import carecoord.model
 from _admin_samples import ADMIN_NOT_PHI, ADMIN_SAMPLES
 from _clinic_samples import CLINIC_NOT_PHI, CLINIC_SAMPLES
 from _concern_samples import CONCERN_SAMPLES
+from _program_samples import PROGRAM_NOT_PHI, PROGRAM_SAMPLES
 from _workforce_samples import WORKFORCE_SAMPLES
 from carecoord import (
     Address,
@@ -717,6 +718,7 @@ NOT_PHI: dict[str, str] = {
     "AuditVerification.head_hash": "hex hash",
     **ADMIN_NOT_PHI,
     **CLINIC_NOT_PHI,
+    **PROGRAM_NOT_PHI,
 }
 """``str`` fields that are not PHI and stay visible in ``repr``: ``Class.field`` -> what it is."""
 
@@ -905,6 +907,7 @@ SAMPLES: dict[str, Callable[[], Any]] = {
     **WORKFORCE_SAMPLES,
     **ADMIN_SAMPLES,
     **CLINIC_SAMPLES,
+    **PROGRAM_SAMPLES,
 }
 """One sample of every stored record type (and PatientRecord), PHI fields filled in."""
 

@@ -12,6 +12,7 @@ import pytest
 from _admin_audit import ADMIN_OPERATIONS
 from _clinic_audit import CLINIC_OPERATIONS
 from _concern_audit import CONCERN_OPERATIONS
+from _program_audit import PROGRAM_OPERATIONS
 from _workforce_audit import WORKFORCE_OPERATIONS
 from carecoord import (
     AccessDeniedError,
@@ -595,6 +596,7 @@ OPERATIONS: dict[str, tuple[Call, Call | None]] = {
     **WORKFORCE_OPERATIONS,
     **ADMIN_OPERATIONS,
     **CLINIC_OPERATIONS,
+    **PROGRAM_OPERATIONS,
 }
 
 NOT_OPERATIONS = {

@@ -60,6 +60,7 @@ from . import (
 from ._admin import AdministrationMethods
 from ._care import CareRecordMethods
 from ._clinic import ClinicMethods
+from ._programs import ProgramMethods
 from ._workforce import WorkforceMethods
 from .runner import (
     Clock,
@@ -79,7 +80,9 @@ T = TypeVar("T")
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
-class CareCoordinator(CareRecordMethods, WorkforceMethods, ClinicMethods, AdministrationMethods):
+class CareCoordinator(
+    CareRecordMethods, WorkforceMethods, ClinicMethods, AdministrationMethods, ProgramMethods
+):
     """The entry object: one method per coordination use case.
 
     ``store`` defaults to a fresh :class:`~carecoord.storage.MemoryStore`

@@ -45,6 +45,7 @@ from ..model.outbox import DeliveryStatus, Notification, TimedEventMarker
 from ._admin_rows import ADMIN_RECORD_TYPES, admin_rows
 from ._clinic_rows import CLINIC_RECORD_TYPES, clinic_rows
 from ._metric_rows import METRIC_CATEGORIES, collect_metric_facts, metric_rows
+from ._program_rows import PROGRAM_RECORD_TYPES, program_rows
 from ._workforce_rows import WORKFORCE_RECORD_TYPES, workforce_rows
 from .port import IndexRow
 
@@ -85,6 +86,7 @@ RECORD_TYPES: dict[str, type[Any]] = {
         *WORKFORCE_RECORD_TYPES,
         *CLINIC_RECORD_TYPES,
         *ADMIN_RECORD_TYPES,
+        *PROGRAM_RECORD_TYPES,
     )
 }
 """Record kind (the class name, also the payload ``type``) to model class."""
@@ -299,7 +301,12 @@ def _worklist_rows(record: object) -> tuple[IndexRow, ...]:
             )
             return (grant, review)
         case _:
-            return workforce_rows(record) or clinic_rows(record) or admin_rows(record)
+            return (
+                workforce_rows(record)
+                or clinic_rows(record)
+                or admin_rows(record)
+                or program_rows(record)
+            )
 
 
 _OPEN_TASK = frozenset(

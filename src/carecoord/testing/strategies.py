@@ -69,6 +69,7 @@ from ._strategies_plans import assessments, cadences, care_plans, goals, interve
 from ._strategies_plans import quantities as quantities
 from ._strategies_plans import ranges as ranges
 from ._strategies_plans import targets as targets
+from ._strategies_programs import PROGRAM_STRATEGIES
 from ._strategies_records import (
     CONCERN_STRATEGIES,
     appointments,
@@ -138,5 +139,6 @@ ENTITY_STRATEGIES: dict[type, SearchStrategy[Any]] = {
     **WORKFORCE_STRATEGIES,
     **ADMIN_STRATEGIES,
     **CLINIC_STRATEGIES,
+    **PROGRAM_STRATEGIES,
 }
 """One strategy per persisted entity type (the record kinds of the model)."""
