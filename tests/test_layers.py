@@ -56,7 +56,7 @@ RULES: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "model": (("model",), ("carecoord.model",)),
     "rules": (
         (
-            "events.py",
+            "events",
             "worklist.py",
             "caseload.py",
             "metrics.py",
@@ -71,6 +71,7 @@ RULES: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
         ),
         (
             "carecoord.model",
+            "carecoord.events",
             "carecoord.workforce",
             "carecoord.clinic",
             "carecoord.directory",
