@@ -28,6 +28,7 @@ from ..model.directory import (
     OpeningHours,
     ServiceLocationId,
 )
+from .hsds import services_from_hsds, services_to_hsds
 
 __all__ = [
     "EARTH_RADIUS_KM",
@@ -36,6 +37,8 @@ __all__ = [
     "haversine_km",
     "open_interval",
     "search_facts",
+    "services_from_hsds",
+    "services_to_hsds",
     "speaks",
 ]
 

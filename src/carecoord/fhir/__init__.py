@@ -21,7 +21,8 @@ and ``import carecoord`` does not import it. See ``docs/fhir.md``.
   :func:`coverage_resource` / :func:`coverage_from_resource`,
   :func:`document_reference`, :func:`measurements_from_bundle`,
   :func:`screening_bundle`, :func:`social_context_observations`,
-  :func:`education_procedure`.
+  :func:`education_procedure`, :func:`directory_bundle` (the community
+  resource directory as Organization, Location and HealthcareService).
 
 What FHIR cannot carry goes into extensions under :data:`EXTENSION_BASE`;
 :func:`conformance_resources` returns their published definitions.
@@ -31,6 +32,7 @@ from ._common import CANONICAL_BASE, CODE_SYSTEM_BASE, EXTENSION_BASE, ID_SYSTEM
 from ._conformance import conformance_resources
 from ._export_admin import coverage_resource, document_reference
 from ._export_clinic import encounter_resource, observation_resource, supply_bundle, visit_bundle
+from ._export_directory import directory_bundle
 from ._export_schedule import schedule_bundle, schedule_resource, slot_resource
 from ._export_social import education_procedure, screening_bundle, social_context_observations
 from ._import import import_bundle
@@ -71,6 +73,7 @@ __all__ = [
     "conformance_resources",
     "coverage_from_resource",
     "coverage_resource",
+    "directory_bundle",
     "document_reference",
     "education_procedure",
     "encounter_resource",

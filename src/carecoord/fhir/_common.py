@@ -84,6 +84,9 @@ ID_SYSTEMS: Final[dict[str, str]] = {
     "form": "carecoord paperwork form ids (DocumentReference)",
     "screening": "carecoord screening ids (the grouping Observation of a screening)",
     "education-session": "carecoord education session ids (Procedure)",
-    "education-material": "carecoord education material ids (Procedure.usedCode)",
+    "education-material": "carecoord education material ids (the education-material extension)",
+    "directory-organization": "carecoord directory organisation ids (Organization)",
+    "directory-location": "carecoord directory location ids (Location)",
+    "directory-service": "carecoord directory service ids (HealthcareService)",
 }
 """Every identifier system carecoord writes (``id_system(kind)``): kind -> what it identifies."""

@@ -246,10 +246,10 @@ EXTENSIONS: Final[tuple[ExtensionSpec, ...]] = (
     _ext(
         "time-zone",
         "Time zone",
-        "The IANA time zone the person lives or works in; due times, reminders and quiet "
-        "hours are computed in it.",
+        "The IANA time zone the person lives or works in (or a location is in); due times, "
+        "reminders, quiet hours and opening hours are computed in it.",
         "string",
-        contexts=("Patient", "Practitioner"),
+        contexts=("Patient", "Practitioner", "Location"),
     ),
     _ext(
         "contact-preferences",
