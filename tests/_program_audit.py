@@ -18,7 +18,7 @@ from carecoord.model.directory import (
     ServiceOrganizationId,
 )
 from carecoord.service import CareCoordinator
-from world import NURSE
+from world import COORD, MA, NURSE
 
 __all__ = ["PROGRAM_OPERATIONS"]
 
@@ -40,5 +40,9 @@ PROGRAM_OPERATIONS: dict[str, tuple[Call, Call | None]] = {
     "search_directory": (
         lambda s, a: s.search_directory(DirectoryQuery(("food-insecurity",)), actor=a),
         None,
+    ),
+    "directory_alerts": (
+        lambda s, a: s.directory_alerts(COORD, actor=a),
+        lambda s, a: s.directory_alerts(COORD, actor=MA),
     ),
 }

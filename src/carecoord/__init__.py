@@ -282,6 +282,7 @@ if _typing.TYPE_CHECKING:
         convert,
         current_name,
         derive_achievement,
+        directory_target,
         expiry_key,
         is_loinc,
         localize,
@@ -290,6 +291,7 @@ if _typing.TYPE_CHECKING:
         stable_id,
         supervision_chain,
         target_codes,
+        target_service_id,
         verify_chain,
     )
     from .retry import RetryPolicy
@@ -582,6 +584,7 @@ __all__ = [
     "convert",
     "current_name",
     "derive_achievement",
+    "directory_target",
     "dumps",
     "expiry_key",
     "from_payload",
@@ -596,6 +599,7 @@ __all__ = [
     "stable_id",
     "supervision_chain",
     "target_codes",
+    "target_service_id",
     "to_payload",
     "verify_chain",
 ]

@@ -153,6 +153,8 @@ if _TYPE_CHECKING:
         ServiceLocationId,
         ServiceOrganization,
         ServiceOrganizationId,
+        directory_target,
+        target_service_id,
     )
     from .education import (
         EducationMaterial,
@@ -592,6 +594,7 @@ __all__ = [
     "convert",
     "current_name",
     "derive_achievement",
+    "directory_target",
     "expiry_key",
     "is_loinc",
     "localize",
@@ -600,6 +603,7 @@ __all__ = [
     "stable_id",
     "supervision_chain",
     "target_codes",
+    "target_service_id",
     "verify_chain",
 ]
 
@@ -858,6 +862,8 @@ _EXPORTS = {
         "ServiceLocationId",
         "ServiceOrganization",
         "ServiceOrganizationId",
+        "directory_target",
+        "target_service_id",
     ),
     "education": (
         "EducationMaterial",

@@ -17,7 +17,7 @@ patient. Pure: no I/O.
 from __future__ import annotations
 
 import re
-from datetime import time
+from datetime import datetime, time
 from enum import StrEnum
 from itertools import pairwise
 from typing import Any
@@ -27,6 +27,7 @@ import attrs
 from ._base import (
     EntityId,
     a_time,
+    aware,
     finite,
     of_type,
     optional,
@@ -37,6 +38,7 @@ from ._base import (
     zone_name,
 )
 from ._errors import ValidationError
+from ._external import ExternalRef
 
 __all__ = [
     "CapacityStatus",
@@ -50,6 +52,8 @@ __all__ = [
     "ServiceLocationId",
     "ServiceOrganization",
     "ServiceOrganizationId",
+    "directory_target",
+    "target_service_id",
 ]
 
 _CODE = re.compile(r"[a-z0-9]+(-[a-z0-9]+)*")
@@ -222,7 +226,10 @@ class DirectoryService:
 
     ``eligibility`` and ``service_area`` are the provider's own words;
     ``service_radius_km``, when given, is how far from a location clients may live.
-    ``revision`` guards updates against stale copies.
+    ``revision`` guards updates against stale copies. ``changed_at`` is when the
+    service last closed or changed the needs, locations or hours it offers (set by
+    ``save_directory_service``; ``None`` until then): referrals made before it are
+    flagged on their coordinators' ``directory_alerts``.
     """
 
     id: DirectoryServiceId = attrs.field(validator=of_type(DirectoryServiceId))
@@ -244,6 +251,7 @@ class DirectoryService:
     contact: ServiceContact = attrs.field(factory=ServiceContact, validator=of_type(ServiceContact))
     active: bool = attrs.field(default=True, validator=of_type(bool))
     revision: int = revision_field()
+    changed_at: datetime | None = attrs.field(default=None, validator=optional(aware))
 
     def __attrs_post_init__(self) -> None:
         if self.service_radius_km is not None and self.service_radius_km <= 0:
@@ -257,6 +265,29 @@ class DirectoryService:
             if found.id == location_id:
                 return found
         raise ValidationError("the location is not one of the service's", field="location_id")
+
+
+_SERVICE_PREFIX = "HealthcareService/"
+
+
+def directory_target(service: DirectoryService) -> ExternalRef:
+    """The :class:`ExternalRef` a referral to ``service`` keeps as its ``target``
+    (FHIR ``ServiceRequest.performer`` / ``Task.owner``: ``HealthcareService/<id>``)."""
+    return ExternalRef(resource_type="HealthcareService", reference=_SERVICE_PREFIX + service.id)
+
+
+def target_service_id(target: ExternalRef | None) -> DirectoryServiceId | None:
+    """The directory service a referral ``target`` names (a relative, unversioned
+    ``HealthcareService/<id>``, as :func:`directory_target` writes it); ``None`` otherwise."""
+    if target is None or target.reference is None:
+        return None
+    ref = target.reference
+    if not ref.startswith(_SERVICE_PREFIX) or "/" in ref[len(_SERVICE_PREFIX) :]:
+        return None
+    try:
+        return DirectoryServiceId(ref[len(_SERVICE_PREFIX) :])
+    except ValidationError:
+        return None
 
 
 @attrs.frozen

@@ -8,6 +8,7 @@ from ..directory import DirectoryMatch, DirectoryQuery
 from ..model import StaffId
 from ..model.directory import DirectoryService, DirectoryServiceId
 from . import directory
+from .directory import DirectoryAlert
 from .runner import OperationRunner
 
 __all__ = ["ProgramMethods"]
@@ -38,3 +39,8 @@ class ProgramMethods:
         """Search the directory by need, language, opening time and distance; each match
         says why it matched (shared with every active staff member)."""
         return self._runner.run(directory.search_directory, actor, query)
+
+    def directory_alerts(self, staff_id: StaffId, *, actor: StaffId) -> list[DirectoryAlert]:
+        """The open referrals ``staff_id`` requested whose directory service closed or
+        changed its needs, locations or hours since (access as the caseload worklist)."""
+        return self._runner.run(directory.directory_alerts, actor, staff_id)

@@ -16,6 +16,7 @@ from ..model import (
     ValidationError,
 )
 from ..model.audit import AuditAction
+from ..model.directory import DirectoryService, target_service_id
 from ._util import check, update
 from .runner import Context, operation
 
@@ -30,7 +31,11 @@ __all__ = [
 
 @operation(AuditAction.CREATE)
 def create_referral(ctx: Context, referral: Referral) -> Referral:
-    """Create a referral (usually in ``draft``; send it with :func:`set_referral_status`)."""
+    """Create a referral (usually in ``draft``; send it with :func:`set_referral_status`).
+
+    A ``target`` naming a directory service (``HealthcareService/<id>``, see
+    :func:`~carecoord.model.directory.directory_target`) must name one that exists
+    (NotFoundError) and is active (ValidationError)."""
     check(referral, Referral)
     uow = ctx.uow
     ctx.allow(referral.patient_id, Permission.MANAGE_REFERRALS, f"Referral/{referral.id}")
@@ -39,6 +44,9 @@ def create_referral(ctx: Context, referral: Referral) -> Referral:
         plan = uow.get(CarePlan, referral.plan_id)
         if plan.patient_id != referral.patient_id:
             raise ValidationError("the referral's plan belongs to another patient")
+    service_id = target_service_id(referral.target)
+    if service_id is not None and not uow.get(DirectoryService, service_id).active:
+        raise ValidationError("the referral's directory service has closed", field="target")
     uow.add(referral)
     ctx.emit(ev.ReferralCreated(**ctx.common(referral.patient_id), referral_id=str(referral.id)))
     return referral

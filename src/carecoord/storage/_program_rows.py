@@ -12,6 +12,10 @@ category               ``owner_id``        row
                                            ``active`` or ``closed``, open while active,
                                            ``detail`` the
                                            :class:`~carecoord.model.directory.DirectoryFacts`
+``directory-change``   the service id      one per service: ``status`` ``active`` or
+                                           ``closed``, ``changed_at`` the service's
+                                           ``changed_at`` (when it last closed or changed
+                                           its needs, locations or hours)
 =====================  ==================  ==============================================
 """
 
@@ -23,17 +27,26 @@ from .._fastcodec import builder
 from ..model.directory import DirectoryFacts, DirectoryService
 from .port import IndexRow
 
-__all__ = ["DIRECTORY_CATEGORY", "PROGRAM_RECORD_TYPES", "program_rows"]
+__all__ = [
+    "DIRECTORY_CATEGORY",
+    "DIRECTORY_CHANGE",
+    "PROGRAM_RECORD_TYPES",
+    "change_rows",
+    "program_rows",
+]
 
 PROGRAM_RECORD_TYPES: tuple[type[Any], ...] = (DirectoryService,)
 """The programs-and-resources record kinds (part of :data:`~carecoord.storage.RECORD_TYPES`)."""
 
 DIRECTORY_CATEGORY = "directory-service"
 """The index category of a directory service's search rows."""
+DIRECTORY_CHANGE = "directory-change"
+"""The index category of a directory service's one change row (its ``changed_at``)."""
 
 
 def program_rows(record: object) -> tuple[IndexRow, ...]:
-    """The index rows of a programs-and-resources record (empty for any other record)."""
+    """The search rows of a programs-and-resources record (empty for any other record);
+    the index also keeps its :func:`change_rows`."""
     row = builder(IndexRow)
     match record:
         case DirectoryService():
@@ -57,3 +70,20 @@ def program_rows(record: object) -> tuple[IndexRow, ...]:
             )
         case _:
             return ()
+
+
+def change_rows(record: object) -> tuple[IndexRow, ...]:
+    """The ``directory-change`` row of a directory service (empty for any other record)."""
+    if not isinstance(record, DirectoryService):
+        return ()
+    return (
+        IndexRow(
+            category=DIRECTORY_CHANGE,
+            item_id=str(record.id),
+            patient_id=None,
+            owner_id=str(record.id),
+            status="active" if record.active else "closed",
+            is_open=record.active,
+            changed_at=record.changed_at,
+        ),
+    )

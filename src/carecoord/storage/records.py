@@ -41,11 +41,12 @@ from ..model import (
 )
 from ..model.access import EmergencyAccess
 from ..model.audit import AuditCheckpoint, AuditEntry, AuditHead
+from ..model.directory import target_service_id
 from ..model.outbox import DeliveryStatus, Notification, TimedEventMarker
 from ._admin_rows import ADMIN_RECORD_TYPES, admin_rows
 from ._clinic_rows import CLINIC_RECORD_TYPES, clinic_rows
 from ._metric_rows import METRIC_CATEGORIES, collect_metric_facts, metric_rows
-from ._program_rows import PROGRAM_RECORD_TYPES, program_rows
+from ._program_rows import PROGRAM_RECORD_TYPES, change_rows, program_rows
 from ._workforce_rows import WORKFORCE_RECORD_TYPES, workforce_rows
 from .port import IndexRow
 
@@ -146,7 +147,10 @@ def index_rows(record: object) -> tuple[IndexRow, ...]:
 
     Worklist categories: ``review``, ``intervention`` and ``goal`` (care plans;
     ``completed`` for each completed, assigned intervention: owner = the
-    assignee, due = when it was completed), ``referral``, ``barrier``,
+    assignee, due = when it was completed), ``referral`` (``detail`` the
+    directory service it goes to, if any), ``referral-target`` (one per referral
+    to a directory service: owner = the service, ``changed_at`` = when the
+    referral was made, ``detail`` = the requesting staff member), ``barrier``,
     ``appointment``, ``contact`` (notes), ``member`` (one per care-team
     membership, owner = the member), ``staff`` (owner = the supervisor),
     ``outbox``, ``audit``, ``emergency`` (owner = the grantee) and
@@ -190,18 +194,32 @@ def _worklist_rows(record: object) -> tuple[IndexRow, ...]:
                 ),
             )
         case Referral():
-            return (
-                IndexRow(
-                    category="referral",
-                    item_id=str(record.id),
-                    patient_id=str(record.patient_id),
-                    owner_id=str(record.requested_by),
-                    status=record.status.value,
-                    is_open=not record.is_closed,
-                    priority=record.priority.rank,
-                    changed_at=record.last_changed_at,
-                ),
+            service_id = target_service_id(record.target)
+            referral = IndexRow(
+                category="referral",
+                item_id=str(record.id),
+                patient_id=str(record.patient_id),
+                owner_id=str(record.requested_by),
+                status=record.status.value,
+                is_open=not record.is_closed,
+                priority=record.priority.rank,
+                changed_at=record.last_changed_at,
+                detail=service_id,
             )
+            if service_id is None:
+                return (referral,)
+            # A referral to a directory service: its referrals are one query (owner).
+            to_service = IndexRow(
+                category="referral-target",
+                item_id=str(record.id),
+                patient_id=str(record.patient_id),
+                owner_id=str(service_id),
+                status=record.status.value,
+                is_open=not record.is_closed,
+                changed_at=record.created_at,
+                detail=str(record.requested_by),
+            )
+            return (referral, to_service)
         case Barrier():
             resolution = record.resolution
             return (
@@ -305,7 +323,7 @@ def _worklist_rows(record: object) -> tuple[IndexRow, ...]:
                 workforce_rows(record)
                 or clinic_rows(record)
                 or admin_rows(record)
-                or program_rows(record)
+                or program_rows(record) + change_rows(record)
             )
 
 
