@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import os
 import platform
 import sqlite3
@@ -26,9 +27,17 @@ Figure = dict[str, Any]
 met, same_results and details."""
 
 
-def log(message: str) -> None:
-    """A progress message on stderr (never patient data)."""
-    print(f"[floors] {message}", file=sys.stderr, flush=True)
+def log(message: str, *, tag: str = "floors") -> None:
+    """A progress message on stderr (never patient data), ``[tag]`` first."""
+    print(f"[{tag}] {message}", file=sys.stderr, flush=True)
+
+
+def positive(text: str) -> int:
+    """An argparse ``type``: an integer of at least 1."""
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be >= 1, not {value}")
+    return value
 
 
 def alternating_medians(

@@ -68,6 +68,13 @@ from carecoord.storage import SQLiteStore, UnitOfWork, WorkQuery
 from carecoord.storage._codec import encode_record
 from carecoord.testing import FixedClock
 
+HERE = Path(__file__).resolve().parent
+if str(HERE) not in sys.path:  # the shared helpers sit next to this script
+    sys.path.insert(0, str(HERE))
+
+from _floors_common import log as _log  # noqa: E402
+from _floors_common import positive as _positive  # noqa: E402
+
 ZONE = ZoneInfo("America/Chicago")
 DAY = date(2026, 11, 23)
 NOW = datetime(2026, 11, 23, 13, 0, tzinfo=ZONE)
@@ -87,14 +94,7 @@ _FLOWS: tuple[tuple[V, ...], ...] = (
 
 def log(message: str) -> None:
     """Progress on stderr."""
-    print(f"[clinic] {message}", file=sys.stderr, flush=True)
-
-
-def _positive(text: str) -> int:
-    value = int(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be >= 1, not {value}")
-    return value
+    _log(message, tag="clinic")
 
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:

@@ -38,6 +38,7 @@ import _floors_codec  # noqa: E402
 import _floors_load  # noqa: E402
 import _floors_sql  # noqa: E402
 from _floors_common import Figure, log, machine, table  # noqa: E402
+from _floors_common import positive as _positive  # noqa: E402
 from _floors_data import NOW, Staff  # noqa: E402
 
 from carecoord.storage import SQLiteStore  # noqa: E402
@@ -51,13 +52,6 @@ FIGURES = ("codec", "cadence", "import", "bulk_load", "worklist", "interventions
 with a DSN, PostgreSQL; ``codec`` is the orjson and the stdlib backend)."""
 
 DATASET_FIGURES = frozenset({"worklist", "interventions_due", "metrics"})
-
-
-def _positive(text: str) -> int:
-    value = int(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be >= 1, not {value}")
-    return value
 
 
 def _seconds(text: str) -> float:

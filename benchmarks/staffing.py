@@ -45,7 +45,6 @@ import platform
 import random
 import shutil
 import sqlite3
-import statistics
 import sys
 import tempfile
 import time as clock
@@ -75,6 +74,14 @@ from carecoord.storage.port import to_micros
 from carecoord.testing import FixedClock
 from carecoord.workforce import on_duty, slots_from_schedule
 
+HERE = Path(__file__).resolve().parent
+if str(HERE) not in sys.path:  # the shared helpers sit next to this script
+    sys.path.insert(0, str(HERE))
+
+from _floors_common import alternating_medians  # noqa: E402
+from _floors_common import log as _log  # noqa: E402
+from _floors_common import positive as _positive  # noqa: E402
+
 ZONE = ZoneInfo("America/Chicago")
 NOW = datetime(2026, 11, 23, 10, 30, tzinfo=ZONE)
 ROLES = (
@@ -90,14 +97,7 @@ MAX_SHIFT_MICROS = 72 * 3600 * 1_000_000
 
 def log(message: str) -> None:
     """Progress on stderr."""
-    print(f"[staffing] {message}", file=sys.stderr, flush=True)
-
-
-def _positive(text: str) -> int:
-    value = int(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be >= 1, not {value}")
-    return value
+    _log(message, tag="staffing")
 
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
@@ -357,16 +357,8 @@ def scan_free_slots(conn: sqlite3.Connection, provider: StaffId) -> list[str]:
 
 
 def medians(calls: Sequence[Callable[[], object]], repeat: int) -> list[float]:
-    """Median seconds of each call over ``repeat`` runs, taking turns."""
-    for call in calls:
-        call()
-    spent: list[list[float]] = [[] for _ in calls]
-    for _ in range(repeat):
-        for call, times in zip(calls, spent, strict=True):
-            t0 = clock.perf_counter()
-            call()
-            times.append(clock.perf_counter() - t0)
-    return [statistics.median(t) for t in spent]
+    """Median seconds of each call over ``repeat`` runs, taking turns (one warm-up run)."""
+    return alternating_medians(calls, repeat, warm=1)
 
 
 def run(args: argparse.Namespace, where: Path) -> dict[str, Any]:
