@@ -44,11 +44,12 @@ def test_worklist_table_in_the_viewers_zone(demo_db: Path) -> None:
     assert code == EXIT_OK
     lines = text.splitlines()
     assert lines[0].startswith(f"Worklist of {COORD} (self) as of 2026-11-23 09:00 CST")
-    assert "category" in lines[1] and "days_late" in lines[1]
+    assert "category" in lines[1] and "late" in lines[1] and "days_late" not in lines[1]
     body = "\n".join(lines[2:])
     # The urgent transport task first; the education tasks overdue by 3, 2 and 1 days.
     assert lines[2].split()[:3] == ["intervention", "patient-3", "intervention-3-transport"]
     assert "2026-11-20 08:30" in body  # due shown in Chicago time
+    assert "3 d late" in body  # lateness as a coordinator reads it
     assert "Doe" not in text and "Sample" not in text
 
 
@@ -66,7 +67,7 @@ def test_worklist_json_is_plain_records(demo_db: Path) -> None:
     )
     assert code == EXIT_OK
     records = json.loads(text)
-    overdue = [r for r in records if r["category"] == "intervention" and r["days_late"]]
+    overdue = [r for r in records if r["category"] == "intervention" and r["overdue"]]
     assert sorted(r["patient_id"] for r in overdue) == ["patient-1", "patient-2", "patient-3"]
     assert all(set(r) >= {"category", "patient_id", "item_id", "due"} for r in records)
 
