@@ -201,6 +201,8 @@ def test_worklist_html_and_records() -> None:
         "priority": 0,
         "due": T0 - timedelta(days=1),
         "overdue": True,
+        "late": "24 h late",
+        "late_by": timedelta(days=1),
         "days_late": 1,
         "detail": None,
     }

@@ -12,6 +12,13 @@ shown as ``"90+"``), time zone and language; never a name, birth date,
 identifier or contact detail. A plan shows ids, codes, statuses and dates,
 never its title or any goal or intervention description.
 
+Times in the HTML tables show compactly (``"Tue 1 Dec 14:05"``) in the
+display zone: by default each value's own zone (a worklist's times are
+already in the viewer's zone); :func:`set_display_zone` (or the
+:func:`display_zone` context manager) chooses one zone for every table,
+``"local"`` meaning the zone of the machine running the notebook. Records and
+data frames keep the datetimes unchanged.
+
 ``to_dataframe()`` needs pandas (the ``dataframe`` extra). Without it,
 :class:`MissingExtraError` names the extra to install.
 """
@@ -20,6 +27,7 @@ from __future__ import annotations
 
 import importlib
 from collections.abc import Mapping, Sequence
+from datetime import timedelta
 from typing import Any
 
 from .model import MissingExtraError
@@ -27,9 +35,15 @@ from .model._html import (
     age_band,
     care_plan_html,
     care_plan_records,
+    compact_date,
+    compact_moment,
+    display_zone,
+    get_display_zone,
     html_table,
+    in_display_zone,
     patient_html,
     patient_record,
+    set_display_zone,
 )
 
 __all__ = [
@@ -37,10 +51,16 @@ __all__ = [
     "age_band",
     "care_plan_html",
     "care_plan_records",
+    "compact_date",
+    "compact_moment",
+    "display_zone",
+    "get_display_zone",
     "html_table",
+    "in_display_zone",
     "patient_html",
     "patient_record",
     "records_to_dataframe",
+    "set_display_zone",
 ]
 
 
@@ -55,3 +75,18 @@ def records_to_dataframe(records: Sequence[Mapping[str, object]], columns: Seque
     except ImportError as exc:
         raise MissingExtraError("dataframe", "pandas") from exc
     return pandas.DataFrame.from_records(list(records), columns=list(columns))
+
+
+def lateness_text(late_by: timedelta | None) -> str:
+    """How late something is, as a coordinator reads it; ``""`` when not late or undated.
+
+    Under an hour in minutes (``"40 min late"``, at least 1), under two days in
+    hours (``"22 h late"``), else in days (``"3 d late"``); always rounded down.
+    """
+    if late_by is None or late_by <= timedelta(0):
+        return ""
+    if late_by < timedelta(hours=1):
+        return f"{max(1, late_by // timedelta(minutes=1))} min late"
+    if late_by < timedelta(days=2):
+        return f"{late_by // timedelta(hours=1)} h late"
+    return f"{late_by.days} d late"
