@@ -84,6 +84,10 @@ CONCERN_OPERATIONS: dict[str, tuple[Call, Call | None]] = {
         lambda s, a: s.record_patient_goal_progress(OWN, _reading(a), actor=a),
         lambda s, a: s.record_patient_goal_progress(OWN, _reading(OUTSIDER), actor=OUTSIDER),
     ),
+    "revise_patient_goal": (
+        lambda s, a: s.revise_patient_goal(OWN, actor=a, reason="clarification", description="Eat"),
+        lambda s, a: s.revise_patient_goal(OWN, actor=OUTSIDER, reason="other", description="x"),
+    ),
     "patient_goals_of": (
         lambda s, a: s.patient_goals_of(PATIENT, actor=a),
         lambda s, a: s.patient_goals_of(PATIENT, actor=OUTSIDER),

@@ -2,7 +2,7 @@
 
 A health concern with its text, codings (with displays), the source's
 identifiers and a recorder another system holds (with a display), and a
-patient's own goal: the PHI test plants its marker in every hidden field of
+patient's own goal (revised once): the PHI test plants its marker in every hidden field of
 them and checks that it never shows.
 """
 
@@ -52,7 +52,13 @@ def _concern() -> HealthConcern:
 def _goal() -> PatientGoal:
     return PatientGoal(
         patient_id=PATIENT,
-        goal=Goal(id=GoalId("own-1"), description="Enough food every day"),
+        goal=Goal(id=GoalId("own-1"), description="Enough food").revise(
+            by=StaffId("staff-1"),
+            at=T0,
+            reason="clarification",
+            description="Enough food every day",
+            reason_text="Said so at the visit",
+        ),
         concern_ids=(HealthConcernId("hc-1"),),
         expressed_by_patient=True,
         identifiers=(Identifier("https://ehr.example.org/goal", "G-5"),),

@@ -277,6 +277,9 @@ EXTENSION_VALUES: dict[str, str] = {
     "valueReference": "Reference",
     "valueIdentifier": "Identifier",
     "valuePeriod": "Period",
+    "valueDate": "date",
+    "valueQuantity": "Quantity",
+    "valueRange": "Range",
 }
 """The ``value[x]`` types carecoord's extensions may use (all allowed on an R4 Extension)."""
 

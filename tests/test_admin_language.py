@@ -79,6 +79,7 @@ def book(service: CareCoordinator, *, actor: object = NURSE) -> None:
             location="Somewhere",
         ),
         actor=actor,  # type: ignore[arg-type]
+        status="booked",
     )
 
 
@@ -86,7 +87,7 @@ def test_spanish_patient_and_english_caregiver_each_get_their_language(any_store
     service = service_for(any_store)
     spanish_patient_english_daughter(service, interpreter=True)
     book(service)
-    notes = {n.recipient_kind: n for n in outbox(any_store) if n.event == "AppointmentScheduled"}
+    notes = {n.recipient_kind: n for n in outbox(any_store) if n.event == "AppointmentBooked"}
     patient, daughter, staff = (
         notes[RecipientKind.PATIENT],
         notes[RecipientKind.CONTACT],
@@ -118,7 +119,7 @@ def test_a_contact_without_a_recorded_language_gets_the_patients(any_store: Stor
     )
     book(service)
     bodies = {
-        n.recipient_kind: n.body for n in outbox(any_store) if n.event == "AppointmentScheduled"
+        n.recipient_kind: n.body for n in outbox(any_store) if n.event == "AppointmentBooked"
     }
     assert bodies[RecipientKind.CONTACT].startswith("Hay una cita programada")
 

@@ -412,12 +412,30 @@ def _targets_record() -> PatientRecord:
     return attrs.evolve(record, referrals=(first, *more))
 
 
+def _revised_goal_record() -> PatientRecord:
+    """The rich record with its first goal revised: new targets, the old ones kept."""
+    record = rich_record()
+    plan = record.plans[0]
+    goal = plan.goals[0]
+    author = plan.author_id
+    revised = goal.revise(
+        by=author,
+        at=plan.created_at,
+        reason="target-unrealistic",
+        reason_text="Set with the patient",
+        targets=(attrs.evolve(goal.targets[0], due=None), *goal.targets[1:]),
+    )
+    revised = revised.revise(by=author, at=plan.created_at, reason="clarification", description="x")
+    return attrs.evolve(record, plans=(plan.with_goal(revised), *record.plans[1:]))
+
+
 FIXED = [
     rich_record(),
     *demo_records(),
     _odd_offset_record(),
     _targets_record(),
     concerns_record(),
+    _revised_goal_record(),
 ]
 
 

@@ -249,6 +249,7 @@ def test_missing_address_fails_without_retry(any_store: Store) -> None:
             location="Somewhere",
         ),
         actor=COORD,
+        status="booked",
     )
     dispatcher = Dispatcher(any_store, RecordingNotifier(), clock)
     report = dispatcher.dispatch()
@@ -326,11 +327,12 @@ def test_rules_table_audiences(any_store: Store) -> None:
             location="Main street 1",
         ),
         actor=COORD,
+        status="booked",
     )
     by_event: dict[str, set[tuple[RecipientKind, str]]] = {}
     for note in outbox(any_store):
         by_event.setdefault(note.event, set()).add((note.recipient_kind, note.recipient_id))
-    assert by_event["AppointmentScheduled"] == {
+    assert by_event["AppointmentBooked"] == {
         (RecipientKind.PATIENT, PATIENT),
         (RecipientKind.CONTACT, DAUGHTER),  # the neighbour may not receive information
     }
@@ -378,8 +380,9 @@ def test_contact_consent_category_must_match(any_store: Store) -> None:
             location="Somewhere",
         ),
         actor=COORD,
+        status="booked",
     )
-    kinds = {n.recipient_kind for n in outbox(any_store) if n.event == "AppointmentScheduled"}
+    kinds = {n.recipient_kind for n in outbox(any_store) if n.event == "AppointmentBooked"}
     assert kinds == {RecipientKind.PATIENT}
 
 
@@ -397,6 +400,7 @@ def test_patient_message_is_shown_in_local_time(any_store: Store) -> None:
             location="Somewhere",
         ),
         actor=COORD,
+        status="booked",
     )
     (note,) = [n for n in outbox(any_store) if n.recipient_kind is RecipientKind.PATIENT]
     assert "2026-11-26 09:30 CST" in note.body

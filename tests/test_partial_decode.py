@@ -34,11 +34,11 @@ from carecoord import (
     _json,
     make_converter,
 )
+from carecoord.caseload import WorkItem
 from carecoord.service import CareCoordinator
 from carecoord.storage import MemoryStore, Store, StoredRecord, UnitOfWork, WorkQuery
 from carecoord.storage._codec import PartReader, encode_record
 from carecoord.testing import FixedClock, ForwardingStore
-from carecoord.worklist import WorkItem
 from test_fast_codec import _same, _some
 from test_fuzz import RECORD_STRATEGIES
 from world import COORD, MA, NURSE, PATIENT, PLAN, T0, populate

@@ -973,10 +973,19 @@ def test_appointments_are_scheduled_and_moved(w: World) -> None:
     for status in ("booked", "arrived", "fulfilled"):
         moved = w.service.set_appointment_status(AppointmentId("ap-1"), status, actor=COORD)
         assert moved.status is AppointmentStatus(status)
+        booked = [
+            ev.AppointmentBooked(
+                **common(w),
+                appointment_id="ap-1",
+                start=T0 + timedelta(days=5),
+                transport_needed=True,
+            )
+        ]
         assert w.take() == [
             ev.AppointmentStatusChanged(
                 **common(w), appointment_id="ap-1", from_status=previous, to_status=status
-            )
+            ),
+            *(booked if status == "booked" else []),
         ]
         previous = status
     fails(

@@ -21,12 +21,13 @@ category                          ``due``
 ``no-contact``                    last completed patient/family contact (or
                                   enrolment) + the no-contact threshold
 ``barrier``                       when the barrier was identified
+``barrier-to-confirm``            when the last intervention working on it closed
 ================================  ==================================================
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from datetime import UTC, datetime, time, timedelta
 from enum import StrEnum
 from typing import Any
@@ -34,16 +35,29 @@ from zoneinfo import ZoneInfo
 
 import attrs
 
-from .display import html_table, records_to_dataframe
-from .model import GoalAchievementStatus, PatientId, StaffId, ValidationError, localize
+from .display import compact_moment, html_table, lateness_text, records_to_dataframe
+from .model import (
+    TASK_MACHINE,
+    CarePlanId,
+    GoalAchievementStatus,
+    Intervention,
+    PatientId,
+    StaffId,
+    TaskPriority,
+    TaskStatus,
+    ValidationError,
+    localize,
+)
 from .model._base import aware, ensure_aware, instant, of_type, optional
 
 __all__ = [
     "RISKY_ACHIEVEMENT",
+    "WorkItem",
     "Worklist",
     "WorklistCategory",
     "WorklistItem",
     "WorklistScope",
+    "barrier_work_done",
     "contact_due",
     "goal_at_risk",
     "local_day_end",
@@ -63,6 +77,7 @@ class WorklistCategory(StrEnum):
     GOAL_AT_RISK = "goal-at-risk"
     NO_CONTACT = "no-contact"
     BARRIER = "barrier"
+    BARRIER_TO_CONFIRM = "barrier-to-confirm"
     EMERGENCY_REVIEW = "emergency-review"
 
 
@@ -133,9 +148,23 @@ class WorklistItem:
         return self.lateness is not None and self.lateness > _ZERO
 
     @property
+    def late_by(self) -> timedelta | None:
+        """How long past due the item was at the worklist's time (zero when not late,
+        ``None`` without a due time): an item 22 hours late is late by 22 hours."""
+        return self.lateness
+
+    @property
+    def late(self) -> str:
+        """Lateness as a coordinator reads it: ``"22 h late"``, ``"3 d late"``, ``""`` when
+        not late (see :func:`carecoord.display.lateness_text`)."""
+        return lateness_text(self.lateness)
+
+    @property
     def days_late(self) -> int | None:
-        """Whole days past due (0 when not late, ``None`` without a due time)."""
-        return None if self.lateness is None else self.lateness.days
+        """Deprecated, kept for compatibility (use :attr:`late_by` or :attr:`late`): whole
+        days past due, rounded down, so an item 22 hours late shows 0 (``None`` without a
+        due time)."""
+        return _whole_days(self.lateness)
 
     def to_record(self) -> dict[str, object]:
         """The item as a plain dict (see :data:`Worklist.COLUMNS`)."""
@@ -149,9 +178,35 @@ class WorklistItem:
             "priority": self.priority,
             "due": self.due,
             "overdue": self.overdue,
-            "days_late": self.days_late,
+            "late": self.late,
+            "late_by": self.lateness,
+            "days_late": _whole_days(self.lateness),
             "detail": self.detail,
         }
+
+
+def _whole_days(lateness: timedelta | None) -> int | None:
+    return None if lateness is None else lateness.days
+
+
+@attrs.frozen
+class WorkItem:
+    """One open intervention of a plan, as :meth:`CareCoordinator.interventions_due
+    <carecoord.CareCoordinator.interventions_due>` returns it (ids and the intervention).
+
+    Formerly ``carecoord.worklist.WorkItem``. The intervention's description is
+    free text: ``repr`` shows the intervention's own (PHI-free) repr.
+    """
+
+    patient_id: PatientId
+    plan_id: CarePlanId
+    intervention: Intervention
+    overdue: bool
+
+    @property
+    def priority(self) -> TaskPriority:
+        """The intervention's priority."""
+        return self.intervention.priority
 
 
 def work_item(
@@ -240,6 +295,8 @@ class Worklist:
         "priority",
         "due",
         "overdue",
+        "late",
+        "late_by",
         "days_late",
         "detail",
     )
@@ -281,7 +338,7 @@ class Worklist:
     def _repr_html_(self) -> str:
         caption = (
             f"Worklist of {self.staff_id} ({self.scope.value}) as of "
-            f"{self.as_of.isoformat(timespec='minutes')}: {len(self.items)} items"
+            f"{compact_moment(self.as_of)}: {len(self.items)} items"
         )
         return html_table(self.to_records(), self.COLUMNS, caption=caption)
 
@@ -334,6 +391,29 @@ def referral_category(
     if status == "completed":
         return WorklistCategory.REFERRAL_NO_OUTCOME
     return None
+
+
+def barrier_work_done(work: Sequence[tuple[str, datetime | None]]) -> datetime | None:
+    """When all the work on an open barrier was done, or ``None`` while it is not.
+
+    ``work`` holds ``(status, changed_at)`` of every intervention linked to the
+    barrier (its ``barrier_ids``), a FHIR task-status code and when it last
+    changed. The work is done when none of it is open any more and at least
+    one intervention was completed; interventions entered in error do not
+    count, and work that was only cancelled, failed or rejected does not make
+    the barrier look resolved. The answer is when the last of it closed.
+
+    carecoord never resolves a barrier on its own: a barrier whose work is done
+    shows on the worklist as ``barrier-to-confirm`` until a person resolves it
+    (``resolve_barrier``) or links new work to it.
+    """
+    counted = [(TaskStatus(s), at) for s, at in work if s != TaskStatus.ENTERED_IN_ERROR]
+    if not any(s is TaskStatus.COMPLETED for s, _ in counted):
+        return None
+    if not all(TASK_MACHINE.is_terminal(s) for s, _ in counted):
+        return None
+    times = [at for _, at in counted if at is not None]
+    return max(times, key=instant) if times else None
 
 
 def contact_due(

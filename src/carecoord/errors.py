@@ -7,6 +7,7 @@ CareCoordError
 │   ├── OffDutyError                      work assigned to someone off duty (policy: refuse)
 │   ├── CompetencyMissingError            work needing a competency the assignee lacks
 │   ├── LotExpiredError                   a supply lot past its expiry named for use
+│   ├── GoalClosedError                   revising a completed / cancelled goal
 │   ├── ReasonRequiredError               cancel / fail / reject without a reason
 │   └── StructureError                    a payload that cannot be read back
 │       └── FhirImportError               a FHIR Bundle that cannot be imported
@@ -27,6 +28,7 @@ from .model._errors import (
     CompetencyMissingError,
     ConflictError,
     FhirImportError,
+    GoalClosedError,
     InvalidTransitionError,
     LotExpiredError,
     MissingExtraError,
@@ -47,6 +49,7 @@ __all__ = [
     "CompetencyMissingError",
     "ConflictError",
     "FhirImportError",
+    "GoalClosedError",
     "InvalidTransitionError",
     "LotExpiredError",
     "MissingExtraError",

@@ -79,6 +79,7 @@ def show_administration(
             location="Main street",
         ),
         actor=nurse,
+        status="booked",
     )
     worklist = service.administration_worklist(actor=coordinator)
     out(f"Administration worklist of {coordinator}:")
@@ -89,7 +90,7 @@ def show_administration(
         reminders = [
             n
             for n in uow.all(Notification, patient_id=str(patient))
-            if n.event == "AppointmentScheduled" and n.recipient_id == str(patient)
+            if n.event == "AppointmentBooked" and n.recipient_id == str(patient)
         ]
     for note in reminders:
         out(f"Reminder to {patient} (language es): {note.subject}")

@@ -210,11 +210,7 @@ class _Exporter:
     def patient(self, patient_id: PatientId) -> None:
         """Read one patient (one audited operation) and append their resources to the files."""
         read = self.service.patient_record(patient_id, actor=self.actor, kinds=self.kinds)
-        parts: dict[str, Any] = {
-            name: tuple(e for e in read.entities if type(e) is cls)
-            for name, cls in self.fields.items()
-        }
-        draft = PatientRecord(patient=read.patient, **parts)
+        draft = PatientRecord.from_entities(read.patient, read.entities)
         record = attrs.evolve(draft, staff=self.book.closure(sorted(staff_ids_in(draft))))
         for rtype, line in _lines(export_bundle(record), self.seen_shared):
             self.files.write(rtype, line)

@@ -151,6 +151,17 @@ CODE_SYSTEM_TEXTS: Final[dict[str, CodeSystemText]] = {
         ("modify", "Modify", "Change the goal."),
         ("discontinue", "Discontinue", "Stop working toward the goal."),
     ),
+    "goal-revision-reason": _text(
+        "Goal revision reason",
+        "Why a goal's description or targets were revised (the goal-revision extension).",
+        ("patient-preference", "Patient preference", "The patient asked for a different goal."),
+        ("clinical-change", "Clinical change", "The patient's condition or circumstances changed."),
+        ("target-unrealistic", "Target unrealistic", "The target proved out of reach in time."),
+        ("target-reached", "Target reached", "The target was reached early; a further one set."),
+        ("clarification", "Clarification", "The wording was made clearer; the meaning is kept."),
+        ("correction", "Correction", "What was recorded was wrong."),
+        ("other", "Other", "Another reason, given in the revision's reason text."),
+    ),
     "contact-channel": _text(
         "Contact channel",
         "Channels of contact: the FHIR contact-point systems carecoord uses plus mail, "

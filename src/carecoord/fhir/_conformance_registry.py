@@ -186,6 +186,38 @@ _READING_PARTS = (
     _zoned_part("at", "When", "When the reading was taken."),
     _part("recorded-by", "Recorded by", "The staff member.", "Reference", targets=_STAFF),
 )
+_PREVIOUS_TARGET_PARTS = (
+    _part("measure", "Measure", "What the target measured.", "string"),
+    _part("quantity", "Quantity", "The amount to reach (with a comparator).", "Quantity", min=0),
+    _part("range", "Range", "The range to reach (bounds in one unit).", "Range", min=0),
+    _part("due", "Due", "When the target was due.", "date", min=0),
+)
+_REVISION_PARTS = (
+    _zoned_part("at", "When", "When the goal was revised."),
+    _part("by", "By", "The staff member who revised it.", "Reference", targets=_STAFF),
+    _part(
+        "reason",
+        "Reason",
+        "Why the goal was revised.",
+        "Coding",
+        system=cs("goal-revision-reason"),
+    ),
+    _part("reason-text", "Reason text", "The reason in words.", "string", min=0),
+    _part(
+        "previous-description",
+        "Previous description",
+        "The goal's description before the revision.",
+        "string",
+    ),
+    _part(
+        "previous-target",
+        "Previous target",
+        "One of the goal's targets before the revision: a quantity or a range, in order.",
+        min=0,
+        max="*",
+        parts=_PREVIOUS_TARGET_PARTS,
+    ),
+)
 _RESOLUTION_PARTS = (
     _zoned_part("at", "When", "When the barrier was resolved."),
     _part("by", "By", "The staff member who resolved it.", "Reference", targets=_STAFF),
@@ -308,6 +340,15 @@ EXTENSIONS: Final[tuple[ExtensionSpec, ...]] = (
         "Next review at",
         "When the next review of the care plan is due.",
         ("CarePlan", "Basic"),
+    ),
+    _ext(
+        "goal-revision",
+        "Goal revision",
+        "One revision of the goal, oldest first: when, by whom, why, and the description "
+        "and targets it had before (the Goal itself holds the current ones).",
+        contexts=("Goal",),
+        many=True,
+        parts=_REVISION_PARTS,
     ),
     _ext(
         "progress-reading",

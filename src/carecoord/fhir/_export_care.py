@@ -127,22 +127,61 @@ def _assessment(b: _Bundle, a: Assessment) -> None:
         )
 
 
+def _quantity(t: Target) -> dict[str, Any]:
+    assert t.quantity is not None
+    q: dict[str, Any] = {"value": decimal(t.quantity.value), "unit": t.quantity.unit}
+    if t.quantity.comparator is not None:
+        q["comparator"] = t.quantity.comparator.value
+    return q
+
+
+def _range(t: Target) -> dict[str, Any]:
+    assert t.range is not None
+    r: dict[str, Any] = {}
+    if t.range.low is not None:
+        r["low"] = {"value": decimal(t.range.low), "unit": t.range.unit}
+    if t.range.high is not None:
+        r["high"] = {"value": decimal(t.range.high), "unit": t.range.unit}
+    return r
+
+
 def _target(t: Target) -> dict[str, Any]:
     out: dict[str, Any] = {"measure": {"text": t.measure}}
     if t.quantity is not None:
-        q: dict[str, Any] = {"value": decimal(t.quantity.value), "unit": t.quantity.unit}
-        if t.quantity.comparator is not None:
-            q["comparator"] = t.quantity.comparator.value
-        out["detailQuantity"] = q
+        out["detailQuantity"] = _quantity(t)
     elif t.range is not None:
-        r: dict[str, Any] = {}
-        if t.range.low is not None:
-            r["low"] = {"value": decimal(t.range.low), "unit": t.range.unit}
-        if t.range.high is not None:
-            r["high"] = {"value": decimal(t.range.high), "unit": t.range.unit}
-        out["detailRange"] = r
+        out["detailRange"] = _range(t)
     if t.due is not None:
         out["dueDate"] = t.due.isoformat()
+    return out
+
+
+def _previous_target(t: Target) -> dict[str, Any]:
+    """A target a revision replaced: the ``previous-target`` part of ``goal-revision``."""
+    parts: list[dict[str, Any]] = [{"url": "measure", "valueString": t.measure}]
+    if t.quantity is not None:
+        parts.append({"url": "quantity", "valueQuantity": _quantity(t)})
+    else:
+        parts.append({"url": "range", "valueRange": _range(t)})
+    if t.due is not None:
+        parts.append({"url": "due", "valueDate": t.due.isoformat()})
+    return {"url": "previous-target", "extension": parts}
+
+
+def _revisions(b: _Bundle, g: Goal) -> list[dict[str, Any]]:
+    """The ``goal-revision`` extensions: one per revision, oldest first."""
+    out = []
+    for rev in g.revisions:
+        parts: list[dict[str, Any]] = [
+            ext_dt("at", rev.revised_at),
+            {"url": "by", "valueReference": b.ref("staff", rev.revised_by)},
+            {"url": "reason", "valueCoding": coding(cs("goal-revision-reason"), rev.reason.value)},
+        ]
+        if rev.reason_text is not None:
+            parts.append({"url": "reason-text", "valueString": rev.reason_text})
+        parts.append({"url": "previous-description", "valueString": rev.previous_description})
+        parts += [_previous_target(t) for t in rev.previous_targets]
+        out.append({"url": ext_url("goal-revision"), "extension": parts})
     return out
 
 
@@ -189,7 +228,7 @@ def goal_body(
     expressed_by: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """The Goal resource of ``g`` (a plan's goal or a patient's own), to add to the Bundle."""
-    ext = history(b, g.history, STATUS_SYSTEMS["Goal"])
+    ext = history(b, g.history, STATUS_SYSTEMS["Goal"]) + _revisions(b, g)
     body: dict[str, Any] = {
         "lifecycleStatus": g.lifecycle_status.value,
         "priority": concept(

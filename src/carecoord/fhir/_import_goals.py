@@ -20,6 +20,8 @@ from ..model import (
     GoalId,
     GoalLifecycleStatus,
     GoalPriority,
+    GoalRevision,
+    GoalRevisionReason,
     HealthConcernId,
     NeedId,
     ProgressReading,
@@ -28,7 +30,7 @@ from ..model import (
     StaffId,
     Target,
 )
-from ._common import id_system
+from ._common import cs, id_system
 from ._derived import SDOH_SYSTEM, RecordIndex, goal_status_date
 from ._import_report import current
 from ._read_context import _Entry, own_id
@@ -50,6 +52,7 @@ from ._read_values import (
     obj,
     req_string,
     string,
+    sub_coding,
     sub_dt,
     sub_string,
 )
@@ -124,6 +127,7 @@ class _GoalReader(_Reader):
             addresses=self.needs(r, at, concerns),
             start=a_date(r, "startDate", at),
             history=history(self.ctx, r, at, STATUS_SYSTEMS["Goal"], GoalLifecycleStatus),
+            revisions=self.revisions(r, at),
         )
         if "statusDate" in r and a_date(r, "statusDate", at) != goal_status_date(goal):
             not_kept(f"{at}.statusDate", "the status date follows from the last status change")
@@ -205,36 +209,43 @@ class _GoalReader(_Reader):
             )
             quantity = rng = None
             if "detailQuantity" in t:
-                q = obj(t["detailQuantity"], f"{where}.detailQuantity")
-                comparator = q.get("comparator")
-                if comparator is not None and not code_in("quantity-comparator", comparator):
-                    fail(
-                        f"{where}.detailQuantity.comparator",
-                        "code not in value set quantity-comparator",
-                    )
-                quantity = Quantity(
-                    value=number(q.get("value"), f"{where}.detailQuantity.value"),
-                    unit=req_string(q, "unit", f"{where}.detailQuantity"),
-                    comparator=None if comparator is None else Comparator(comparator),
-                )
+                quantity = _quantity(t["detailQuantity"], f"{where}.detailQuantity")
             elif "detailRange" in t:
-                q = obj(t["detailRange"], f"{where}.detailRange")
-                bounds: dict[str, float | None] = {"low": None, "high": None}
-                units = []
-                for side in ("low", "high"):
-                    if side in q:
-                        s = obj(q[side], f"{where}.detailRange.{side}")
-                        bounds[side] = number(s.get("value"), f"{where}.detailRange.{side}.value")
-                        units.append(req_string(s, "unit", f"{where}.detailRange.{side}"))
-                if len(set(units)) != 1:
-                    fail(f"{where}.detailRange", "range needs a bound, and both bounds one unit")
-                rng = Range(low=bounds["low"], high=bounds["high"], unit=units[0])
+                rng = _range(t["detailRange"], f"{where}.detailRange")
             targets.append(
                 Target(
                     measure=measure, quantity=quantity, range=rng, due=a_date(t, "dueDate", where)
                 )
             )
         return tuple(targets)
+
+    def revisions(self, r: Mapping[str, Any], at: str) -> tuple[GoalRevision, ...]:
+        """A goal's ``goal-revision`` extensions: earlier descriptions and targets, oldest first."""
+        found = []
+        for x, where in ext_all(r, "goal-revision", at):
+            by = ext_one(x, "by", where, sub=True, required=True)
+            assert by is not None
+            previous = [
+                _previous_target(t, twhere)
+                for t, twhere in ext_all(x, "previous-target", where, sub=True)
+            ]
+            found.append(
+                GoalRevision(
+                    revised_at=sub_dt(x, "at", where),
+                    revised_by=StaffId(
+                        self.ctx.ref(
+                            ev(by[0], by[1], "valueReference"), f"{by[1]}.valueReference", "staff"
+                        )
+                    ),
+                    reason=sub_coding(
+                        x, "reason", where, cs("goal-revision-reason"), GoalRevisionReason
+                    ),
+                    previous_description=str(sub_string(x, "previous-description", where)),
+                    previous_targets=tuple(previous),
+                    reason_text=sub_string(x, "reason-text", where, required=False),
+                )
+            )
+        return tuple(found)
 
     def legacy_readings(self, r: Mapping[str, Any], at: str) -> list[ProgressReading]:
         """Readings written as ``progress-reading`` extensions (before they were Observations)."""
@@ -295,3 +306,46 @@ class _GoalReader(_Reader):
             at=when,
             recorded_by=StaffId(by or IMPORT_STAFF_ID),
         )
+
+
+def _quantity(value: Any, at: str) -> Quantity:
+    """A FHIR Quantity (value, unit, optional comparator) as a target's quantity."""
+    q = obj(value, at)
+    comparator = q.get("comparator")
+    if comparator is not None and not code_in("quantity-comparator", comparator):
+        fail(f"{at}.comparator", "code not in value set quantity-comparator")
+    return Quantity(
+        value=number(q.get("value"), f"{at}.value"),
+        unit=req_string(q, "unit", at),
+        comparator=None if comparator is None else Comparator(comparator),
+    )
+
+
+def _range(value: Any, at: str) -> Range:
+    """A FHIR Range (bounds in one unit) as a target's range."""
+    q = obj(value, at)
+    bounds: dict[str, float | None] = {"low": None, "high": None}
+    units = []
+    for side in ("low", "high"):
+        if side in q:
+            s = obj(q[side], f"{at}.{side}")
+            bounds[side] = number(s.get("value"), f"{at}.{side}.value")
+            units.append(req_string(s, "unit", f"{at}.{side}"))
+    if len(set(units)) != 1:
+        fail(at, "range needs a bound, and both bounds one unit")
+    return Range(low=bounds["low"], high=bounds["high"], unit=units[0])
+
+
+def _previous_target(t: Mapping[str, Any], at: str) -> Target:
+    """A ``previous-target`` part of ``goal-revision``: measure, quantity or range, due date."""
+    quantity = ext_one(t, "quantity", at, sub=True)
+    rng = ext_one(t, "range", at, sub=True)
+    due = ext_one(t, "due", at, sub=True)
+    q_at = "" if quantity is None else f"{quantity[1]}.valueQuantity"
+    r_at = "" if rng is None else f"{rng[1]}.valueRange"
+    return Target(
+        measure=str(sub_string(t, "measure", at)),
+        quantity=None if quantity is None else _quantity(ev(*quantity, "valueQuantity"), q_at),
+        range=None if rng is None else _range(ev(*rng, "valueRange"), r_at),
+        due=None if due is None else a_date(due[0], "valueDate", due[1], required=True),
+    )

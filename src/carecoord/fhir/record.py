@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import functools
+import typing
+from collections.abc import Iterable, Iterator
 from typing import Any, cast
 
 import attrs
@@ -62,6 +64,13 @@ def _tuple_of(cls: type) -> Any:
     return check
 
 
+@functools.cache
+def _kind_fields() -> dict[type[Any], str]:
+    """Model class -> the :class:`PatientRecord` field holding its entities."""
+    hints = typing.get_type_hints(PatientRecord)
+    return {typing.get_args(hints[name])[0]: name for name in _ENTITY_FIELDS}
+
+
 @attrs.frozen
 class PatientRecord:
     """One patient's coordination record: everything a FHIR Bundle export carries.
@@ -117,6 +126,40 @@ class PatientRecord:
         yield self.patient
         for name in _ENTITY_FIELDS:
             yield from getattr(self, name)
+
+    @classmethod
+    def from_entities(
+        cls,
+        patient: Patient,
+        entities: Iterable[object],
+        *,
+        staff: Iterable[StaffMember] = (),
+    ) -> PatientRecord:
+        """A record of ``patient`` from entities read through the service.
+
+        ``entities`` is what :meth:`CareCoordinator.patient_record
+        <carecoord.service.coordinator.CareCoordinator.patient_record>` returns
+        (its ``entities``): each goes to the field of its kind, in the order
+        given. The patient itself, if among them, is skipped; an entity of a
+        kind a record does not carry raises :class:`~carecoord.ValidationError`
+        naming the kind (never its content), as does an entity of another patient.
+        """
+        kinds = _kind_fields()
+        parts: dict[str, list[Any]] = {name: [] for name in _ENTITY_FIELDS}
+        for entity in entities:
+            if entity is patient or isinstance(entity, Patient):
+                continue
+            name = kinds.get(type(entity))
+            if name is None:
+                raise ValidationError(
+                    f"PatientRecord has no field for {type(entity).__name__}", field="entities"
+                )
+            parts[name].append(entity)
+        return cls(
+            patient=patient,
+            staff=tuple(staff),
+            **{name: tuple(items) for name, items in parts.items()},
+        )
 
     @classmethod
     def from_store(

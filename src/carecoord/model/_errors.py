@@ -13,6 +13,7 @@ __all__ = [
     "CompetencyMissingError",
     "ConflictError",
     "FhirImportError",
+    "GoalClosedError",
     "InvalidTransitionError",
     "LotExpiredError",
     "MissingExtraError",
@@ -64,6 +65,22 @@ class InvalidTransitionError(CareCoordError):
 
 class ReasonRequiredError(ValidationError):
     """A transition that needs a reason (cancel, fail, reject, ...) was given none."""
+
+
+class GoalClosedError(ValidationError):
+    """A goal in a closed lifecycle status (completed, cancelled, rejected, entered in
+    error) was asked to change its description or targets.
+
+    ``goal_id`` names the goal and ``status`` its lifecycle status (a FHIR code).
+    """
+
+    def __init__(self, goal_id: str, status: str) -> None:
+        super().__init__(
+            f"goal {goal_id} is {status}: a closed goal cannot be revised",
+            field="lifecycle_status",
+        )
+        self.goal_id = goal_id
+        self.status = status
 
 
 class NotFoundError(CareCoordError, LookupError):

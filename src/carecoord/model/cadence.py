@@ -169,12 +169,15 @@ class Cadence:
     ``anchor`` is an aware datetime whose tzinfo is a :class:`zoneinfo.ZoneInfo`
     (``datetime.timezone.utc`` is accepted as UTC); it is occurrence 0.
 
+    ```pycon
     >>> from datetime import datetime
     >>> from zoneinfo import ZoneInfo
     >>> c = Cadence(every=1, unit=CadenceUnit.MONTHS,
     ...             anchor=datetime(2025, 1, 31, 9, tzinfo=ZoneInfo("America/New_York")))
     >>> [c.occurrence(k).date().isoformat() for k in range(3)]
     ['2025-01-31', '2025-02-28', '2025-03-31']
+
+    ```
     """
 
     every: int = attrs.field(validator=_every_bounds)

@@ -11,6 +11,7 @@ Both belong to the patient directly.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from datetime import datetime
 from enum import StrEnum
 from typing import Any, Self
@@ -34,7 +35,7 @@ from ._base import (
 from ._errors import ValidationError
 from ._external import Coding, ExternalRef, external_refs_of
 from .codes import GoalLifecycleStatus
-from .goals import Goal, ProgressReading
+from .goals import Goal, GoalRevisionReason, ProgressReading, Target
 from .people import Identifier
 
 __all__ = [
@@ -301,3 +302,24 @@ class PatientGoal:
     ) -> Self:
         """A copy moved to lifecycle status ``to`` (see :meth:`Goal.transition`)."""
         return attrs.evolve(self, goal=self.goal.transition(to, by=by, at=at, reason=reason))
+
+    def revise(
+        self,
+        *,
+        by: StaffId,
+        at: datetime,
+        reason: GoalRevisionReason | str,
+        description: str | None = None,
+        targets: Iterable[Target] | None = None,
+        reason_text: str | None = None,
+    ) -> Self:
+        """A copy with the goal's description and/or targets revised (see :meth:`Goal.revise`)."""
+        goal = self.goal.revise(
+            by=by,
+            at=at,
+            reason=reason,
+            description=description,
+            targets=targets,
+            reason_text=reason_text,
+        )
+        return attrs.evolve(self, goal=goal)

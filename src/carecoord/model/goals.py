@@ -3,14 +3,17 @@
 A :class:`Goal` holds its :class:`Target` s (a :class:`Quantity` or a
 :class:`Range`, with a due date) and the :class:`ProgressReading` s recorded
 towards them; :func:`derive_achievement` turns those into the FHIR
-goal-achievement status. Re-exported by :mod:`carecoord.model.plan`.
+goal-achievement status. :meth:`Goal.revise` changes a goal's description or
+targets and keeps what they were in a :class:`GoalRevision`. Re-exported by
+:mod:`carecoord.model.plan`.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import date, datetime
-from typing import Self
+from enum import StrEnum
+from typing import Any, Self
 
 import attrs
 
@@ -29,7 +32,7 @@ from ._base import (
 from ._base import (
     text as _text,
 )
-from ._errors import ValidationError
+from ._errors import GoalClosedError, ValidationError
 from .codes import (
     Comparator,
     GoalAchievementStatus,
@@ -40,6 +43,8 @@ from .machine import GOAL_MACHINE, Transition
 
 __all__ = [
     "Goal",
+    "GoalRevision",
+    "GoalRevisionReason",
     "ProgressReading",
     "Quantity",
     "Range",
@@ -200,6 +205,52 @@ def _one_target(
     return GoalAchievementStatus.NO_CHANGE
 
 
+class GoalRevisionReason(StrEnum):
+    """Why a goal's description or targets were revised (code system ``goal-revision-reason``)."""
+
+    PATIENT_PREFERENCE = "patient-preference"
+    """The patient asked for a different goal or target."""
+    CLINICAL_CHANGE = "clinical-change"
+    """The patient's condition or circumstances changed."""
+    TARGET_UNREALISTIC = "target-unrealistic"
+    """The target proved out of reach in the time given."""
+    TARGET_REACHED = "target-reached"
+    """The target was reached early and a further one set."""
+    CLARIFICATION = "clarification"
+    """The wording was made clearer; the goal means what it meant."""
+    CORRECTION = "correction"
+    """What was recorded was wrong."""
+    OTHER = "other"
+    """Another reason (say which in the revision's ``reason_text``)."""
+
+
+@attrs.frozen
+class GoalRevision:
+    """One revision of a goal: what its description and targets were before it, who
+    revised them, when and why.
+
+    ``previous_description`` and ``reason_text`` are free text and PHI: kept out of
+    ``repr``. The goal's current description and targets are on the goal itself;
+    its ``revisions`` list the earlier ones, oldest first.
+    """
+
+    revised_at: datetime = attrs.field(validator=aware)
+    revised_by: StaffId = attrs.field(validator=of_type(StaffId))
+    reason: GoalRevisionReason = attrs.field(validator=of_type(GoalRevisionReason))
+    previous_description: str = attrs.field(validator=_text(max_len=2000), repr=False)
+    previous_targets: tuple[Target, ...] = attrs.field(default=(), validator=tuple_of(Target))
+    reason_text: str | None = attrs.field(
+        default=None, validator=optional(_text(max_len=2000)), repr=False
+    )
+
+
+def _reason(value: Any) -> GoalRevisionReason:
+    try:
+        return GoalRevisionReason(value)
+    except ValueError:
+        raise ValidationError("unknown goal revision reason code", field="reason") from None
+
+
 @attrs.frozen
 class Goal:
     """A goal of a care plan.
@@ -207,7 +258,8 @@ class Goal:
     ``lifecycle_status`` (FHIR goal-status) and ``achievement_status`` (FHIR
     goal-achievement) are kept apart: the first says whether the goal is being
     pursued, the second how it is going (see :func:`derive_achievement`).
-    ``description`` is free text and PHI.
+    ``description`` is free text and PHI. ``revisions`` keep the earlier
+    descriptions and targets, oldest first (see :meth:`revise`).
     """
 
     id: GoalId = attrs.field(validator=of_type(GoalId))
@@ -230,6 +282,61 @@ class Goal:
     history: tuple[Transition[GoalLifecycleStatus], ...] = attrs.field(
         default=(), validator=tuple_of(Transition)
     )
+    revisions: tuple[GoalRevision, ...] = attrs.field(default=(), validator=tuple_of(GoalRevision))
+
+    @property
+    def is_closed(self) -> bool:
+        """Whether the goal is completed, cancelled, rejected or entered in error."""
+        return GOAL_MACHINE.is_terminal(self.lifecycle_status)
+
+    def revise(
+        self,
+        *,
+        by: StaffId,
+        at: datetime,
+        reason: GoalRevisionReason | str,
+        description: str | None = None,
+        targets: Iterable[Target] | None = None,
+        reason_text: str | None = None,
+    ) -> Self:
+        """A copy with a new ``description`` and/or new ``targets`` (``None`` keeps one).
+
+        The description and targets it had are kept in a :class:`GoalRevision`
+        appended to ``revisions`` (who, when, ``reason`` code, optional
+        ``reason_text``). New targets re-derive the achievement status on
+        ``at``'s date from the readings recorded so far (readings of a measure
+        or unit no target has any more stay in ``readings`` and no longer
+        count). A closed goal (see :attr:`is_closed`) raises
+        :class:`~carecoord.GoalClosedError`; a revision that changes nothing
+        raises :class:`ValidationError`.
+        """
+        if self.is_closed:
+            raise GoalClosedError(str(self.id), self.lifecycle_status.value)
+        code = _reason(reason)
+        new_description = self.description if description is None else description
+        new_targets = self.targets if targets is None else tuple(targets)
+        if new_description == self.description and new_targets == self.targets:
+            raise ValidationError(
+                "a goal revision must change the description or the targets", field="description"
+            )
+        revision = GoalRevision(
+            revised_at=at,
+            revised_by=by,
+            reason=code,
+            previous_description=self.description,
+            previous_targets=self.targets,
+            reason_text=reason_text,
+        )
+        revised = attrs.evolve(  # validates the new description and targets
+            self,
+            description=new_description,
+            targets=new_targets,
+            revisions=(*self.revisions, revision),
+        )
+        if new_targets == self.targets:
+            return revised
+        status = derive_achievement(new_targets, self.readings, at.date())
+        return attrs.evolve(revised, achievement_status=status)
 
     def with_reading(self, reading: ProgressReading) -> Self:
         """A copy with ``reading`` recorded and the achievement status re-derived.

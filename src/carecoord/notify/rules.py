@@ -172,7 +172,7 @@ def with_language(
 ADMINISTRATION_RULES: tuple[NotificationRule, ...] = (
     NotificationRule(
         name="appointment-staff",
-        event="AppointmentScheduled",
+        event="AppointmentBooked",
         audience=Audience.TEAM_LEAD,
         subject="Appointment booked for patient {patient_id}",
         body=(
@@ -183,7 +183,9 @@ ADMINISTRATION_RULES: tuple[NotificationRule, ...] = (
     ),
 )
 """Patient administration notifications (part of :data:`DEFAULT_RULES`): the staff notice
-of a booked appointment, which shows an interpreter need."""
+of a booked appointment (``AppointmentBooked``: created booked, booked into a slot or moved
+to booked; a merely proposed appointment is not announced), which shows an interpreter
+need."""
 
 
 WORKFORCE_RULES: tuple[NotificationRule, ...] = (
@@ -332,7 +334,7 @@ DEFAULT_RULES: tuple[NotificationRule, ...] = (
     ),
     NotificationRule(
         name="appointment-patient",
-        event="AppointmentScheduled",
+        event="AppointmentBooked",
         audience=Audience.PATIENT,
         subject="Appointment reminder",
         body=(
@@ -344,7 +346,7 @@ DEFAULT_RULES: tuple[NotificationRule, ...] = (
     ),
     NotificationRule(
         name="appointment-contacts",
-        event="AppointmentScheduled",
+        event="AppointmentBooked",
         audience=Audience.CONTACTS,
         subject="Appointment reminder",
         body="An appointment is booked on {start}. Contact the care team with any questions.",

@@ -13,7 +13,7 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from ..caseload import Worklist, WorklistScope
+from ..caseload import WorkItem, Worklist, WorklistScope
 from ..metrics import MetricReport
 from ..model import (
     Appointment,
@@ -33,6 +33,7 @@ from ..model import (
     Goal,
     GoalId,
     GoalLifecycleStatus,
+    GoalRevisionReason,
     Intervention,
     InterventionId,
     Note,
@@ -47,10 +48,10 @@ from ..model import (
     StaffId,
     StaffMember,
     SurveyResponse,
+    Target,
     TaskStatus,
 )
 from ..model.access import EmergencyAccess
-from ..worklist import WorkItem
 from . import (
     appointments,
     emergency,
@@ -109,9 +110,20 @@ class CareRecordMethods(ConcernMethods):
         """Move a plan to ``status``; activating it announces its open assignments."""
         return self._runner.run(plans.set_plan_status, actor, plan_id, status, reason)
 
-    def add_goal(self, plan_id: CarePlanId, goal: Goal, *, actor: StaffId) -> CarePlan:
-        """Add a goal to a plan (its id must be new in the plan)."""
-        return self._runner.run(plans.add_goal, actor, plan_id, goal)
+    def add_goal(
+        self,
+        plan_id: CarePlanId,
+        goal: Goal,
+        *,
+        actor: StaffId,
+        status: GoalLifecycleStatus | str | None = None,
+    ) -> CarePlan:
+        """Add a goal to a plan (its id must be new in the plan).
+
+        ``status="active"`` adds it active in one call (a legal move from
+        ``proposed``, recorded in the goal's history).
+        """
+        return self._runner.run(plans.add_goal, actor, plan_id, goal, status=status)
 
     def set_goal_status(
         self,
@@ -124,6 +136,38 @@ class CareRecordMethods(ConcernMethods):
     ) -> CarePlan:
         """Move a goal to lifecycle ``status`` (FHIR goal-status)."""
         return self._runner.run(plans.set_goal_status, actor, plan_id, goal_id, status, reason)
+
+    def revise_goal(
+        self,
+        plan_id: CarePlanId,
+        goal_id: GoalId,
+        *,
+        actor: StaffId,
+        reason: GoalRevisionReason | str,
+        description: str | None = None,
+        targets: Iterable[Target] | None = None,
+        reason_text: str | None = None,
+        expected_version: int | None = None,
+    ) -> CarePlan:
+        """Revise a goal's description and/or targets; the earlier ones stay in its history.
+
+        ``reason`` is a :class:`~carecoord.GoalRevisionReason` code, ``reason_text``
+        optional free text. New targets re-derive the achievement status. A
+        closed goal raises :class:`~carecoord.GoalClosedError`; with
+        ``expected_version`` a plan changed since raises ConflictError. Needs
+        ``edit-goals``; emits ``GoalRevised``.
+        """
+        return self._runner.run(
+            plans.revise_goal,
+            actor,
+            plan_id,
+            goal_id,
+            reason=reason,
+            description=description,
+            targets=targets,
+            reason_text=reason_text,
+            expected_version=expected_version,
+        )
 
     def record_progress(
         self, plan_id: CarePlanId, goal_id: GoalId, reading: ProgressReading, *, actor: StaffId
@@ -204,9 +248,22 @@ class CareRecordMethods(ConcernMethods):
         return self._runner.run(referrals.referrals_of, actor, patient_id)
 
     # --------------------------------------------------------- appointments
-    def schedule_appointment(self, appointment: Appointment, *, actor: StaffId) -> Appointment:
-        """Record an appointment arranged for the patient."""
-        return self._runner.run(appointments.schedule_appointment, actor, appointment)
+    def schedule_appointment(
+        self,
+        appointment: Appointment,
+        *,
+        actor: StaffId,
+        status: AppointmentStatus | str | None = None,
+    ) -> Appointment:
+        """Record an appointment arranged for the patient.
+
+        ``status="booked"`` records it booked in one call (a legal move from
+        ``proposed``, recorded in its history; ``booked_by`` the actor); the
+        patient's and contacts' reminders go out when it is booked.
+        """
+        return self._runner.run(
+            appointments.schedule_appointment, actor, appointment, status=status
+        )
 
     def set_appointment_status(
         self,

@@ -6,6 +6,7 @@ A base of :class:`~._care.CareRecordMethods`: each method runs one handler of
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime
 
 from ..model import (
@@ -13,12 +14,14 @@ from ..model import (
     ConditionVerificationStatus,
     GoalId,
     GoalLifecycleStatus,
+    GoalRevisionReason,
     HealthConcern,
     HealthConcernId,
     PatientGoal,
     PatientId,
     ProgressReading,
     StaffId,
+    Target,
 )
 from . import concerns
 from .runner import OperationRunner
@@ -90,6 +93,31 @@ class ConcernMethods:
     ) -> PatientGoal:
         """Record a reading towards a patient's goal; its achievement status is re-derived."""
         return self._runner.run(concerns.record_patient_goal_progress, actor, goal_id, reading)
+
+    def revise_patient_goal(
+        self,
+        goal_id: GoalId,
+        *,
+        actor: StaffId,
+        reason: GoalRevisionReason | str,
+        description: str | None = None,
+        targets: Iterable[Target] | None = None,
+        reason_text: str | None = None,
+    ) -> PatientGoal:
+        """Revise a patient's goal's description and/or targets, keeping the earlier ones.
+
+        As :meth:`~carecoord.CareCoordinator.revise_goal`, for a goal outside any
+        care plan (needs ``edit-goals``).
+        """
+        return self._runner.run(
+            concerns.revise_patient_goal,
+            actor,
+            goal_id,
+            reason=reason,
+            description=description,
+            targets=targets,
+            reason_text=reason_text,
+        )
 
     def patient_goals_of(self, patient_id: PatientId, *, actor: StaffId) -> list[PatientGoal]:
         """Every goal of a patient outside the care plans."""

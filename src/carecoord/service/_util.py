@@ -3,21 +3,69 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import datetime
 from enum import Enum
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, Protocol, Self, TypeVar
 
 from .. import events as ev
-from ..model import CarePlan, Intervention, Period, ValidationError
+from ..model import (
+    Appointment,
+    AppointmentStatus,
+    CarePlan,
+    CarePlanId,
+    Goal,
+    Intervention,
+    PatientId,
+    Period,
+    ValidationError,
+)
 from ..model._base import instant
 
 if TYPE_CHECKING:
     from ..access import Permission
     from .runner import Context
 
-__all__ = ["assigned", "check", "code", "overlaps", "update"]
+__all__ = [
+    "Startable",
+    "announce_booking",
+    "assigned",
+    "check",
+    "code",
+    "goal_revised",
+    "overlaps",
+    "started",
+    "update",
+]
 
 E = TypeVar("E", bound=Enum)
 R = TypeVar("R")
+
+
+class Startable(Protocol):
+    """A record with a state machine: ``transition`` returns a moved copy (history kept)."""
+
+    def transition(
+        self, to: Any, *, by: Any, at: datetime, reason: str | None = None
+    ) -> Self:  # pragma: no cover - protocol
+        """A copy moved to ``to``, the move recorded."""
+        ...
+
+
+S = TypeVar("S", bound=Startable)
+
+
+def started(ctx: Context, record: S, status: object | None) -> S:
+    """``record`` as created with ``status``: one legal step from the state it holds.
+
+    ``None`` leaves the record as given. Otherwise the record's own state
+    machine checks the move (an illegal one raises
+    :class:`~carecoord.InvalidTransitionError`, an unknown code
+    :class:`ValidationError`) and the step is recorded in its ``history``,
+    by the actor, at the operation's time.
+    """
+    if status is None:
+        return record
+    return record.transition(status, by=ctx.actor_id, at=ctx.now)
 
 
 def check(value: object, cls: type[Any]) -> None:
@@ -54,6 +102,23 @@ def assigned(common: dict[str, Any], plan: CarePlan, item: Intervention) -> ev.I
     )
 
 
+def goal_revised(
+    ctx: Context, patient_id: PatientId, plan_id: CarePlanId | None, old: Goal, new: Goal
+) -> ev.GoalRevised:
+    """The event announcing that ``old`` was revised into ``new`` (of a plan, or the patient's)."""
+    changed = new.targets != old.targets
+    return ev.GoalRevised(
+        **ctx.common(patient_id),
+        plan_id=None if plan_id is None else str(plan_id),
+        goal_id=str(new.id),
+        reason=new.revisions[-1].reason.value,
+        targets_changed=changed,
+        achievement=(
+            None if not changed or new.achievement_status is None else new.achievement_status.value
+        ),
+    )
+
+
 def update(
     ctx: Context, cls: type[R], record_id: str, permission: Permission, edit: Callable[[R], R]
 ) -> tuple[R, R]:
@@ -69,3 +134,16 @@ def update(
     new = edit(old)
     ctx.uow.save(new)
     return old, new
+
+
+def announce_booking(ctx: Context, appointment: Appointment) -> None:
+    """Emit :class:`~carecoord.events.AppointmentBooked` when ``appointment`` is booked."""
+    if appointment.status is AppointmentStatus.BOOKED:
+        ctx.emit(
+            ev.AppointmentBooked(
+                **ctx.common(appointment.patient_id),
+                appointment_id=str(appointment.id),
+                start=appointment.start,
+                transport_needed=appointment.transport_needed,
+            )
+        )

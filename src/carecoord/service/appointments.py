@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import attrs
+
 from .. import events as ev
 from ..access import Permission
 from ..model import (
@@ -14,16 +16,30 @@ from ..model import (
     ValidationError,
 )
 from ..model.audit import AuditAction
-from ._util import check, update
+from ._util import announce_booking, check, started, update
 from .runner import Context, operation
 from .slots import free_slot_of
 
-__all__ = ["appointments_of", "schedule_appointment", "set_appointment_status"]
+__all__ = [
+    "appointments_of",
+    "schedule_appointment",
+    "set_appointment_status",
+]
 
 
 @operation(AuditAction.CREATE)
-def schedule_appointment(ctx: Context, appointment: Appointment) -> Appointment:
-    """Record an appointment arranged for the patient."""
+def schedule_appointment(
+    ctx: Context, appointment: Appointment, *, status: AppointmentStatus | str | None = None
+) -> Appointment:
+    """Record an appointment arranged for the patient.
+
+    ``status`` (for example ``"booked"``) records it and moves it from the
+    state it holds (``proposed`` by default) in the same operation; the move
+    must be legal in the appointment state machine and is kept in its
+    ``history``. A booked appointment is ``booked_by`` the actor unless set,
+    and announced with :class:`~carecoord.events.AppointmentBooked` (which the
+    patient's and contacts' reminders follow).
+    """
     check(appointment, Appointment)
     uow = ctx.uow
     ctx.allow(
@@ -34,6 +50,9 @@ def schedule_appointment(ctx: Context, appointment: Appointment) -> Appointment:
         found = uow.get(Referral, appointment.referral_id)
         if found.patient_id != appointment.patient_id:
             raise ValidationError("the appointment's referral belongs to another patient")
+    appointment = started(ctx, appointment, status)
+    if appointment.status is AppointmentStatus.BOOKED and appointment.booked_by is None:
+        appointment = attrs.evolve(appointment, booked_by=ctx.actor_id)
     uow.add(appointment)
     ctx.emit(
         ev.AppointmentScheduled(
@@ -43,6 +62,7 @@ def schedule_appointment(ctx: Context, appointment: Appointment) -> Appointment:
             transport_needed=appointment.transport_needed,
         )
     )
+    announce_booking(ctx, appointment)
     return appointment
 
 
@@ -71,6 +91,8 @@ def set_appointment_status(
             to_status=new.status.value,
         )
     )
+    if old.status is not new.status:
+        announce_booking(ctx, new)
     return new
 
 

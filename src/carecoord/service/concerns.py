@@ -20,6 +20,7 @@ from ..model import (
     ConditionVerificationStatus,
     GoalId,
     GoalLifecycleStatus,
+    GoalRevisionReason,
     HealthConcern,
     HealthConcernId,
     NeedId,
@@ -28,10 +29,11 @@ from ..model import (
     PatientGoal,
     PatientId,
     ProgressReading,
+    Target,
 )
 from ..model.audit import AuditAction
 from ..storage.uow import UnitOfWork
-from ._util import check, update
+from ._util import check, goal_revised, update
 from .runner import Context, operation
 
 __all__ = [
@@ -40,6 +42,7 @@ __all__ = [
     "record_health_concern",
     "record_patient_goal",
     "record_patient_goal_progress",
+    "revise_patient_goal",
     "set_health_concern_status",
     "set_patient_goal_status",
 ]
@@ -152,6 +155,40 @@ def record_patient_goal_progress(
     return update(
         ctx, PatientGoal, goal_id, Permission.RECORD_PROGRESS, lambda old: old.with_reading(reading)
     )[1]
+
+
+@operation(AuditAction.UPDATE)
+def revise_patient_goal(
+    ctx: Context,
+    goal_id: GoalId,
+    *,
+    reason: GoalRevisionReason | str,
+    description: str | None = None,
+    targets: Iterable[Target] | None = None,
+    reason_text: str | None = None,
+) -> PatientGoal:
+    """Revise a patient's goal's description and/or targets (see :func:`.plans.revise_goal`).
+
+    Needs ``edit-goals``; a closed goal raises :class:`~carecoord.GoalClosedError`;
+    emits :class:`~carecoord.events.GoalRevised` (without a plan).
+    """
+    wanted = None if targets is None else tuple(targets)
+    for target in wanted or ():
+        check(target, Target)
+
+    def edit(old: PatientGoal) -> PatientGoal:
+        return old.revise(
+            by=ctx.actor_id,
+            at=ctx.now,
+            reason=reason,
+            description=description,
+            targets=wanted,
+            reason_text=reason_text,
+        )
+
+    old, new = update(ctx, PatientGoal, goal_id, Permission.EDIT_GOALS, edit)
+    ctx.emit(goal_revised(ctx, new.patient_id, None, old.goal, new.goal))
+    return new
 
 
 @operation(AuditAction.READ)

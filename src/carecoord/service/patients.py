@@ -8,10 +8,23 @@ import attrs
 
 from .. import events as ev
 from ..access import Permission
-from ..model import ConflictError, NotFoundError, Patient, PatientId, ValidationError
+from ..model import (
+    CareTeam,
+    CareTeamId,
+    CareTeamRole,
+    CareTeamStatus,
+    ConflictError,
+    Membership,
+    NotFoundError,
+    Patient,
+    PatientId,
+    Period,
+    ValidationError,
+)
 from ..model.audit import AuditAction
 from ._util import check
 from .runner import Context, operation
+from .teams import form_team
 
 __all__ = ["enrol_patient", "patient", "update_patient"]
 
@@ -24,19 +37,61 @@ def _born(ctx: Context, patient: Patient) -> None:
 
 
 @operation(AuditAction.CREATE)
-def enrol_patient(ctx: Context, patient: Patient) -> Patient:
+def enrol_patient(ctx: Context, patient: Patient, *, team: CareTeam | bool = False) -> Patient:
     """Enrol a new patient (``enrolled_at`` defaults to now). Needs staff-wide ``enrol``.
 
     A birth date after today (in the patient's time zone) is refused.
+
+    Without a care team nobody may read the patient back (records are open to
+    the patient's care team). ``team`` forms the first team in the same
+    operation, under the rules of :func:`~carecoord.service.teams.form_care_team`
+    for a first team (the actor also needs ``form-team`` and must be on it):
+
+    * ``True``: an ``active`` team of one, the enrolling staff member, as lead,
+      in the case-manager role if that is one of their roles and they are not
+      a care coordinator, otherwise in the care-coordinator role;
+    * a :class:`~carecoord.CareTeam` of this patient: formed as given.
+
+    The operation is audited once (the patient's creation); the team's
+    formation is announced with a ``CareTeamFormed`` event, as when formed apart.
     """
     check(patient, Patient)
     ctx.allow_staff(Permission.ENROL, entity=f"Patient/{patient.id}")
     ctx.patient_id = str(patient.id)
     _born(ctx, patient)
+    first = _first_team(ctx, patient, team)
     enrolled = patient if patient.enrolled_at else attrs.evolve(patient, enrolled_at=ctx.now)
     ctx.uow.add(enrolled)
     ctx.emit(ev.PatientEnrolled(**ctx.common(patient.id)))
+    if first is not None:
+        form_team(ctx, first[0], first[1])
+        ctx.entity = f"Patient/{patient.id}"
     return attrs.evolve(enrolled, revision=1)
+
+
+def _first_team(
+    ctx: Context, patient: Patient, team: object
+) -> tuple[CareTeam, CareTeamStatus | None] | None:
+    """The team ``enrol_patient(team=...)`` forms, and the status to start it in."""
+    if team is False:
+        return None
+    if team is True:
+        roles = ctx.actor.roles
+        role = (
+            CareTeamRole.CASE_MANAGER
+            if CareTeamRole.CASE_MANAGER in roles and CareTeamRole.CARE_COORDINATOR not in roles
+            else CareTeamRole.CARE_COORDINATOR
+        )
+        me = Membership(staff_id=ctx.actor_id, role=role, period=Period(start=ctx.now))
+        formed = CareTeam(
+            id=CareTeamId.new(), patient_id=patient.id, lead_id=ctx.actor_id, members=(me,)
+        )
+        return formed, CareTeamStatus.ACTIVE
+    check(team, CareTeam)
+    assert isinstance(team, CareTeam)
+    if team.patient_id != patient.id:
+        raise ValidationError("the team is of another patient", field="team")
+    return team, None
 
 
 @operation(AuditAction.UPDATE)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 
 import attrs
 
@@ -13,10 +13,12 @@ from ..model import (
     CarePlan,
     CarePlanId,
     CarePlanStatus,
+    ConflictError,
     Goal,
     GoalAchievementStatus,
     GoalId,
     GoalLifecycleStatus,
+    GoalRevisionReason,
     Intervention,
     InterventionId,
     NeedId,
@@ -28,13 +30,14 @@ from ..model import (
     ReviewDecision,
     StaffId,
     StaffMember,
+    Target,
     TaskStatus,
     ValidationError,
 )
 from ..model._base import instant
 from ..model.audit import AuditAction
 from ._assignment import check_assignment
-from ._util import assigned, check, update
+from ._util import assigned, check, goal_revised, started, update
 from .runner import Context, operation
 
 __all__ = [
@@ -47,6 +50,7 @@ __all__ = [
     "record_progress",
     "record_review",
     "reviews_of",
+    "revise_goal",
     "set_goal_status",
     "set_intervention_status",
     "set_plan_status",
@@ -147,8 +151,20 @@ def set_plan_status(
 
 
 @operation(AuditAction.UPDATE)
-def add_goal(ctx: Context, plan_id: CarePlanId, goal: Goal) -> CarePlan:
-    """Add a goal to a plan (its id must be new in the plan)."""
+def add_goal(
+    ctx: Context,
+    plan_id: CarePlanId,
+    goal: Goal,
+    *,
+    status: GoalLifecycleStatus | str | None = None,
+) -> CarePlan:
+    """Add a goal to a plan (its id must be new in the plan).
+
+    ``status`` (for example ``"active"``) adds the goal and moves it from the
+    lifecycle status it holds (``proposed`` by default) in the same
+    operation; the move must be legal in the goal state machine and is kept
+    in the goal's ``history``.
+    """
     check(goal, Goal)
 
     def edit(plan: CarePlan) -> tuple[CarePlan, list[ev.DomainEvent]]:
@@ -157,7 +173,7 @@ def add_goal(ctx: Context, plan_id: CarePlanId, goal: Goal) -> CarePlan:
         event = ev.GoalAdded(
             **ctx.common(plan.patient_id), plan_id=str(plan.id), goal_id=str(goal.id)
         )
-        return plan.with_goal(goal), [event]
+        return plan.with_goal(started(ctx, goal, status)), [event]
 
     return _change(ctx, plan_id, Permission.EDIT_GOALS, edit)
 
@@ -182,6 +198,51 @@ def set_goal_status(
             from_status=goal.lifecycle_status.value,
             to_status=new_goal.lifecycle_status.value,
         )
+        return plan.with_goal(new_goal), [event]
+
+    return _change(ctx, plan_id, Permission.EDIT_GOALS, edit)
+
+
+@operation(AuditAction.UPDATE)
+def revise_goal(
+    ctx: Context,
+    plan_id: CarePlanId,
+    goal_id: GoalId,
+    *,
+    reason: GoalRevisionReason | str,
+    description: str | None = None,
+    targets: Iterable[Target] | None = None,
+    reason_text: str | None = None,
+    expected_version: int | None = None,
+) -> CarePlan:
+    """Revise a goal's description and/or targets, keeping the earlier ones in its history.
+
+    See :meth:`~carecoord.Goal.revise`: the goal's ``revisions`` gain what it
+    was (who, when, ``reason`` code, ``reason_text``); new targets re-derive
+    its achievement status. A closed goal raises
+    :class:`~carecoord.GoalClosedError`. Needs ``edit-goals``; emits
+    :class:`~carecoord.events.GoalRevised`. With ``expected_version`` (the
+    plan's version when the user saw the goal) a plan changed since raises
+    :class:`~carecoord.ConflictError` instead of being revised on top.
+    """
+    wanted = None if targets is None else tuple(targets)
+    for target in wanted or ():
+        check(target, Target)
+
+    def edit(plan: CarePlan) -> tuple[CarePlan, list[ev.DomainEvent]]:
+        current = ctx.uow.version_of(CarePlan, plan.id)
+        if expected_version is not None and expected_version != current:
+            raise ConflictError("CarePlan", str(plan.id), expected_version)
+        goal = plan.goal(goal_id)
+        new_goal = goal.revise(
+            by=ctx.actor_id,
+            at=ctx.now,
+            reason=reason,
+            description=description,
+            targets=wanted,
+            reason_text=reason_text,
+        )
+        event = goal_revised(ctx, plan.patient_id, plan.id, goal, new_goal)
         return plan.with_goal(new_goal), [event]
 
     return _change(ctx, plan_id, Permission.EDIT_GOALS, edit)

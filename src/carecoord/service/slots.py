@@ -42,7 +42,7 @@ from ..storage.port import IndexHit, WorkQuery
 from ..workforce import CalendarEntry, slots_from_schedule
 from . import _access
 from ._staffing import registered
-from ._util import check
+from ._util import announce_booking, check
 from .runner import Context, operation
 
 __all__ = [
@@ -241,6 +241,7 @@ def book_slot(ctx: Context, slot_id: SlotId, appointment: Appointment) -> Appoin
             transport_needed=booked.transport_needed,
         )
     )
+    announce_booking(ctx, booked)
     return booked
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 import attrs
 
 from .. import events as ev
@@ -22,7 +24,7 @@ from . import _access
 from ._util import check
 from .runner import Context, operation
 
-__all__ = ["register_staff", "staff_member"]
+__all__ = ["register_staff", "staff_member", "staff_members"]
 
 
 def _first_member(uow: UnitOfWork, actor_id: StaffId, member: object) -> StaffMember | None:
@@ -106,3 +108,52 @@ def staff_member(ctx: Context, staff_id: StaffId) -> StaffMember:
     """Read a staff member: oneself, one's reports, or anyone with ``manage-staff``."""
     _access.self_or_report(ctx, staff_id, Permission.MANAGE_STAFF, own=PurposeOfUse.HOPERAT)
     return ctx.uow.get(StaffMember, staff_id)
+
+
+@operation(AuditAction.READ)
+def staff_members(
+    ctx: Context, staff_ids: Iterable[StaffId] | None = None, *, include_inactive: bool = False
+) -> list[StaffMember]:
+    """The staff directory: every active staff member (or those of ``staff_ids``), by id.
+
+    Any active staff member may read it (audited as a staff-wide read, purpose
+    HOPERAT): ids, names, roles, zones and reporting lines, enough for
+    :func:`~carecoord.supervision_chain`. Contact details (``telecom``,
+    ``preferences``) are blanked unless the actor may read the member in
+    full (:func:`staff_member`: oneself, one's reports, or ``manage-staff``).
+    ``include_inactive`` lists those who left too; unknown ids are skipped.
+    Reads the ``staff`` index rows, then each listed member.
+    """
+    ctx.grant(PurposeOfUse.HOPERAT, entity="StaffMember")
+    if staff_ids is None:
+        hits = ctx.uow.query(WorkQuery(category="staff", open_only=not include_inactive))
+        wanted = [StaffId(hit.record_id) for hit in hits]
+    else:
+        wanted = [StaffId(str(s)) for s in dict.fromkeys(staff_ids)]
+    full = _access.decide(
+        ctx.uow, ctx.policy, ctx.actor, Permission.MANAGE_STAFF, None, ctx.now
+    ).allowed
+    below: dict[StaffId, StaffMember] = {}
+    found: list[StaffMember] = []
+    for staff_id in sorted(wanted):
+        member = ctx.uow.find(StaffMember, staff_id)
+        if member is None or not (member.active or include_inactive):
+            continue
+        found.append(member if full or _mine(ctx, member, below) else _listed(member))
+    return found
+
+
+def _mine(ctx: Context, member: StaffMember, seen: dict[StaffId, StaffMember]) -> bool:
+    """Whether ``member`` is the actor or reports to them (directly or not)."""
+    if member.id == ctx.actor_id:
+        return True
+    _access.load_line(ctx.uow, member.id, seen)
+    try:
+        return ctx.actor_id in supervision_chain(member.id, seen)
+    except (NotFoundError, ValidationError):  # a broken reporting line grants nothing
+        return False
+
+
+def _listed(member: StaffMember) -> StaffMember:
+    """``member`` as the directory shows it to colleagues: no contact details."""
+    return attrs.evolve(member, telecom=(), preferences=type(member.preferences)())

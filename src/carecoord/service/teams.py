@@ -21,7 +21,7 @@ from ..model import (
     StaffMember,
 )
 from ..model.audit import AuditAction, PurposeOfUse
-from ._util import check, code, update
+from ._util import check, code, started, update
 from .runner import Context, operation
 
 __all__ = [
@@ -31,19 +31,30 @@ __all__ = [
     "change_team_lead",
     "end_team_membership",
     "form_care_team",
+    "form_team",
     "set_team_status",
 ]
 
 
 @operation(AuditAction.CREATE)
-def form_care_team(ctx: Context, team: CareTeam) -> CareTeam:
+def form_care_team(
+    ctx: Context, team: CareTeam, *, status: CareTeamStatus | str | None = None
+) -> CareTeam:
     """Form a care team; the patient and every member must be registered.
 
     The actor needs the ``manage-team`` permission on the patient — or, for
     the patient's first team, to be a care coordinator or case manager who
-    is on the new team.
+    is on the new team. ``status`` (for example ``"active"``) forms the team
+    and moves it from its start state (``proposed``) in the same operation;
+    the move must be legal in the care-team state machine and is recorded
+    in the team's ``history``.
     """
     check(team, CareTeam)
+    return form_team(ctx, team, status)
+
+
+def form_team(ctx: Context, team: CareTeam, status: CareTeamStatus | str | None) -> CareTeam:
+    """The work of :func:`form_care_team`, shared with enrolment (``enrol_patient(team=...)``)."""
     uow = ctx.uow
     uow.get(Patient, team.patient_id)
     entity = f"CareTeam/{team.id}"
@@ -60,6 +71,7 @@ def form_care_team(ctx: Context, team: CareTeam) -> CareTeam:
     for staff_id in {m.staff_id for m in team.members}:
         if uow.find(StaffMember, staff_id) is None:
             raise NotFoundError(f"team member {staff_id} is not registered")
+    team = started(ctx, team, status)
     uow.add(team)
     ctx.emit(
         ev.CareTeamFormed(

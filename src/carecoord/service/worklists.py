@@ -13,10 +13,12 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from ..caseload import (
+    WorkItem,
     Worklist,
     WorklistCategory,
     WorklistItem,
     WorklistScope,
+    barrier_work_done,
     contact_due,
     goal_at_risk,
     local_day_end,
@@ -29,7 +31,6 @@ from ..model._base import ensure_aware, instant
 from ..model.audit import AuditAction
 from ..storage.port import IndexHit, WorkQuery
 from ..storage.uow import RecordPart, UnitOfWork
-from ..worklist import WorkItem
 from . import _access
 from .runner import Context, operation
 
@@ -157,9 +158,14 @@ def worklist(
         row = hit.row
         if goal_at_risk(row.detail, row.due_at, moment) and can_read(row.patient_id or ""):
             add(WorklistCategory.GOAL_AT_RISK, hit, row.due_at)
-    for hit in query("barrier"):
-        if can_read(hit.row.patient_id or ""):
+    barriers = [h for h in query("barrier") if can_read(h.row.patient_id or "")]
+    done = _barrier_work_done(uow, barriers)
+    for hit in barriers:
+        finished = done.get(hit.row.item_id)
+        if finished is None:
             add(WorklistCategory.BARRIER, hit, hit.row.changed_at)
+        else:
+            add(WorklistCategory.BARRIER_TO_CONFIRM, hit, finished)
     if kind is not WorklistScope.TEAM:  # grants to review are the reviewer's own work
         for hit in query("emergency-review"):
             add(WorklistCategory.EMERGENCY_REVIEW, hit, hit.row.due_at)
@@ -177,6 +183,24 @@ def _reports_of(uow: UnitOfWork, staff_id: StaffId) -> tuple[str, ...]:
         frontier = [h.row.item_id for h in hits if h.row.item_id not in found]
         found.extend(dict.fromkeys(frontier))
     return tuple(found)
+
+
+def _barrier_work_done(uow: UnitOfWork, barriers: Sequence[IndexHit]) -> dict[str, datetime]:
+    """Open barriers whose linked work is all done, and when (see ``barrier_work_done``).
+
+    One query over the ``barrier-work`` rows of the barriers' patients.
+    """
+    patients = tuple(sorted({h.row.patient_id for h in barriers if h.row.patient_id}))
+    if not patients:
+        return {}
+    wanted = {h.row.item_id for h in barriers}
+    work: dict[str, list[tuple[str, datetime | None]]] = {}
+    hits = uow.query(WorkQuery(category="barrier-work", patient_ids=patients, open_only=False))
+    for hit in hits:
+        if hit.row.item_id in wanted:
+            work.setdefault(hit.row.item_id, []).append((hit.row.status, hit.row.changed_at))
+    found = {barrier: barrier_work_done(items) for barrier, items in work.items()}
+    return {barrier: at for barrier, at in found.items() if at is not None}
 
 
 def _caseload_patients(

@@ -32,6 +32,8 @@ from carecoord import (
     GoalId,
     GoalLifecycleStatus,
     GoalPriority,
+    GoalRevision,
+    GoalRevisionReason,
     Intervention,
     InterventionId,
     InterventionKind,
@@ -143,8 +145,22 @@ def targets(draw: st.DrawFn) -> Target:
 
 
 @st.composite
+def goal_revisions(draw: st.DrawFn) -> GoalRevision:
+    """A revision of a goal: the description and targets it had, who, when, why."""
+    return GoalRevision(
+        revised_at=draw(AWARE_DATETIMES),
+        revised_by=draw(ids(StaffId)),
+        reason=draw(codes(GoalRevisionReason)),
+        previous_description=draw(texts()),
+        previous_targets=tuple(draw(st.lists(targets(), max_size=MAX))),
+        reason_text=draw(optional(texts())),
+    )
+
+
+@st.composite
 def goals(draw: st.DrawFn, need_ids: tuple[NeedId, ...] = ()) -> Goal:
-    """A goal with targets, readings (on its targets' measures) and a legal history."""
+    """A goal with targets, readings (on its targets' measures), a legal history and
+    revisions (earlier descriptions and targets)."""
     goal_targets = tuple(draw(st.lists(targets(), max_size=MAX)))
     readings = []
     for _ in range(draw(st.integers(0, MAX if goal_targets else 0))):
@@ -173,6 +189,7 @@ def goals(draw: st.DrawFn, need_ids: tuple[NeedId, ...] = ()) -> Goal:
         addresses=tuple(addresses),
         start=draw(optional(DATES)),
         history=history,
+        revisions=tuple(draw(st.lists(goal_revisions(), max_size=MAX))),
     )
 
 
