@@ -67,7 +67,10 @@ RULES: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
             "workforce",
             "clinic",
             "directory",
+            "programs",
+            "templates",
             "screening.py",
+            "what_works.py",
         ),
         (
             "carecoord.model",
@@ -75,11 +78,15 @@ RULES: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
             "carecoord.workforce",
             "carecoord.clinic",
             "carecoord.directory",
+            "carecoord.programs",
+            "carecoord.templates",
             "carecoord.display",
+            "carecoord.caseload",  # the deprecated carecoord.worklist re-exports its WorkItem
             "carecoord.metrics",
             "carecoord._metric_rules",
             "carecoord._metric_counting",
             "carecoord._metric_facts",
+            "carecoord.what_works",
         ),
     ),
     # the codec edge: the converter, the generated codec and the JSON text module
@@ -88,6 +95,11 @@ RULES: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
         ("carecoord.model", "carecoord._json", "carecoord._fastcodec"),
     ),
     "retry": (("retry.py",), ("carecoord.model",)),
+    # the chart edge: the model and the pure rules; nothing imports it (see below)
+    "plot": (
+        ("plot.py",),
+        ("carecoord.model", "carecoord.caseload", "carecoord.display"),
+    ),
     # use cases: the model, the pure rules, the ports and the unit of work; never an
     # adapter of its own choosing (the memory store default is built lazily, in a method)
     "service": (
@@ -98,10 +110,12 @@ RULES: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
             "carecoord.events",
             "carecoord.caseload",
             "carecoord.metrics",
-            "carecoord.worklist",
+            "carecoord.what_works",
             "carecoord.workforce",
             "carecoord.clinic",
             "carecoord.directory",
+            "carecoord.programs",
+            "carecoord.templates",
             "carecoord.screening",
             "carecoord.notify.rules",
             "carecoord.storage.port",
@@ -147,6 +161,31 @@ def test_layer_imports_point_inward(layer: str) -> None:
     assert not wrong, sorted(wrong)
 
 
+EDGE_MODULES = ("carecoord.plot",)
+"""Modules at the edge: they use the rest, nothing in the package imports them."""
+
+
+def test_nothing_imports_the_edge_modules() -> None:
+    wrong = {
+        f"{_module_name(path)} imports {target}"
+        for path in _files(".")
+        for target in _imports(path)
+        if _module_name(path) not in EDGE_MODULES and _allowed(target, EDGE_MODULES)
+    }
+    assert not wrong, sorted(wrong)
+
+
 def test_the_checker_sees_relative_imports() -> None:
     found = _imports(PACKAGE / "service" / "runner.py")
     assert {"carecoord.model", "carecoord.storage.uow", "carecoord.access"} <= found
+
+
+def test_only_the_entry_point_imports_the_command_line() -> None:
+    """``carecoord.cli`` is the outermost layer: nothing of the library depends on it."""
+    outside = [p for p in _files(".") if "cli" not in p.relative_to(PACKAGE).parts]
+    wrong = {
+        _module_name(path)
+        for path in outside
+        if any(_allowed(target, ("carecoord.cli",)) for target in _imports(path))
+    }
+    assert wrong == {"carecoord.__main__"}

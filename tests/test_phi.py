@@ -20,9 +20,11 @@ from hypothesis import HealthCheck, given, settings
 
 import carecoord.model
 from _admin_samples import ADMIN_NOT_PHI, ADMIN_SAMPLES
+from _care_program_samples import CARE_PROGRAM_NOT_PHI, CARE_PROGRAM_SAMPLES
 from _clinic_samples import CLINIC_NOT_PHI, CLINIC_SAMPLES
 from _concern_samples import CONCERN_SAMPLES
 from _program_samples import PROGRAM_NOT_PHI, PROGRAM_SAMPLES
+from _template_samples import TEMPLATE_NOT_PHI, TEMPLATE_SAMPLES
 from _workforce_samples import WORKFORCE_SAMPLES
 from carecoord import (
     Address,
@@ -719,6 +721,8 @@ NOT_PHI: dict[str, str] = {
     **ADMIN_NOT_PHI,
     **CLINIC_NOT_PHI,
     **PROGRAM_NOT_PHI,
+    **TEMPLATE_NOT_PHI,
+    **CARE_PROGRAM_NOT_PHI,
 }
 """``str`` fields that are not PHI and stay visible in ``repr``: ``Class.field`` -> what it is."""
 
@@ -908,6 +912,8 @@ SAMPLES: dict[str, Callable[[], Any]] = {
     **ADMIN_SAMPLES,
     **CLINIC_SAMPLES,
     **PROGRAM_SAMPLES,
+    **TEMPLATE_SAMPLES,
+    **CARE_PROGRAM_SAMPLES,
 }
 """One sample of every stored record type (and PatientRecord), PHI fields filled in."""
 

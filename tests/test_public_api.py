@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib
+import importlib.metadata
 import inspect
 import json
 import pkgutil
@@ -34,6 +35,7 @@ ERROR_NAMES = {
     "CompetencyMissingError",
     "ConflictError",
     "FhirImportError",
+    "GoalClosedError",
     "InvalidTransitionError",
     "LotExpiredError",
     "MissingExtraError",
@@ -94,7 +96,7 @@ def test_all_is_explicit_unique_and_resolvable() -> None:
     missing = [n for n in names if not hasattr(carecoord, n)]
     assert missing == []
     assert "__version__" in names
-    assert carecoord.__version__ == "0.1.0"
+    assert carecoord.__version__ == importlib.metadata.version("carecoord")  # one source
 
 
 def test_all_lists_every_public_top_level_name() -> None:

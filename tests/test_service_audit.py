@@ -10,9 +10,12 @@ from typing import Any
 import pytest
 
 from _admin_audit import ADMIN_OPERATIONS
+from _care_program_audit import CARE_PROGRAM_OPERATIONS
 from _clinic_audit import CLINIC_OPERATIONS
 from _concern_audit import CONCERN_OPERATIONS
 from _program_audit import PROGRAM_OPERATIONS
+from _template_audit import TEMPLATE_OPERATIONS
+from _what_works_audit import WHAT_WORKS_OPERATIONS
 from _workforce_audit import WORKFORCE_OPERATIONS
 from carecoord import (
     AccessDeniedError,
@@ -356,6 +359,10 @@ OPERATIONS: dict[str, tuple[Call, Call | None]] = {
         lambda s, a: s.set_goal_status(PLAN, GOAL, "active", actor=a),
         lambda s, a: s.set_goal_status(PLAN, GOAL, "on-hold", actor=MA),
     ),
+    "revise_goal": (
+        lambda s, a: s.revise_goal(PLAN, GOAL, actor=a, reason="clarification", description="Run"),
+        lambda s, a: s.revise_goal(PLAN, GOAL, actor=MA, reason="other", description="Swim"),
+    ),
     "record_progress": (
         lambda s, a: s.record_progress(
             PLAN,
@@ -580,6 +587,7 @@ OPERATIONS: dict[str, tuple[Call, Call | None]] = {
         lambda s, a: s.staff_member(NURSE, actor=a),
         lambda s, a: s.staff_member(COORD, actor=MA),
     ),
+    "staff_members": (lambda s, a: s.staff_members(actor=a), None),  # any active staff
     "verify_audit": (
         lambda s, a: s.verify_audit(actor=a),
         lambda s, a: s.verify_audit(actor=MA),
@@ -597,6 +605,9 @@ OPERATIONS: dict[str, tuple[Call, Call | None]] = {
     **ADMIN_OPERATIONS,
     **CLINIC_OPERATIONS,
     **PROGRAM_OPERATIONS,
+    **CARE_PROGRAM_OPERATIONS,
+    **TEMPLATE_OPERATIONS,
+    **WHAT_WORKS_OPERATIONS,
 }
 
 NOT_OPERATIONS = {

@@ -18,7 +18,7 @@ import typing as _typing
 from . import model as _model
 
 if _typing.TYPE_CHECKING:
-    from .caseload import Worklist, WorklistCategory, WorklistItem, WorklistScope
+    from .caseload import WorkItem, Worklist, WorklistCategory, WorklistItem, WorklistScope
     from .metrics import Metric, MetricKind, MetricReport
     from .model import (
         APPOINTMENT_MACHINE,
@@ -74,6 +74,9 @@ if _typing.TYPE_CHECKING:
         CarePlanId,
         CarePlanIntent,
         CarePlanStatus,
+        CareProgram,
+        CareProgramId,
+        CareProgramStatus,
         CareTeam,
         CareTeamId,
         CareTeamRole,
@@ -109,6 +112,8 @@ if _typing.TYPE_CHECKING:
         Coverage,
         CoverageId,
         CoverageStatus,
+        Criterion,
+        CriterionKind,
         DecisionId,
         DecisionOutcome,
         DeliveryStatus,
@@ -120,10 +125,13 @@ if _typing.TYPE_CHECKING:
         EducationMaterial,
         EducationSession,
         EducationSessionId,
+        Eligibility,
+        EligibilityFact,
         EmergencyAccess,
         Encounter,
         EncounterClass,
         EncounterId,
+        EnrolmentStatus,
         EntityId,
         ExternalRef,
         FhirImportError,
@@ -134,10 +142,14 @@ if _typing.TYPE_CHECKING:
         FormType,
         Goal,
         GoalAchievementStatus,
+        GoalClosedError,
         GoalId,
         GoalLifecycleStatus,
         GoalOutcome,
         GoalPriority,
+        GoalRevision,
+        GoalRevisionReason,
+        GoalTemplate,
         HealthConcern,
         HealthConcernId,
         HumanName,
@@ -148,6 +160,7 @@ if _typing.TYPE_CHECKING:
         Intervention,
         InterventionId,
         InterventionKind,
+        InterventionTemplate,
         InvalidTransitionError,
         LivingSituation,
         LocationId,
@@ -179,20 +192,27 @@ if _typing.TYPE_CHECKING:
         Notification,
         OffDutyError,
         OffDutyRule,
+        Offset,
         OnboardingChecklist,
         OpeningHours,
         OrderLine,
         OutOfStockError,
         Patient,
         PatientDecision,
+        PatientFact,
+        PatientFactId,
         PatientForm,
         PatientGoal,
         PatientId,
         PaymentPlan,
         PaymentPlanId,
         Period,
+        PlanTemplate,
+        PlanTemplateId,
         PriorAuthorization,
         PriorAuthorizationId,
+        ProgramEnrolment,
+        ProgramEnrolmentId,
         ProgressReading,
         Protocol,
         ProtocolCompletion,
@@ -206,6 +226,7 @@ if _typing.TYPE_CHECKING:
         Range,
         ReasonRequiredError,
         RecipientKind,
+        Recurrence,
         Ref,
         ReferenceRange,
         Referral,
@@ -260,9 +281,14 @@ if _typing.TYPE_CHECKING:
         SurveyResponse,
         SurveyResponseId,
         Target,
+        TargetTemplate,
         TaskPriority,
         TaskStatus,
         TeachBackResult,
+        TemplateInstance,
+        TemplateKey,
+        TemplateLink,
+        TemplateMigration,
         TimedEventMarker,
         TimeOff,
         TimeOffId,
@@ -292,6 +318,7 @@ if _typing.TYPE_CHECKING:
         supervision_chain,
         target_codes,
         target_service_id,
+        template_record_id,
         verify_chain,
     )
     from .retry import RetryPolicy
@@ -304,9 +331,11 @@ if _typing.TYPE_CHECKING:
         to_payload,
     )
     from .service import CareCoordinator, Context, Operation, operation
-    from .worklist import WorkItem, interventions_due
+    from .worklist import (  # deprecated (warns), not in __all__
+        interventions_due as interventions_due,
+    )
 
-__version__ = "0.1.0"
+    __version__: str
 
 __all__ = [
     "APPOINTMENT_MACHINE",
@@ -363,6 +392,9 @@ __all__ = [
     "CarePlanId",
     "CarePlanIntent",
     "CarePlanStatus",
+    "CareProgram",
+    "CareProgramId",
+    "CareProgramStatus",
     "CareTeam",
     "CareTeamId",
     "CareTeamRole",
@@ -400,6 +432,8 @@ __all__ = [
     "Coverage",
     "CoverageId",
     "CoverageStatus",
+    "Criterion",
+    "CriterionKind",
     "DecisionId",
     "DecisionOutcome",
     "DeliveryStatus",
@@ -411,10 +445,13 @@ __all__ = [
     "EducationMaterial",
     "EducationSession",
     "EducationSessionId",
+    "Eligibility",
+    "EligibilityFact",
     "EmergencyAccess",
     "Encounter",
     "EncounterClass",
     "EncounterId",
+    "EnrolmentStatus",
     "EntityId",
     "ExternalRef",
     "FhirImportError",
@@ -425,10 +462,14 @@ __all__ = [
     "FormType",
     "Goal",
     "GoalAchievementStatus",
+    "GoalClosedError",
     "GoalId",
     "GoalLifecycleStatus",
     "GoalOutcome",
     "GoalPriority",
+    "GoalRevision",
+    "GoalRevisionReason",
+    "GoalTemplate",
     "HealthConcern",
     "HealthConcernId",
     "HumanName",
@@ -439,6 +480,7 @@ __all__ = [
     "Intervention",
     "InterventionId",
     "InterventionKind",
+    "InterventionTemplate",
     "InvalidTransitionError",
     "LivingSituation",
     "LocationId",
@@ -473,6 +515,7 @@ __all__ = [
     "Notification",
     "OffDutyError",
     "OffDutyRule",
+    "Offset",
     "OnboardingChecklist",
     "OpeningHours",
     "Operation",
@@ -480,14 +523,20 @@ __all__ = [
     "OutOfStockError",
     "Patient",
     "PatientDecision",
+    "PatientFact",
+    "PatientFactId",
     "PatientForm",
     "PatientGoal",
     "PatientId",
     "PaymentPlan",
     "PaymentPlanId",
     "Period",
+    "PlanTemplate",
+    "PlanTemplateId",
     "PriorAuthorization",
     "PriorAuthorizationId",
+    "ProgramEnrolment",
+    "ProgramEnrolmentId",
     "ProgressReading",
     "Protocol",
     "ProtocolCompletion",
@@ -501,6 +550,7 @@ __all__ = [
     "Range",
     "ReasonRequiredError",
     "RecipientKind",
+    "Recurrence",
     "Ref",
     "RefKind",
     "ReferenceRange",
@@ -556,9 +606,14 @@ __all__ = [
     "SurveyResponse",
     "SurveyResponseId",
     "Target",
+    "TargetTemplate",
     "TaskPriority",
     "TaskStatus",
     "TeachBackResult",
+    "TemplateInstance",
+    "TemplateKey",
+    "TemplateLink",
+    "TemplateMigration",
     "TimeOff",
     "TimeOffId",
     "TimeOffKind",
@@ -588,7 +643,6 @@ __all__ = [
     "dumps",
     "expiry_key",
     "from_payload",
-    "interventions_due",
     "is_loinc",
     "loads",
     "localize",
@@ -600,6 +654,7 @@ __all__ = [
     "supervision_chain",
     "target_codes",
     "target_service_id",
+    "template_record_id",
     "to_payload",
     "verify_chain",
 ]
@@ -607,8 +662,10 @@ __all__ = [
 
 _LAZY = {
     **dict.fromkeys(_model.__all__, "model"),
-    **dict.fromkeys(("WorkItem", "interventions_due"), "worklist"),
-    **dict.fromkeys(("Worklist", "WorklistCategory", "WorklistItem", "WorklistScope"), "caseload"),
+    "interventions_due": "worklist",  # deprecated (DeprecationWarning), not in __all__
+    **dict.fromkeys(
+        ("WorkItem", "Worklist", "WorklistCategory", "WorklistItem", "WorklistScope"), "caseload"
+    ),
     **dict.fromkeys(("Metric", "MetricKind", "MetricReport"), "metrics"),
     **dict.fromkeys(("CareCoordinator", "Context", "Operation", "operation"), "service"),
     "RetryPolicy": "retry",
@@ -619,14 +676,28 @@ _LAZY = {
 }
 
 
+def _version() -> str:
+    """The installed version, from the package metadata (its one source: pyproject.toml)."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("carecoord")
+    except PackageNotFoundError:  # imported from a source tree that was never installed
+        return "0+unknown"
+
+
 def __getattr__(name: str) -> _typing.Any:
+    if name == "__version__":
+        globals()[name] = found = _version()
+        return found
     module = _LAZY.get(name)
     if module is None:
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
     import importlib
 
     value = getattr(importlib.import_module(f".{module}", __name__), name)
-    globals()[name] = value
+    if name != "interventions_due":  # deprecated: warns on every use
+        globals()[name] = value
     return value
 
 

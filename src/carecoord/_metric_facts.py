@@ -51,8 +51,10 @@ from .model import (
     TaskStatus,
 )
 from .model._base import instant
+from .model.directory import target_service_id
 
 __all__ = [
+    "REFERRAL_FACT_SIZE",
     "EncounterFact",
     "GoalFact",
     "MetricFacts",
@@ -61,6 +63,7 @@ __all__ = [
     "ReviewFact",
     "SurveyFact",
     "TeamFact",
+    "WhatWorksFacts",
     "activation_fact",
     "contact_fact",
     "encounter_fact",
@@ -71,6 +74,11 @@ __all__ = [
     "survey_fact",
     "team_fact",
 ]
+
+REFERRAL_FACT_SIZE = 3
+"""How many values a :class:`ReferralFact` holds. A stored referral fact with fewer
+was written before the directory service id was kept (it then counts for the
+overall metrics, and per-service ones ask for the index to be derived again)."""
 
 _NOT_PURSUED = frozenset(
     {
@@ -131,6 +139,11 @@ class ReferralFact(NamedTuple):
     sent: Instant
     closed: Instant | None
     """When its result was first received."""
+    service: str | None = None
+    """The community directory service it went to (its ``target`` is
+    ``HealthcareService/<id>``), else ``None``. A directory id, never PHI. Rows
+    written before this field existed hold two values (see
+    :data:`REFERRAL_FACT_SIZE`)."""
 
 
 class TeamFact(NamedTuple):
@@ -293,8 +306,11 @@ def referral_fact(referral: Referral) -> ReferralFact | None:
             return None
         sent = min(times, key=instant)
     closed = [s.at for s in referral.history if s.to_status is ReferralStatus.RESULT_RECEIVED]
+    service = target_service_id(referral.target)
     return ReferralFact(
-        sent=_micros(sent), closed=_micros(min(closed, key=instant)) if closed else None
+        sent=_micros(sent),
+        closed=_micros(min(closed, key=instant)) if closed else None,
+        service=None if service is None else str(service),
     )
 
 
@@ -421,4 +437,32 @@ class MetricFacts:
             if (stay := encounter_fact(e)) is not None
         ]
         facts.surveys = [survey_fact(r) for r in survey_responses]
+        return facts
+
+
+@attrs.define
+class WhatWorksFacts:
+    """The facts the "what works" metrics count (:mod:`carecoord.what_works`), each
+    with the patient it belongs to: referrals (with the directory service they went
+    to) and goals. Built from entities by :meth:`of`, or by the service from the
+    ``metric-referral`` and ``metric-plan`` index rows."""
+
+    referrals: list[tuple[str, ReferralFact]] = attrs.Factory(list)
+    """(patient, referral)."""
+    goals: list[tuple[str, GoalFact]] = attrs.Factory(list)
+    """(patient, goal with a due date)."""
+
+    @classmethod
+    def of(
+        cls, *, plans: Iterable[CarePlan] = (), referrals: Iterable[Referral] = ()
+    ) -> WhatWorksFacts:
+        """The facts of these entities."""
+        facts = cls()
+        for plan in plans:
+            found = plan_facts(plan)
+            if found is not None:
+                facts.goals += [(str(plan.patient_id), goal) for goal in found.goals]
+        facts.referrals = [
+            (str(r.patient_id), fact) for r in referrals if (fact := referral_fact(r)) is not None
+        ]
         return facts

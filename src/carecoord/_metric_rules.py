@@ -172,7 +172,7 @@ def referral_loop_closure_rate(referrals: Iterable[ReferralFact], period: Period
     """Referrals sent in the period whose result came back before the period ended."""
     start, end = _bounds(period)
     numerator = denominator = 0
-    for sent, closed in referrals:
+    for sent, closed, *_ in referrals:  # rows written before the service id hold two
         if start <= sent < end:
             denominator += 1
             if closed is not None and closed < end:
@@ -193,7 +193,7 @@ def referral_days_to_close(referrals: Iterable[ReferralFact], period: Period) ->
     start, end = _bounds(period)
     days = [
         _days_us(sent, closed)
-        for sent, closed in referrals
+        for sent, closed, *_ in referrals
         if closed is not None and start <= closed < end
     ]
     return _median(

@@ -43,7 +43,7 @@ from . import _metric_rules as rules
 from ._metric_counting import _end
 from ._metric_facts import MetricFacts
 from ._metric_rules import READMISSION_WINDOW
-from .display import html_table, records_to_dataframe
+from .display import compact_moment, html_table, records_to_dataframe
 from .model import (
     CarePlan,
     CareTeam,
@@ -111,7 +111,9 @@ class Metric:
     """One quality measure over a reporting period.
 
     ``subject`` is ``None`` for an overall figure, or the id it is broken
-    down by (a coordinator for ``caseload_size``).
+    down by (a coordinator for ``caseload_size``; ``service:<id>``,
+    ``program:<id>`` or ``not-in-program:<id>`` for the "what works" figures
+    of :mod:`carecoord.what_works`).
     """
 
     COLUMNS = (
@@ -136,7 +138,7 @@ class Metric:
     value: float | None = attrs.field(validator=optional(_number))
     unit: str = attrs.field(validator=text(max_len=100))
     definition: str = attrs.field(validator=text(max_len=1000))
-    subject: str | None = attrs.field(default=None, validator=optional(text(max_len=64)))
+    subject: str | None = attrs.field(default=None, validator=optional(text(max_len=100)))
 
     def to_record(self) -> dict[str, object]:
         """The metric as a plain dict (keys of :attr:`COLUMNS`)."""
@@ -195,9 +197,9 @@ class MetricReport:
         return records_to_dataframe(self.to_records(), Metric.COLUMNS)
 
     def _repr_html_(self) -> str:
-        end = self.period.end.isoformat() if self.period.end is not None else ""
+        end = compact_moment(self.period.end) if self.period.end is not None else ""
         scope = f" for {self.coordinator}" if self.coordinator is not None else ""
-        caption = f"Metrics {self.period.start.isoformat()} to {end}{scope}"
+        caption = f"Metrics {compact_moment(self.period.start)} to {end}{scope}"
         return html_table(self.to_records(), Metric.COLUMNS, caption=caption)
 
 

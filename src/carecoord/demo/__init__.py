@@ -53,6 +53,7 @@ from ..model import (
 from ..service import CareCoordinator
 from ._administration import show_administration
 from ._clinic import show_clinic
+from ._programs import show_programs
 from ._staffing import show_staffing
 
 __all__ = [
@@ -342,6 +343,14 @@ def run_demo(
             data.now,
             coordinator=COORDINATOR,
             lead=LEAD_MA,
+            nurse=NURSE,
+            patients=[p.id for p in data.patients],
+            out=out,
+        )
+        show_programs(
+            service,
+            data.now,
+            coordinator=COORDINATOR,
             nurse=NURSE,
             patients=[p.id for p in data.patients],
             out=out,

@@ -12,6 +12,7 @@ categories only and never decodes a service:
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Iterable
 from datetime import datetime
@@ -36,6 +37,7 @@ __all__ = [
     "DirectoryQuery",
     "haversine_km",
     "open_interval",
+    "search_details",
     "search_facts",
     "services_from_hsds",
     "services_to_hsds",
@@ -74,10 +76,14 @@ def open_interval(hours: Iterable[OpeningHours], zone: str, at: datetime) -> Ope
 def speaks(languages: Iterable[str], wanted: str) -> bool:
     """Whether ``languages`` serve ``wanted``: same tag, or same primary language
     (``es`` serves ``es-MX`` and ``es-MX`` serves ``es``), case-insensitive."""
+    return _speaks(tuple(languages), wanted)
+
+
+@functools.lru_cache(maxsize=4096)
+def _speaks(languages: tuple[str, ...], wanted: str) -> bool:
+    # The same tag has the same primary language: comparing primaries is enough.
     primary = wanted.lower().split("-")[0]
-    return any(
-        tag.lower() == wanted.lower() or tag.lower().split("-")[0] == primary for tag in languages
-    )
+    return any(tag.lower().split("-")[0] == primary for tag in languages)
 
 
 def _non_negative(inst: object, attr: attrs.Attribute[float], value: float) -> None:
@@ -204,6 +210,24 @@ def search_facts(
     ]
     matches.sort(key=lambda m: m.rank_key)
     return tuple(matches if query.limit is None else matches[: query.limit])
+
+
+def search_details(
+    rows: Iterable[tuple[str, str]], query: DirectoryQuery
+) -> tuple[DirectoryMatch, ...]:
+    """:func:`search_facts` over a directory's index rows as stored: ``(category, detail)``.
+
+    Each row's text is screened first (language and capacity, see
+    :meth:`DirectoryFacts.screen`), and only the rows that pass are parsed into
+    :class:`DirectoryFacts`: the same matches, without parsing rows that cannot match.
+    """
+    wanted = None if query.language is None else query.language.split("-")[0].lower()
+    facts = (
+        (category, DirectoryFacts.from_detail(detail))
+        for category, detail in rows
+        if DirectoryFacts.screen(detail, wanted, query.include_full)
+    )
+    return search_facts(facts, query)
 
 
 def _nearer(new: float | None, old: float | None) -> bool:

@@ -31,8 +31,10 @@ from ._operations import (
     TimeOffRecorded,
     VisitStateChanged,
 )
+from ._programs import DisenrolledFromProgram, EnrolledInProgram
 
 __all__ = [
+    "AppointmentBooked",
     "AppointmentScheduled",
     "AppointmentStatusChanged",
     "AssessmentRecorded",
@@ -51,12 +53,15 @@ __all__ = [
     "ConsentStatusChanged",
     "CoverageRecorded",
     "DecisionRecorded",
+    "DisenrolledFromProgram",
     "DomainEvent",
     "EducationRecorded",
     "EmergencyAccessGranted",
+    "EnrolledInProgram",
     "FormStatusChanged",
     "GoalAchieved",
     "GoalAdded",
+    "GoalRevised",
     "GoalStatusChanged",
     "InstalmentPaid",
     "InterventionAdded",
@@ -175,6 +180,22 @@ class GoalStatusChanged(DomainEvent):
 
 
 @attrs.frozen(kw_only=True)
+class GoalRevised(DomainEvent):
+    """A goal's description or targets were revised (the earlier ones kept in its history).
+
+    ``plan_id`` is ``None`` for a patient's own goal (outside any care plan);
+    ``reason`` is the revision's reason code, ``targets_changed`` whether the
+    targets changed (then ``achievement`` is the re-derived achievement status).
+    """
+
+    plan_id: str | None
+    goal_id: str
+    reason: str
+    targets_changed: bool
+    achievement: str | None
+
+
+@attrs.frozen(kw_only=True)
 class ProgressRecorded(DomainEvent):
     """A progress reading was recorded; ``achievement`` is the derived status."""
 
@@ -256,6 +277,19 @@ class ReferralResultReceived(DomainEvent):
 @attrs.frozen(kw_only=True)
 class AppointmentScheduled(DomainEvent):
     """An appointment was scheduled."""
+
+    appointment_id: str
+    start: datetime
+    transport_needed: bool
+
+
+@attrs.frozen(kw_only=True)
+class AppointmentBooked(DomainEvent):
+    """An appointment became ``booked``: created booked, booked into a slot, or moved to booked.
+
+    The patient's and contacts' "you have an appointment" notices follow this
+    event, not :class:`AppointmentScheduled` (a merely proposed appointment).
+    """
 
     appointment_id: str
     start: datetime

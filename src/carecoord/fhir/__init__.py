@@ -22,7 +22,8 @@ and ``import carecoord`` does not import it. See ``docs/fhir.md``.
   :func:`document_reference`, :func:`measurements_from_bundle`,
   :func:`screening_bundle`, :func:`social_context_observations`,
   :func:`education_procedure`, :func:`directory_bundle` (the community
-  resource directory as Organization, Location and HealthcareService).
+  resource directory as Organization, Location and HealthcareService),
+  :func:`plan_definition` (a plan template as a PlanDefinition).
 
 What FHIR cannot carry goes into extensions under :data:`EXTENSION_BASE`;
 :func:`conformance_resources` returns their published definitions.
@@ -35,6 +36,7 @@ from ._export_clinic import encounter_resource, observation_resource, supply_bun
 from ._export_directory import directory_bundle
 from ._export_schedule import schedule_bundle, schedule_resource, slot_resource
 from ._export_social import education_procedure, screening_bundle, social_context_observations
+from ._export_templates import plan_definition
 from ._import import import_bundle
 from ._import_admin import coverage_from_resource
 from ._import_clinic import measurement_from_observation, measurements_from_bundle
@@ -84,6 +86,7 @@ __all__ = [
     "measurement_from_observation",
     "measurements_from_bundle",
     "observation_resource",
+    "plan_definition",
     "save_imported",
     "schedule_bundle",
     "schedule_resource",

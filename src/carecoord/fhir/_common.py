@@ -88,5 +88,6 @@ ID_SYSTEMS: Final[dict[str, str]] = {
     "directory-organization": "carecoord directory organisation ids (Organization)",
     "directory-location": "carecoord directory location ids (Location)",
     "directory-service": "carecoord directory service ids (HealthcareService)",
+    "plan-template": "carecoord plan template ids (PlanDefinition, one per version)",
 }
 """Every identifier system carecoord writes (``id_system(kind)``): kind -> what it identifies."""

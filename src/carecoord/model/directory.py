@@ -16,11 +16,12 @@ patient. Pure: no I/O.
 
 from __future__ import annotations
 
+import functools
 import re
 from datetime import datetime, time
 from enum import StrEnum
 from itertools import pairwise
-from typing import Any
+from typing import Any, TypeVar
 
 import attrs
 
@@ -290,6 +291,41 @@ def target_service_id(target: ExternalRef | None) -> DirectoryServiceId | None:
         return None
 
 
+@functools.lru_cache(maxsize=4096)
+def _hours_of(codes: str) -> tuple[OpeningHours, ...]:
+    """The opening hours of an index row's ``,``-joined codes, parsed once per distinct text.
+
+    Services share a few weekly patterns ("Mon-Fri 09:00-17:00"), so a search over
+    thousands of rows parses each pattern once; the values are frozen, so sharing is safe.
+    """
+    return tuple(OpeningHours.from_code(c) for c in codes.split(",") if c)
+
+
+@functools.lru_cache(maxsize=1024)
+def _languages_of(tags: str) -> tuple[str, ...]:
+    """The language tags of an index row's ``,``-joined text (parsed once per distinct text)."""
+    return tuple(t for t in tags.split(",") if t)
+
+
+@functools.lru_cache(maxsize=1024)
+def _primaries_of(tags: str) -> frozenset[str]:
+    """The lower-case primary subtags of an index row's ``,``-joined language tags."""
+    return frozenset(t.split("-")[0].lower() for t in tags.split(",") if t)
+
+
+_Id = TypeVar("_Id", bound=EntityId)
+
+
+def _ids(cls: type[_Id], value: str) -> _Id:
+    """An id read from an index row carecoord wrote: checked once per distinct value."""
+    return _checked_id(cls, value)  # type: ignore[return-value]
+
+
+@functools.lru_cache(maxsize=65536)
+def _checked_id(cls: type[EntityId], value: str) -> EntityId:
+    return cls(value)
+
+
 @attrs.frozen
 class DirectoryFacts:
     """What a directory index row keeps for one (service, location): enough to search.
@@ -362,6 +398,22 @@ class DirectoryFacts:
             )
         )
 
+    @staticmethod
+    def screen(detail: str, primary_language: str | None, include_full: bool) -> bool:
+        """Whether :meth:`to_detail`'s text may pass a search, read without parsing it all.
+
+        False when the service speaks no tag of ``primary_language`` (a lower-case
+        primary subtag such as ``"es"``, or ``None`` for any) or is full and full
+        services are not wanted; true otherwise (also for text that is not facts, which
+        :meth:`from_detail` then refuses). A search parses only the rows that pass.
+        """
+        parts = detail.split("|")
+        if len(parts) != 8:
+            return True
+        if not include_full and parts[6] == CapacityStatus.FULL.value:
+            return False
+        return primary_language is None or primary_language in _primaries_of(parts[5])
+
     @classmethod
     def from_detail(cls, detail: str) -> DirectoryFacts:
         """Read :meth:`to_detail`'s text back; ValidationError when it is not that."""
@@ -369,13 +421,13 @@ class DirectoryFacts:
             service, location, place, zone, hours, langs, capacity, radius = detail.split("|")
             lat, _, lon = place.partition(",")
             return cls(
-                service_id=DirectoryServiceId(service),
-                location_id=ServiceLocationId(location) if location else None,
+                service_id=_ids(DirectoryServiceId, service),
+                location_id=_ids(ServiceLocationId, location) if location else None,
                 latitude=float(lat) if place else None,
                 longitude=float(lon) if place else None,
                 time_zone=zone or None,
-                hours=tuple(OpeningHours.from_code(c) for c in hours.split(",") if c),
-                languages=tuple(t for t in langs.split(",") if t),
+                hours=_hours_of(hours),
+                languages=_languages_of(langs),
                 capacity=CapacityStatus(capacity),
                 radius_km=float(radius) if radius else None,
             )

@@ -59,8 +59,11 @@ from . import (
 )
 from ._admin import AdministrationMethods
 from ._care import CareRecordMethods
+from ._care_programs import CareProgramMethods
 from ._clinic import ClinicMethods
 from ._programs import ProgramMethods
+from ._templates import TemplateMethods
+from ._what_works import WhatWorksMethods
 from ._workforce import WorkforceMethods
 from .runner import (
     Clock,
@@ -81,7 +84,14 @@ _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 class CareCoordinator(
-    CareRecordMethods, WorkforceMethods, ClinicMethods, AdministrationMethods, ProgramMethods
+    CareRecordMethods,
+    WorkforceMethods,
+    ClinicMethods,
+    AdministrationMethods,
+    ProgramMethods,
+    TemplateMethods,
+    CareProgramMethods,
+    WhatWorksMethods,
 ):
     """The entry object: one method per coordination use case.
 
@@ -205,10 +215,35 @@ class CareCoordinator(
         """Read a staff member: oneself, one's reports, or anyone with ``manage-staff``."""
         return self._runner.run(staff.staff_member, actor, staff_id)
 
+    def staff_members(
+        self,
+        staff_ids: Iterable[StaffId] | None = None,
+        *,
+        actor: StaffId,
+        include_inactive: bool = False,
+    ) -> list[StaffMember]:
+        """The staff directory, readable by any active staff member (:func:`staff.staff_members`).
+
+        Every active member (or those of ``staff_ids``) by id, without contact
+        details unless the actor may read that member in full. Feed it to
+        :func:`~carecoord.supervision_chain`: ``{m.id: m for m in members}``.
+        """
+        return self._runner.run(
+            staff.staff_members, actor, staff_ids, include_inactive=include_inactive
+        )
+
     # ------------------------------------------------------------ patients
-    def enrol_patient(self, patient: Patient, *, actor: StaffId) -> Patient:
-        """Enrol a new patient (``enrolled_at`` defaults to now). Needs staff-wide ``enrol``."""
-        return self._runner.run(patients.enrol_patient, actor, patient)
+    def enrol_patient(
+        self, patient: Patient, *, actor: StaffId, team: CareTeam | bool = False
+    ) -> Patient:
+        """Enrol a new patient (``enrolled_at`` defaults to now). Needs staff-wide ``enrol``.
+
+        ``team=True`` also forms the patient's first care team, active, with the
+        enrolling staff member as lead (care coordinator, or case manager); a
+        :class:`~carecoord.CareTeam` forms that team instead. Without one, nobody
+        may read the patient until a team is formed (see :func:`patients.enrol_patient`).
+        """
+        return self._runner.run(patients.enrol_patient, actor, patient, team=team)
 
     def update_patient(self, patient: Patient, *, actor: StaffId) -> Patient:
         """Replace a patient's demographics, preferences and contacts.
@@ -223,14 +258,17 @@ class CareCoordinator(
         return self._runner.run(patients.patient, actor, patient_id)
 
     # ---------------------------------------------------------- care teams
-    def form_care_team(self, team: CareTeam, *, actor: StaffId) -> CareTeam:
+    def form_care_team(
+        self, team: CareTeam, *, actor: StaffId, status: CareTeamStatus | str | None = None
+    ) -> CareTeam:
         """Form a care team; the patient and every member must be registered.
 
         The actor needs the ``manage-team`` permission on the patient — or, for
         the patient's first team, to be a care coordinator or case manager who
-        is on the new team.
+        is on the new team. ``status="active"`` forms it active in one call
+        (a legal move from ``proposed``, recorded in its history).
         """
-        return self._runner.run(teams.form_care_team, actor, team)
+        return self._runner.run(teams.form_care_team, actor, team, status=status)
 
     def add_team_member(
         self, team_id: CareTeamId, staff_id: StaffId, role: CareTeamRole, *, actor: StaffId

@@ -19,10 +19,10 @@ from datetime import datetime
 import attrs
 
 from ..access import Permission
-from ..directory import DirectoryMatch, DirectoryQuery, search_facts
+from ..directory import DirectoryMatch, DirectoryQuery, search_details
 from ..model import ConflictError, NotFoundError, PatientId, ReferralId, StaffId
 from ..model.audit import AuditAction, PurposeOfUse
-from ..model.directory import DirectoryFacts, DirectoryService, DirectoryServiceId
+from ..model.directory import DirectoryService, DirectoryServiceId
 from ..storage.port import WorkQuery
 from . import _access
 from ._util import check
@@ -104,10 +104,7 @@ def search_directory(ctx: Context, query: DirectoryQuery) -> tuple[DirectoryMatc
     hits = ctx.uow.query(
         WorkQuery(category=DIRECTORY_CATEGORY, owner_ids=query.categories, open_only=True)
     )
-    rows = (
-        (str(hit.row.owner_id), DirectoryFacts.from_detail(hit.row.detail or "")) for hit in hits
-    )
-    return search_facts(rows, query)
+    return search_details(((str(hit.row.owner_id), hit.row.detail or "") for hit in hits), query)
 
 
 @operation(AuditAction.READ)

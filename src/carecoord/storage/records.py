@@ -44,9 +44,12 @@ from ..model.audit import AuditCheckpoint, AuditEntry, AuditHead
 from ..model.directory import target_service_id
 from ..model.outbox import DeliveryStatus, Notification, TimedEventMarker
 from ._admin_rows import ADMIN_RECORD_TYPES, admin_rows
+from ._care_program_rows import CARE_PROGRAM_RECORD_TYPES, care_program_rows
 from ._clinic_rows import CLINIC_RECORD_TYPES, clinic_rows
 from ._metric_rows import METRIC_CATEGORIES, collect_metric_facts, metric_rows
 from ._program_rows import PROGRAM_RECORD_TYPES, change_rows, program_rows
+from ._template_rows import TEMPLATE_RECORD_TYPES, template_rows
+from ._what_works_rows import collect_what_works_facts
 from ._workforce_rows import WORKFORCE_RECORD_TYPES, workforce_rows
 from .port import IndexRow
 
@@ -54,6 +57,7 @@ __all__ = [
     "METRIC_CATEGORIES",
     "RECORD_TYPES",
     "collect_metric_facts",
+    "collect_what_works_facts",
     "index_rows",
     "kind_of",
     "patient_id_of",
@@ -88,6 +92,8 @@ RECORD_TYPES: dict[str, type[Any]] = {
         *CLINIC_RECORD_TYPES,
         *ADMIN_RECORD_TYPES,
         *PROGRAM_RECORD_TYPES,
+        *TEMPLATE_RECORD_TYPES,
+        *CARE_PROGRAM_RECORD_TYPES,
     )
 }
 """Record kind (the class name, also the payload ``type``) to model class."""
@@ -147,7 +153,10 @@ def index_rows(record: object) -> tuple[IndexRow, ...]:
 
     Worklist categories: ``review``, ``intervention`` and ``goal`` (care plans;
     ``completed`` for each completed, assigned intervention: owner = the
-    assignee, due = when it was completed), ``referral`` (``detail`` the
+    assignee, due = when it was completed; ``barrier-work`` for each barrier an
+    intervention works on: item = the barrier, status = the intervention's,
+    ``detail`` = the intervention, ``changed_at`` = its last status change),
+    ``referral`` (``detail`` the
     directory service it goes to, if any), ``referral-target`` (one per referral
     to a directory service: owner = the service, ``changed_at`` = when the
     referral was made, ``detail`` = the requesting staff member), ``barrier``,
@@ -323,7 +332,9 @@ def _worklist_rows(record: object) -> tuple[IndexRow, ...]:
                 workforce_rows(record)
                 or clinic_rows(record)
                 or admin_rows(record)
+                or template_rows(record)
                 or program_rows(record) + change_rows(record)
+                or care_program_rows(record)
             )
 
 
@@ -384,6 +395,24 @@ def _plan_rows(plan: CarePlan) -> tuple[IndexRow, ...]:
                     changed_at=history[-1].at,
                     detail=item.kind._value_,
                 )
+            )
+        if plan.status is not CarePlanStatus.ENTERED_IN_ERROR:
+            # What work on each barrier there is: the worklist asks a coordinator to
+            # confirm a barrier resolved once all of it is done (carecoord.caseload).
+            rows.extend(
+                row(
+                    category="barrier-work",
+                    item_id=str(barrier_id),
+                    patient_id=patient,
+                    owner_id=None if item.assignee_id is None else str(item.assignee_id),
+                    status=item.status._value_,
+                    is_open=item.status in _OPEN_TASK,
+                    priority=0,
+                    due_at=None,
+                    changed_at=history[-1].at if history else item.created_at,
+                    detail=str(item.id),
+                )
+                for barrier_id in item.barrier_ids
             )
     for goal in plan.goals:
         due = goal.due

@@ -35,6 +35,7 @@ from carecoord import (
 )
 
 from ._strategies_admin import ADMIN_STRATEGIES
+from ._strategies_care_programs import CARE_PROGRAM_STRATEGIES
 from ._strategies_clinic import CLINIC_STRATEGIES
 
 # The strategies live in one module per model area; this module is their public face.
@@ -66,6 +67,7 @@ from ._strategies_people import human_names as human_names
 from ._strategies_people import identifiers as identifiers
 from ._strategies_people import quiet_hours as quiet_hours
 from ._strategies_plans import assessments, cadences, care_plans, goals, interventions
+from ._strategies_plans import goal_revisions as goal_revisions
 from ._strategies_plans import quantities as quantities
 from ._strategies_plans import ranges as ranges
 from ._strategies_plans import targets as targets
@@ -88,6 +90,7 @@ from ._strategies_records import health_concerns as health_concerns
 from ._strategies_records import patient_goals as patient_goals
 from ._strategies_records import refs as refs
 from ._strategies_records import unique_refs as unique_refs
+from ._strategies_templates import TEMPLATE_STRATEGIES
 from ._strategies_workforce import WORKFORCE_STRATEGIES
 
 __all__ = [
@@ -140,5 +143,7 @@ ENTITY_STRATEGIES: dict[type, SearchStrategy[Any]] = {
     **ADMIN_STRATEGIES,
     **CLINIC_STRATEGIES,
     **PROGRAM_STRATEGIES,
+    **TEMPLATE_STRATEGIES,
+    **CARE_PROGRAM_STRATEGIES,
 }
 """One strategy per persisted entity type (the record kinds of the model)."""
