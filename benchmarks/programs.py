@@ -55,8 +55,6 @@ from carecoord import (
     CareTeamId,
     CareTeamRole,
     CareTeamStatus,
-    Coding,
-    ConditionClinicalStatus,
     HealthConcern,
     HealthConcernId,
     HumanName,
@@ -67,6 +65,7 @@ from carecoord import (
     StaffId,
     StaffMember,
 )
+from carecoord.model import Coding, ConditionClinicalStatus
 from carecoord.model.programs import (
     CareProgram,
     CareProgramId,

@@ -149,6 +149,12 @@ _RAW: dict[str, str] = {
     "actor:Consent.provision.actor* code:CodeableConcept* provision:Consent.provision*",
     "Consent.provision.actor": "role:CodeableConcept! "
     f"reference:Reference({_PLAIN_REFS}|Device|Group|CareTeam)!",
+    "EpisodeOfCare": "id:id extension:Extension* identifier:Identifier* "
+    "status:code!=episode-of-care-status statusHistory:EpisodeOfCare.statusHistory* "
+    "type:CodeableConcept* patient:Reference(Patient)! "
+    "managingOrganization:Reference(Organization) period:Period "
+    "careManager:Reference(Practitioner|PractitionerRole) team:Reference(CareTeam)*",
+    "EpisodeOfCare.statusHistory": "status:code!=episode-of-care-status period:Period!",
     "Basic": "id:id extension:Extension* identifier:Identifier* code:CodeableConcept! "
     f"subject:Reference(Any) created:date author:Reference({_PLAIN_REFS})",
     "AuditEvent": "id:id extension:Extension* type:Coding! "
@@ -247,6 +253,10 @@ _VS: dict[str, tuple[str, str]] = {
         "draft proposed active rejected inactive entered-in-error",
     ),
     "consent-provision-type": ("http://hl7.org/fhir/consent-provision-type", "deny permit"),
+    "episode-of-care-status": (
+        "http://hl7.org/fhir/episode-of-care-status",
+        "planned waitlist active onhold finished cancelled entered-in-error",
+    ),
     "audit-event-action": ("http://hl7.org/fhir/audit-event-action", "C R U D E"),
     "observation-status": (
         "http://hl7.org/fhir/observation-status",

@@ -29,8 +29,6 @@ from carecoord import (
     CareTeam,
     CareTeamId,
     CareTeamRole,
-    Coding,
-    ConditionClinicalStatus,
     ConflictError,
     Consent,
     ConsentId,
@@ -50,6 +48,7 @@ from carecoord import (
     ValidationError,
 )
 from carecoord.events import DisenrolledFromProgram, EnrolledInProgram
+from carecoord.model import Coding, ConditionClinicalStatus
 from carecoord.model.programs import (
     CareProgram,
     CareProgramId,
@@ -62,7 +61,7 @@ from carecoord.model.programs import (
     PatientFact,
     ProgramEnrolment,
 )
-from carecoord.programs import PatientFacts, evaluate
+from carecoord.programs import Evaluator, PatientFacts, evaluate
 from carecoord.service import CareCoordinator
 from carecoord.storage import MemoryStore, SQLiteStore, Store, UnitOfWork, WorkQuery
 from carecoord.storage._sqlite_sql import work_statement
@@ -210,9 +209,11 @@ def test_evaluation_matches_the_plain_computation(
     seed: int, eligibility: Eligibility, at: datetime
 ) -> None:
     rng = random.Random(seed)
+    many = Evaluator(eligibility, at)
     for n in range(12):
         records = patient_records(rng, n, min(at, datetime(2090, 1, 1, tzinfo=UTC)))
         result = evaluate(eligibility, facts_of(records), at)
+        assert many(facts_of(records)) == result  # prepared once, the same answers
         assert result.eligible == oracle(eligibility, records, at)
         assert result.eligible == (not result.failed)
         assert str(records["patient"].birth_date) not in result.explain()
@@ -624,6 +625,33 @@ def test_the_population_query_does_not_grow_with_non_candidates(tmp_path: Path) 
     store.watch, store.rows = True, 0
     assert service.eligible_not_enrolled(DM, actor=COORD, limit=None) == first
     assert store.rows <= rows_before + 300 * 4, (rows_before, store.rows)
+    store.close()
+
+
+def test_the_population_is_worked_in_chunks_until_the_page_is_full(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from carecoord.service import care_programs
+
+    monkeypatch.setattr(care_programs, "_CHUNK", 3)
+    store = Recording(SQLiteStore(tmp_path / "chunks.db"))
+    service, _ = opened(store, population=60)
+    expected = brute_force(store, service, program().eligibility, T0)
+    assert len(expected) >= 6
+    store.watch = True
+    assert [r.patient_id for r in service.eligible_not_enrolled(DM, actor=COORD, limit=None)] == (
+        expected
+    )
+    whole = [q for q in store.queries if q.patient_ids is not None]
+    assert all(len(q.patient_ids or ()) <= 3 for q in whole)
+    store.queries = []
+    first = service.eligible_not_enrolled(DM, actor=COORD, limit=2)
+    assert [r.patient_id for r in first] == expected[:2]
+    paged = [q for q in store.queries if q.patient_ids is not None]
+    assert len(paged) < len(whole) / 2, (len(paged), len(whole))  # stopped when full
+    after = service.eligible_not_enrolled(DM, actor=COORD, after=first[-1].patient_id, limit=3)
+    assert [r.patient_id for r in after] == expected[2:5]
+    assert service.eligible_not_enrolled(DM, actor=COORD, limit=0) == []
     store.close()
 
 

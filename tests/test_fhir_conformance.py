@@ -56,6 +56,7 @@ from carecoord.fhir.export import KIND_TYPES
 from carecoord.fhir.valuesets import CODE_SYSTEMS
 from carecoord.model import DecisionId, ValidationError
 from test_fhir_export import rich_record
+from test_fhir_programs import program_exports
 from test_fhir_roundtrip import patient_records
 from test_fhir_validity import demo_records
 
@@ -65,7 +66,9 @@ BY_TYPE: dict[str, list[Json]] = {}
 for _r in RESOURCES:
     BY_TYPE.setdefault(_r["resourceType"], []).append(_r)
 SDS = {sd["url"]: sd for sd in BY_TYPE["StructureDefinition"]}
-CODES = {c["url"]: {x["code"] for x in c["concept"]} for c in BY_TYPE["CodeSystem"]}
+CODES = {c["url"]: {x["code"] for x in c.get("concept", ())} for c in BY_TYPE["CodeSystem"]}
+HOST_CODES = {c["url"] for c in BY_TYPE["CodeSystem"] if c["content"] == "not-present"}
+"""Code systems whose codes the host defines (care program ids): not listed."""
 ID_URIS = {u["value"] for ns in BY_TYPE["NamingSystem"] for u in ns["uniqueId"]}
 RESOLVABLE = set(SDS) | set(CODES) | ID_URIS
 
@@ -161,7 +164,11 @@ def test_the_differential_is_part_of_the_snapshot() -> None:
 def test_code_systems_are_complete_with_display_and_definition() -> None:
     own = {url: s.codes for url, s in CODE_SYSTEMS.items() if url.startswith(CODE_SYSTEM_BASE)}
     assert {url: frozenset(codes) for url, codes in CODES.items()} == own
+    assert {url for url, s in CODE_SYSTEMS.items() if url in own and s.pattern} == HOST_CODES
     for system in BY_TYPE["CodeSystem"]:
+        if system["url"] in HOST_CODES:
+            assert "concept" not in system and "count" not in system
+            continue
         assert system["content"] == "complete" and system["count"] == len(system["concept"])
         for concept in system["concept"]:
             assert concept["display"] and concept["definition"]
@@ -334,7 +341,9 @@ def url_problems(resource: Json, where: str = "") -> list[str]:
         elif path.endswith(".system") and "code" in owner:  # a Coding
             if text not in CODES:
                 out.append(f"{path}: {text} is not a code system")
-            elif owner["code"] not in CODES[text]:
+            elif owner["code"] not in CODES[text] and (
+                text not in HOST_CODES or owner["code"] not in CODE_SYSTEMS[text]
+            ):
                 out.append(f"{path}: code {owner['code']!r} not in {text}")
         elif path.endswith(".system") and text not in ID_URIS:  # an Identifier
             out.append(f"{path}: {text} is not an identifier system")
@@ -440,19 +449,18 @@ FIXED = [
 
 
 def _standalone_exports() -> Json:
-    """The resources exported outside ``export_bundle`` (coverage, education), as one Bundle."""
-    from carecoord import (
-        ContactId,
+    """The resources exported outside ``export_bundle`` (coverage, education, care
+    programs), as one Bundle."""
+    from carecoord import ContactId, Period, StaffId
+    from carecoord.fhir import coverage_resource, education_procedure
+    from carecoord.model import (
         Coverage,
         CoverageId,
         EducationSession,
         EducationSessionId,
         MaterialId,
-        Period,
-        StaffId,
         TeachBackResult,
     )
-    from carecoord.fhir import coverage_resource, education_procedure
 
     start = datetime(2026, 1, 1, tzinfo=ZoneInfo("America/Chicago"))
     coverage = Coverage(
@@ -474,7 +482,7 @@ def _standalone_exports() -> Json:
         contact_id=ContactId("c-1"),
         interpreter_used=True,
     )
-    resources = [coverage_resource(coverage), education_procedure(session)]
+    resources = [coverage_resource(coverage), education_procedure(session), *program_exports()]
     return {"resourceType": "Bundle", "entry": [{"resource": r} for r in resources]}
 
 

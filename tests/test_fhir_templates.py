@@ -25,7 +25,11 @@ def _valid(resource: dict[str, Any]) -> None:
 def test_the_diabetes_protocol_is_a_valid_plan_definition() -> None:
     resource = plan_definition(diabetes(2))
     _valid(resource)
-    assert (resource["version"], resource["type"]["coding"][0]["code"]) == ("2", "protocol")
+    assert (resource["version"], resource["type"]["coding"][0]["code"]) == (
+        "2",
+        "clinical-protocol",
+    )
+    assert "url" not in resource  # the host's protocol: carecoord publishes no canonical
     (goal,) = resource["goal"]
     assert goal["target"][0]["detailQuantity"] == {"value": 7.5, "unit": "%", "comparator": "<"}
     assert goal["target"][0]["due"]["value"] == 6 and goal["target"][0]["due"]["code"] == "mo"

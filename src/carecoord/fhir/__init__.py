@@ -23,7 +23,9 @@ and ``import carecoord`` does not import it. See ``docs/fhir.md``.
   :func:`screening_bundle`, :func:`social_context_observations`,
   :func:`education_procedure`, :func:`directory_bundle` (the community
   resource directory as Organization, Location and HealthcareService),
-  :func:`plan_definition` (a plan template as a PlanDefinition).
+  :func:`plan_definition` (a plan template as a PlanDefinition),
+  :func:`program_definition` / :func:`episode_of_care` (a care program as a
+  PlanDefinition, an enrolment in it as an EpisodeOfCare).
 
 What FHIR cannot carry goes into extensions under :data:`EXTENSION_BASE`;
 :func:`conformance_resources` returns their published definitions.
@@ -34,6 +36,7 @@ from ._conformance import conformance_resources
 from ._export_admin import coverage_resource, document_reference
 from ._export_clinic import encounter_resource, observation_resource, supply_bundle, visit_bundle
 from ._export_directory import directory_bundle
+from ._export_programs import episode_of_care, program_definition
 from ._export_schedule import schedule_bundle, schedule_resource, slot_resource
 from ._export_social import education_procedure, screening_bundle, social_context_observations
 from ._export_templates import plan_definition
@@ -79,6 +82,7 @@ __all__ = [
     "document_reference",
     "education_procedure",
     "encounter_resource",
+    "episode_of_care",
     "export_bundle",
     "export_ndjson",
     "import_bundle",
@@ -87,6 +91,7 @@ __all__ = [
     "measurements_from_bundle",
     "observation_resource",
     "plan_definition",
+    "program_definition",
     "save_imported",
     "schedule_bundle",
     "schedule_resource",

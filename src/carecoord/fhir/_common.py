@@ -89,5 +89,7 @@ ID_SYSTEMS: Final[dict[str, str]] = {
     "directory-location": "carecoord directory location ids (Location)",
     "directory-service": "carecoord directory service ids (HealthcareService)",
     "plan-template": "carecoord plan template ids (PlanDefinition, one per version)",
+    "care-program": "carecoord care program ids (PlanDefinition)",
+    "program-enrolment": "carecoord program enrolment ids (EpisodeOfCare)",
 }
 """Every identifier system carecoord writes (``id_system(kind)``): kind -> what it identifies."""

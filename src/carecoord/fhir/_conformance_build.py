@@ -7,7 +7,8 @@ only reports the files that differ (exit status 1), changing nothing;
 ``--markdown`` prints the tables of ``docs/fhir-conformance.md``.
 
 One JSON file per resource: a StructureDefinition (differential and snapshot)
-per extension, a CodeSystem (``content: complete``) per carecoord code system
+per extension, a CodeSystem (``content: complete``; ``not-present`` for one whose codes
+the host defines, care program ids) per carecoord code system
 and a NamingSystem per identifier system. The output depends on nothing but
 those tables, so equal tables give identical bytes.
 """
@@ -311,7 +312,7 @@ def code_system(name: str) -> dict[str, Any]:
         raise ValidationError(
             f"code system {name}: codes without texts {missing}, texts without codes {extra}"
         )
-    return {
+    found: dict[str, Any] = {
         "resourceType": "CodeSystem",
         "id": name,
         "url": cs(name),
@@ -321,6 +322,11 @@ def code_system(name: str) -> dict[str, Any]:
         "publisher": PUBLISHER,
         "description": text.description,
         "caseSensitive": True,
+    }
+    if system.pattern is not None:  # the host's codes (care program ids): not listed
+        return {**found, "content": "not-present"}
+    return {
+        **found,
         "content": "complete",
         "count": len(text.codes),
         "concept": [

@@ -252,6 +252,11 @@ CODE_SYSTEM_TEXTS: Final[dict[str, CodeSystemText]] = {
             "An Observation grouping the answers of one social-needs screening.",
         ),
     ),
+    "care-program": _text(
+        "Care program",
+        "The host's care programs (EpisodeOfCare.type, PlanDefinition.topic): each code is a "
+        "carecoord care program id, so the codes are not listed here.",
+    ),
     "living-situation": _text(
         "Living situation",
         "Where and how the patient lives (carecoord's social context).",

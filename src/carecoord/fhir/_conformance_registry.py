@@ -525,6 +525,14 @@ EXTENSIONS: Final[tuple[ExtensionSpec, ...]] = (
         system=cs("decision-outcome"),
         retired=True,
     ),
+    # -- care programs
+    _ref(
+        "enrolment-consent",
+        "Enrolment consent",
+        "The patient's consent the program enrolment relies on.",
+        ("Consent",),
+        "EpisodeOfCare",
+    ),
     # -- audit entries
     _ext(
         "audit-id",

@@ -1,4 +1,4 @@
-"""FHIR R4 export of a plan template as a ``PlanDefinition`` (type ``protocol``).
+"""FHIR R4 export of a plan template as a ``PlanDefinition`` (type ``clinical-protocol``).
 
 Not part of :func:`~carecoord.fhir.export_bundle`: a template is protocol data, not a
 patient's record. :func:`plan_definition` writes one version: ``url`` and ``version``
@@ -20,12 +20,16 @@ from typing import Any, Final
 
 from ..model.cadence import CadenceUnit
 from ..model.templates import InterventionTemplate, Offset, PlanTemplate, Recurrence
-from ._common import CANONICAL_BASE, CODE_SYSTEM_BASE, id_system, stable_uuid
+from ._common import CODE_SYSTEM_BASE, id_system, stable_uuid
 
 __all__ = ["PLAN_TYPE", "plan_definition"]
 
 PLAN_TYPE: Final = "http://terminology.hl7.org/CodeSystem/plan-definition-type"
-"""R4's code system of PlanDefinition types (``protocol``)."""
+"""R4's code system of PlanDefinition types (``clinical-protocol``).
+
+No canonical ``url`` is written: a template is the host's protocol, not a resource
+carecoord publishes; the template id travels as an identifier and ``version`` names
+the version."""
 _GOAL_PRIORITY: Final = "http://terminology.hl7.org/CodeSystem/goal-priority"
 _UCUM: Final = "http://unitsofmeasure.org"
 _FHIR_ID = re.compile(r"[A-Za-z0-9\-.]{1,64}")
@@ -128,11 +132,10 @@ def plan_definition(template: PlanTemplate) -> dict[str, Any]:
     resource: dict[str, Any] = {
         "resourceType": "PlanDefinition",
         "id": _fhir_id(template.template_id, str(template.version)),
-        "url": f"{CANONICAL_BASE}PlanDefinition/{template.template_id}",
         "identifier": [{"system": id_system("plan-template"), "value": str(template.template_id)}],
         "version": str(template.version),
         "title": template.title,
-        "type": {"coding": [{"system": PLAN_TYPE, "code": "protocol"}]},
+        "type": {"coding": [{"system": PLAN_TYPE, "code": "clinical-protocol"}]},
         "status": "active",
     }
     if template.saved_at is not None:

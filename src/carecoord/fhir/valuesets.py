@@ -175,6 +175,8 @@ def _system(url: str, codes: str) -> CodeSystem:
 
 
 _BCP47 = re.compile(r"[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*")
+_PROGRAM_ID = re.compile(r"[A-Za-z0-9._:-]{1,64}")
+"""A care program id (the codes of ``care-program``, which the host defines)."""
 
 CODE_SYSTEMS: Final[dict[str, CodeSystem]] = {
     system.url: system
@@ -270,6 +272,7 @@ CODE_SYSTEMS: Final[dict[str, CodeSystem]] = {
         _enum_system("decision-outcome", DecisionOutcome),
         _enum_system("cadence-unit", CadenceUnit),
         _enum_system("ref-kind", RefKind),
+        CodeSystem(cs("care-program"), frozenset(), _PROGRAM_ID),
         _system(cs("contact-relationship"), "CAREGIVER"),
         _system(
             cs("record-category"),

@@ -135,17 +135,19 @@ class _Grants(Sequence[EmergencyAccess]):
 
     def __init__(self, uow: UnitOfWork, actor: StaffId, patient_id: PatientId, now: datetime):
         self._uow = uow
-        self._query = WorkQuery(
-            category="emergency",
-            owner_ids=(str(actor),),
-            patient_ids=(str(patient_id),),
-            due_from=now,
-        )
+        self._ask = (actor, patient_id, now)  # the query is built on first use only
         self._found: tuple[EmergencyAccess, ...] | None = None
 
     def _load(self) -> tuple[EmergencyAccess, ...]:
         if self._found is None:
-            hits = self._uow.query(self._query)
+            actor, patient_id, now = self._ask
+            query = WorkQuery(
+                category="emergency",
+                owner_ids=(str(actor),),
+                patient_ids=(str(patient_id),),
+                due_from=now,
+            )
+            hits = self._uow.query(query)
             found = (self._uow.find(EmergencyAccess, hit.record_id) for hit in hits)
             self._found = tuple(grant for grant in found if grant is not None)
         return self._found
