@@ -35,13 +35,11 @@ from carecoord import (
     ContactChannel,
     ContactPoint,
     ContactPreferences,
-    Direction,
     Goal,
     GoalId,
     GoalLifecycleStatus,
     GoalPriority,
     HumanName,
-    InteractionParty,
     Intervention,
     InterventionId,
     InterventionKind,
@@ -66,6 +64,7 @@ from carecoord import (
     TaskStatus,
     Transition,
 )
+from carecoord.model import Direction, InteractionParty
 
 __all__ = [
     "GENERATOR",

@@ -80,12 +80,10 @@ from carecoord import (
     ContactChannel,
     ContactPoint,
     ContactPreferences,
-    Direction,
     Goal,
     GoalId,
     GoalLifecycleStatus,
     HumanName,
-    InteractionParty,
     Intervention,
     InterventionId,
     InterventionKind,
@@ -100,6 +98,7 @@ from carecoord import (
     TaskPriority,
     TaskStatus,
 )
+from carecoord.model import Direction, InteractionParty
 from carecoord.model.audit import AuditAction, AuditOutcome, new_audit_entry_id
 from carecoord.progress import Progress
 from carecoord.service import CareCoordinator

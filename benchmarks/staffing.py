@@ -63,8 +63,8 @@ from carecoord import (
     PatientId,
     StaffId,
     StaffMember,
-    localize,
 )
+from carecoord.model import localize
 from carecoord.model.scheduling import Schedule, ScheduleId, SessionPattern
 from carecoord.model.workforce import LocationId, Shift, ShiftId, ShiftKind, TimeOff, TimeOffId
 from carecoord.service._staffing import absences_of, duty_spans

@@ -18,7 +18,6 @@ from zoneinfo import ZoneInfo
 from carecoord import (
     AccessDeniedError,
     AuditAction,
-    AuditOutcome,
     CarePlan,
     CarePlanId,
     CarePlanStatus,
@@ -39,6 +38,7 @@ from carecoord import (
     operation,
 )
 from carecoord.access import Permission
+from carecoord.model import AuditOutcome
 from carecoord.service import CareCoordinator
 from carecoord.storage import MemoryStore
 from carecoord.testing import FixedClock

@@ -10,8 +10,6 @@ from collections.abc import Callable
 from typing import Any
 
 from carecoord import (
-    Coding,
-    ConcernCategory,
     Goal,
     GoalId,
     HealthConcern,
@@ -21,6 +19,7 @@ from carecoord import (
     Quantity,
     Target,
 )
+from carecoord.model import Coding, ConcernCategory
 from carecoord.model.codes import Comparator
 from carecoord.service import CareCoordinator
 from world import OUTSIDER, PATIENT, T0

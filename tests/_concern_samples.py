@@ -14,9 +14,6 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from carecoord import (
-    Coding,
-    ConcernCategory,
-    ExternalRef,
     Goal,
     GoalId,
     HealthConcern,
@@ -26,6 +23,7 @@ from carecoord import (
     PatientId,
     StaffId,
 )
+from carecoord.model import Coding, ConcernCategory, ExternalRef
 
 __all__ = ["CONCERN_SAMPLES"]
 

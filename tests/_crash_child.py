@@ -29,8 +29,6 @@ from carecoord import (
     CareTeam,
     CareTeamStatus,
     ContactChannel,
-    Direction,
-    InteractionParty,
     Intervention,
     InterventionId,
     InterventionKind,
@@ -42,6 +40,7 @@ from carecoord import (
     TaskPriority,
     TaskStatus,
 )
+from carecoord.model import Direction, InteractionParty
 from carecoord.service import CareCoordinator
 from carecoord.storage import SQLiteStore, UnitOfWork
 from world import (

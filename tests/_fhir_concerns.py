@@ -17,16 +17,10 @@ import attrs
 
 from carecoord import (
     BarrierId,
-    Coding,
     Comparator,
-    ConcernCategory,
-    ConditionClinicalStatus,
-    ConditionVerificationStatus,
     Consent,
     ConsentId,
-    ConsentPolicyRule,
     ConsentScope,
-    ExternalRef,
     Goal,
     GoalId,
     HealthConcern,
@@ -41,6 +35,14 @@ from carecoord import (
     Target,
 )
 from carecoord.fhir import PatientRecord
+from carecoord.model import (
+    Coding,
+    ConcernCategory,
+    ConditionClinicalStatus,
+    ConditionVerificationStatus,
+    ConsentPolicyRule,
+    ExternalRef,
+)
 from test_fhir_export import COORD, PID, T0, rich_record
 
 __all__ = ["FOOD", "HOUSING", "OWN_GOAL", "concerns_record"]

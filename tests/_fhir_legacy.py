@@ -14,18 +14,9 @@ from datetime import timedelta
 
 import attrs
 
-from carecoord import (
-    GENESIS_HASH,
-    AuditAction,
-    AuditEntry,
-    AuditOutcome,
-    ContactChannel,
-    Direction,
-    InteractionParty,
-    Note,
-    NoteId,
-)
+from carecoord import AuditAction, AuditEntry, ContactChannel, Note, NoteId
 from carecoord.fhir import PatientRecord
+from carecoord.model import GENESIS_HASH, AuditOutcome, Direction, InteractionParty
 from test_fhir_export import COORD, NURSE, PID, T0, rich_record
 
 __all__ = ["legacy_record"]

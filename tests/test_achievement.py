@@ -29,8 +29,8 @@ from carecoord import (
     StaffId,
     Target,
     ValidationError,
-    derive_achievement,
 )
+from carecoord.model import derive_achievement
 
 S = GoalAchievementStatus
 NY = ZoneInfo("America/New_York")

@@ -16,10 +16,9 @@ from carecoord import (
     ConsentId,
     ContactId,
     NotFoundError,
-    Notification,
-    RecipientKind,
     ValidationError,
 )
+from carecoord.model import Notification, RecipientKind
 from carecoord.model.social import CommunicationNeeds, ContactLanguage
 from carecoord.notify import DEFAULT_RULES, Audience, NotificationRule
 from carecoord.notify._spanish import SPANISH
@@ -118,9 +117,7 @@ def test_a_contact_without_a_recorded_language_gets_the_patients(any_store: Stor
         actor=COORD,
     )
     book(service)
-    bodies = {
-        n.recipient_kind: n.body for n in outbox(any_store) if n.event == "AppointmentBooked"
-    }
+    bodies = {n.recipient_kind: n.body for n in outbox(any_store) if n.event == "AppointmentBooked"}
     assert bodies[RecipientKind.CONTACT].startswith("Hay una cita programada")
 
 

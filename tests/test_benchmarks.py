@@ -137,9 +137,10 @@ def test_store_and_raw_databases_hold_the_same_rows(
     )
     # one review row per plan, one per goal (2 each) and one per intervention, one more
     # per completed intervention; metric facts: one row per patient and per plan, one
-    # more per plan that became active
+    # more per plan that became active; one eligibility row (the birth date) per patient
     assert completed > 0
-    assert load["index_rows"] == interventions + completed + 50 + 100 + 50 + 50 + active
+    rows = interventions + completed + 50 + 100 + 50 + 50 + active + 50
+    assert load["index_rows"] == rows
     expected = {"records": 100, "index_rows": load["index_rows"]}
     assert load["row_counts"] == {"store": expected, "raw": expected, "raw_batched": expected}
     assert load["batches"] == 100 // 7 + 1  # one chunk of 100 records, in batches of 7

@@ -22,8 +22,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from carecoord import Cadence, CadenceUnit, NaiveDatetimeError, ValidationError, localize
+from carecoord import Cadence, CadenceUnit, NaiveDatetimeError, ValidationError
 from carecoord.errors import CareCoordError
+from carecoord.model import localize
 
 NY = ZoneInfo("America/New_York")
 BERLIN = ZoneInfo("Europe/Berlin")

@@ -21,8 +21,9 @@ from dateutil.relativedelta import relativedelta
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from carecoord import Cadence, CadenceUnit, localize
+from carecoord import Cadence, CadenceUnit
 from carecoord.model import cadence as cadence_module
+from carecoord.model import localize
 from carecoord.model.cadence import _add_months, _month_length
 
 # Zones with unusual transitions besides the usual northern/southern DST.

@@ -20,10 +20,11 @@ from typing import Any
 import pytest
 
 import carecoord
-from carecoord import ContactChannel, DeliveryStatus, RecipientKind, StorageError
+from carecoord import ContactChannel, StorageError
 from carecoord.cli import EXIT_ERROR, EXIT_OK, EXIT_USAGE, main
 from carecoord.cli._notifiers import Routes, notifier
 from carecoord.cli._worker import HEALTH_FIELDS, _cycle
+from carecoord.model import DeliveryStatus, RecipientKind
 from carecoord.notify import LoggingNotifier, OutgoingMessage
 from carecoord.outbox import Dispatcher
 from carecoord.storage import SQLiteStore, Store

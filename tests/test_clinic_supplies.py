@@ -13,9 +13,10 @@ import pytest
 
 from _clinic_world import ANNEX, CLINIC, MAIN, STRANGER, item, opened, visit
 from _pg import ThrowawayStore, postgres_dsn
-from carecoord import AccessDeniedError, AuditOutcome, ConflictError, StaffId, ValidationError
+from carecoord import AccessDeniedError, ConflictError, StaffId, ValidationError
 from carecoord.clinic import allocate, post, reorder_lines
 from carecoord.events import StockLow, SupplyOrderStatusChanged
+from carecoord.model import AuditOutcome
 from carecoord.model.clinic import VisitId
 from carecoord.model.outbox import Notification
 from carecoord.model.supplies import (

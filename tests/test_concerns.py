@@ -22,11 +22,6 @@ from _fhir_concerns import FOOD, HOUSING, OWN_GOAL, concerns_record
 from carecoord import (
     AccessDeniedError,
     BarrierId,
-    Coding,
-    ConcernCategory,
-    ConditionClinicalStatus,
-    ConditionVerificationStatus,
-    ExternalRef,
     Goal,
     GoalAchievementStatus,
     GoalId,
@@ -41,6 +36,13 @@ from carecoord import (
 )
 from carecoord.fhir import EXTENSION_BASE, PatientRecord, export_bundle, import_bundle
 from carecoord.fhir.valuesets import check_bundle
+from carecoord.model import (
+    Coding,
+    ConcernCategory,
+    ConditionClinicalStatus,
+    ConditionVerificationStatus,
+    ExternalRef,
+)
 from carecoord.service import CareCoordinator
 from carecoord.storage import MemoryStore
 from carecoord.testing import FixedClock

@@ -38,9 +38,7 @@ from carecoord import (
     ContactRelationship,
     DecisionId,
     DecisionOutcome,
-    Direction,
     EntityId,
-    ExternalRef,
     Finding,
     FindingId,
     Goal,
@@ -49,7 +47,6 @@ from carecoord import (
     GoalOutcome,
     HumanName,
     Identifier,
-    InteractionParty,
     Intervention,
     InterventionId,
     InterventionKind,
@@ -76,8 +73,8 @@ from carecoord import (
     StaffMember,
     TaskStatus,
     ValidationError,
-    supervision_chain,
 )
+from carecoord.model import Direction, ExternalRef, InteractionParty, supervision_chain
 from carecoord.testing.strategies import ENTITY_STRATEGIES
 
 NY = ZoneInfo("America/New_York")
@@ -1129,7 +1126,8 @@ def test_typed_ids_are_distinct_types() -> None:
 
 
 def test_current_name_prefers_names_in_use_then_usual_then_official() -> None:
-    from carecoord import HumanName, NameUse, Period, current_name
+    from carecoord import HumanName, Period
+    from carecoord.model import NameUse, current_name
 
     t0 = datetime(2000, 1, 1, tzinfo=UTC)
     old = HumanName(family="A", use=NameUse.OLD)
@@ -1147,7 +1145,8 @@ def test_current_name_prefers_names_in_use_then_usual_then_official() -> None:
 
 
 def test_a_patient_name_must_be_the_current_one_of_its_history() -> None:
-    from carecoord import HumanName, NameUse
+    from carecoord import HumanName
+    from carecoord.model import NameUse
 
     current = HumanName(family="Windsor", use=NameUse.OFFICIAL)
     old = HumanName(family="Chalmers", use=NameUse.OLD)
@@ -1165,7 +1164,8 @@ def test_a_patient_name_must_be_the_current_one_of_its_history() -> None:
 
 
 def test_name_parts_and_addresses_are_validated_and_hidden() -> None:
-    from carecoord import Address, AddressUse, AdministrativeGender, HumanName
+    from carecoord import Address, AdministrativeGender, HumanName
+    from carecoord.model import AddressUse
 
     with pytest.raises(ValidationError, match=r"HumanName\.suffix parts"):
         HumanName(family="X", suffix=(" ",))
@@ -1216,7 +1216,8 @@ def test_patient_payloads_written_before_names_and_addresses_still_load() -> Non
 def test_referral_and_consent_payloads_written_before_external_references_still_load() -> None:
     import json
 
-    from carecoord import ConsentPolicyRule, Referral, ReferralId, ReferralTargetKind
+    from carecoord import Referral, ReferralId, ReferralTargetKind
+    from carecoord.model import ConsentPolicyRule
     from carecoord.serialization import dumps, from_payload, loads
 
     referral = Referral(

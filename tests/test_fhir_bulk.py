@@ -19,7 +19,6 @@ from carecoord import (
     AccessDeniedError,
     AuditAction,
     AuditEntry,
-    AuditOutcome,
     CareTeam,
     CareTeamRole,
     ConflictError,
@@ -33,7 +32,6 @@ from carecoord import (
     StaffId,
     StaffMember,
     ValidationError,
-    supervision_chain,
 )
 from carecoord.access import AccessDecision, AccessRequest
 from carecoord.demo import COORDINATOR, NURSE, DemoData, build_demo_data, load_demo
@@ -45,6 +43,7 @@ from carecoord.fhir import (
     save_imported,
 )
 from carecoord.fhir._bulk_common import json_line
+from carecoord.model import AuditOutcome, supervision_chain
 from carecoord.service import CareCoordinator
 from carecoord.storage import MemoryStore, UnitOfWork
 from carecoord.testing import FixedClock

@@ -13,7 +13,6 @@ import attrs
 import pytest
 
 from carecoord import (
-    GENESIS_HASH,
     Appointment,
     AppointmentId,
     Assessment,
@@ -21,7 +20,6 @@ from carecoord import (
     AssessmentId,
     AuditAction,
     AuditEntry,
-    AuditOutcome,
     Barrier,
     BarrierId,
     BarrierKind,
@@ -42,7 +40,6 @@ from carecoord import (
     ContactRelationship,
     DecisionId,
     DecisionOutcome,
-    Direction,
     Finding,
     FindingId,
     Goal,
@@ -52,7 +49,6 @@ from carecoord import (
     GoalPriority,
     HumanName,
     Identifier,
-    InteractionParty,
     Intervention,
     InterventionId,
     InterventionKind,
@@ -70,11 +66,9 @@ from carecoord import (
     Quantity,
     QuietHours,
     Range,
-    Ref,
     Referral,
     ReferralId,
     ReferralTargetKind,
-    RefKind,
     Review,
     ReviewDecision,
     ReviewId,
@@ -86,6 +80,14 @@ from carecoord import (
 )
 from carecoord.fhir import EXTENSION_BASE, PatientRecord, export_bundle
 from carecoord.fhir.valuesets import check_bundle, check_resource
+from carecoord.model import (
+    GENESIS_HASH,
+    AuditOutcome,
+    Direction,
+    InteractionParty,
+    Ref,
+    RefKind,
+)
 from test_fhir_roundtrip import validate_r4, validate_resource
 
 CHI = ZoneInfo("America/Chicago")

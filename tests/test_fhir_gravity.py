@@ -30,13 +30,10 @@ from carecoord import (
     AssessmentDomain,
     AuditAction,
     AuditEntry,
-    AuditOutcome,
     BarrierKind,
     ContactChannel,
     ContactId,
-    Direction,
     FhirImportError,
-    InteractionParty,
     Note,
     NoteId,
     Referral,
@@ -51,6 +48,7 @@ from carecoord.fhir._derived import (
     SDOH_SYSTEM,
 )
 from carecoord.fhir.valuesets import check_bundle
+from carecoord.model import AuditOutcome, Direction, InteractionParty
 from test_fhir_export import COORD, NURSE, PID, T0, ZONE_EXT, full_url, one, resources, rich_record
 from test_fhir_roundtrip import exact, validate_r4
 

@@ -21,23 +21,15 @@ import attrs
 import pytest
 
 from carecoord import (
-    AddressType,
-    AddressUse,
     AdministrativeGender,
     CareTeamRole,
-    Coding,
-    ConcernCategory,
-    ConditionClinicalStatus,
-    ConditionVerificationStatus,
     ConflictError,
     ConsentScope,
     ConsentStatus,
-    ExternalRef,
     FhirImportError,
     GoalAchievementStatus,
     GoalLifecycleStatus,
     Identifier,
-    NameUse,
     ReferralStatus,
     ReferralTargetKind,
     StorageError,
@@ -51,6 +43,16 @@ from carecoord.fhir import (
     export_bundle,
     import_bundle,
     save_imported,
+)
+from carecoord.model import (
+    AddressType,
+    AddressUse,
+    Coding,
+    ConcernCategory,
+    ConditionClinicalStatus,
+    ConditionVerificationStatus,
+    ExternalRef,
+    NameUse,
 )
 from carecoord.storage import RECORD_TYPES, MemoryStore, RecordWrite
 from carecoord.storage.sqlite import SQLiteStore

@@ -21,14 +21,11 @@ from hypothesis.strategies import SearchStrategy
 
 from _fhir_checks import bundle_problems, external_references
 from carecoord import (
-    GENESIS_HASH,
     AuditAction,
     AuditEntry,
-    AuditOutcome,
     CarePlan,
     CarePlanId,
     Comparator,
-    ExternalRef,
     Goal,
     GoalId,
     HumanName,
@@ -40,10 +37,10 @@ from carecoord import (
     Range,
     StaffId,
     Target,
-    verify_chain,
 )
 from carecoord.fhir import PatientRecord, export_bundle, import_bundle
 from carecoord.fhir.valuesets import check_bundle
+from carecoord.model import GENESIS_HASH, AuditOutcome, ExternalRef, verify_chain
 from carecoord.serialization import unstructure
 from carecoord.testing import strategies as cs
 
@@ -71,7 +68,7 @@ def audit_logs(draw: st.DrawFn, patient_id: str) -> tuple[AuditEntry, ...]:
 
     A patient's entries are a part of the whole chain, so the sealed ones have
     increasing sequences with gaps, each linked to some earlier hash. Ids are
-    fresh :func:`~carecoord.new_audit_entry_id` ones, some replaced by short
+    fresh :func:`~carecoord.model.new_audit_entry_id` ones, some replaced by short
     ids that are often not FHIR ids.
     """
     count = draw(st.integers(0, MAX))

@@ -17,7 +17,6 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from carecoord import (
-    GOAL_MACHINE,
     AccessDeniedError,
     Comparator,
     ConflictError,
@@ -26,8 +25,6 @@ from carecoord import (
     GoalClosedError,
     GoalId,
     GoalLifecycleStatus,
-    GoalRevision,
-    GoalRevisionReason,
     NaiveDatetimeError,
     PatientGoal,
     ProgressReading,
@@ -36,10 +33,15 @@ from carecoord import (
     StaffId,
     Target,
     ValidationError,
-    derive_achievement,
 )
 from carecoord.events import GoalRevised
 from carecoord.fhir import PatientRecord, export_bundle, import_bundle
+from carecoord.model import (
+    GOAL_MACHINE,
+    GoalRevision,
+    GoalRevisionReason,
+    derive_achievement,
+)
 from carecoord.model.audit import AuditEntry, AuditOutcome
 from carecoord.serialization import dumps, from_payload, loads, to_payload
 from carecoord.service import CareCoordinator

@@ -121,9 +121,9 @@ def test_first_use_imports_work_in_a_fresh_interpreter() -> None:
         "import carecoord\n"
         "from datetime import UTC, datetime\n"
         "assert len(carecoord.PatientId.new()) == 32\n"
-        "assert carecoord.new_audit_entry_id(datetime(2026, 1, 1, tzinfo=UTC))\n"
+        "assert carecoord.model.new_audit_entry_id(datetime(2026, 1, 1, tzinfo=UTC))\n"
         "assert carecoord.model.people.Patient is carecoord.Patient\n"
-        "assert len(carecoord.checkpoint_signature(1, '0' * 64, datetime.now(UTC))) == 64\n"
+        "assert len(carecoord.model.checkpoint_signature(1, '0' * 64, datetime.now(UTC))) == 64\n"
     )
     loaded = _loaded_after(code)
     assert {"uuid", "hmac", "json"} <= loaded

@@ -20,11 +20,6 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from carecoord import (
-    CARE_PLAN_MACHINE,
-    CARE_TEAM_MACHINE,
-    GOAL_MACHINE,
-    REFERRAL_MACHINE,
-    TASK_MACHINE,
     CareCoordError,
     CarePlan,
     CarePlanId,
@@ -33,20 +28,14 @@ from carecoord import (
     CareTeamId,
     CareTeamRole,
     CareTeamStatus,
-    CommunicationStatus,
     Comparator,
     ContactChannel,
     ContactId,
-    Direction,
-    Encounter,
-    EncounterClass,
-    EncounterId,
     Goal,
     GoalAchievementStatus,
     GoalId,
     GoalLifecycleStatus,
     HumanName,
-    InteractionParty,
     Intervention,
     InterventionId,
     InterventionKind,
@@ -67,22 +56,35 @@ from carecoord import (
     ReviewId,
     StaffId,
     StaffMember,
-    StateMachine,
     StorageError,
-    SurveyResponse,
-    SurveyResponseId,
     Target,
     TaskStatus,
     Transition,
-    derive_achievement,
 )
 from carecoord._json import loads
 from carecoord._metric_facts import GoalFact, MetricFacts, plan_facts
 from carecoord.metrics import compute_metrics, metrics_from_facts
+from carecoord.model import (
+    CARE_PLAN_MACHINE,
+    CARE_TEAM_MACHINE,
+    GOAL_MACHINE,
+    REFERRAL_MACHINE,
+    TASK_MACHINE,
+    CommunicationStatus,
+    Direction,
+    Encounter,
+    EncounterClass,
+    EncounterId,
+    InteractionParty,
+    StateMachine,
+    SurveyResponse,
+    SurveyResponseId,
+    derive_achievement,
+)
 from carecoord.service import CareCoordinator
 from carecoord.service._util import overlaps
 from carecoord.storage import MemoryStore, SQLiteStore, Store, UnitOfWork, _metric_rows, index_rows
-from carecoord.storage.port import RecordWrite, StoredRecord
+from carecoord.storage.port import DetailQueries, RecordWrite, StoredRecord
 from carecoord.storage.records import METRIC_CATEGORIES
 from carecoord.testing import AllowAllPolicy, FixedClock, ForwardingStore
 from carecoord.testing.strategies import (
@@ -406,7 +408,12 @@ def _utc(moment: datetime) -> datetime:
 
 
 def _stored(world: World, kind: str) -> Store:
-    store: Store = MemoryStore() if kind == "memory" else SQLiteStore()
+    """``world`` in a new store: ``memory``, ``sqlite``, or ``plain`` (a memory store
+    behind a wrapper without the lean read, so the service projects ``query``)."""
+    store: Store = SQLiteStore() if kind == "sqlite" else MemoryStore()
+    if kind == "plain":
+        store = ForwardingStore(store)
+        assert not isinstance(store, DetailQueries)
     with UnitOfWork(store) as uow:
         uow.add(
             StaffMember(id=ACTOR, name=HumanName(family="R"), roles=(CareTeamRole.CASE_MANAGER,))
@@ -484,7 +491,7 @@ def _check_world(world: World, kind: str, data: st.DataObject) -> None:
 EQUIVALENCE = settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
-@pytest.mark.parametrize("kind", ["memory", "sqlite"])
+@pytest.mark.parametrize("kind", ["memory", "sqlite", "plain"])
 def test_service_metrics_from_index_rows_equal_the_entity_metrics(kind: str) -> None:
     @EQUIVALENCE
     @given(world=dense_worlds(), data=st.data())
@@ -896,3 +903,39 @@ def test_every_piece_of_long_facts_fits_an_index_entry() -> None:
     assert all(len(p.encode()) <= _metric_rows._PIECE for p in pieces)
     wide = "é" * 2000
     assert all(len(p.encode()) <= _metric_rows._PIECE for p in _metric_rows._pieces(wide))
+
+
+# ------------------------------------------------------------ the lean read
+
+
+def test_the_built_in_stores_have_the_lean_read() -> None:
+    stores: list[Store] = [MemoryStore(), SQLiteStore()]
+    try:
+        assert all(isinstance(store, DetailQueries) for store in stores)
+    finally:
+        for store in stores:
+            store.close()
+
+
+def test_paused_gc_restores_the_collector_after_the_last_block() -> None:
+    import gc
+
+    was = gc.isenabled()
+    try:
+        gc.enable()
+        with _metric_rows.paused_gc():
+            assert not gc.isenabled()
+            with _metric_rows.paused_gc():
+                assert not gc.isenabled()
+            assert not gc.isenabled()  # the outer block still runs
+        assert gc.isenabled()
+        gc.disable()  # a host that turned it off keeps it off
+        with _metric_rows.paused_gc():
+            pass
+        assert not gc.isenabled()
+        gc.enable()
+        with pytest.raises(ZeroDivisionError), _metric_rows.paused_gc():
+            _ = 1 / 0
+        assert gc.isenabled()
+    finally:
+        (gc.enable if was else gc.disable)()

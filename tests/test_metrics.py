@@ -17,17 +17,11 @@ from carecoord import (
     CareTeam,
     CareTeamId,
     CareTeamRole,
-    CommunicationStatus,
     Comparator,
     ContactChannel,
-    Direction,
-    Encounter,
-    EncounterClass,
-    EncounterId,
     Goal,
     GoalId,
     HumanName,
-    InteractionParty,
     Intervention,
     InterventionId,
     InterventionKind,
@@ -50,8 +44,6 @@ from carecoord import (
     Review,
     ReviewId,
     StaffId,
-    SurveyResponse,
-    SurveyResponseId,
     Target,
     ValidationError,
 )
@@ -67,6 +59,16 @@ from carecoord.metrics import (
     referral_days_to_close,
     referral_loop_closure_rate,
     review_timeliness,
+)
+from carecoord.model import (
+    CommunicationStatus,
+    Direction,
+    Encounter,
+    EncounterClass,
+    EncounterId,
+    InteractionParty,
+    SurveyResponse,
+    SurveyResponseId,
 )
 from carecoord.service import CareCoordinator
 from carecoord.testing import FixedClock

@@ -9,6 +9,7 @@ import json
 import pkgutil
 import subprocess
 import sys
+import warnings
 from types import ModuleType
 
 import pytest
@@ -16,6 +17,7 @@ import pytest
 import carecoord
 import carecoord.errors
 import carecoord.model
+from carecoord._former import FORMER_NAMES
 
 PRESENTATION_MODULES = {"_html"}
 """Model submodules whose names are public through carecoord.display, not the top level."""
@@ -27,7 +29,7 @@ MODEL_MODULES = tuple(
         if m.name not in PRESENTATION_MODULES
     )
 )
-"""Every other submodule of carecoord.model; the public names of each are top-level API."""
+"""Every other submodule of carecoord.model; its public names are all in carecoord.model."""
 
 ERROR_NAMES = {
     "AccessDeniedError",
@@ -130,17 +132,92 @@ def test_model_submodule_names_are_reexported(name: str) -> None:
         assert not public.startswith("_")
         assert hasattr(module, public), public
         assert public in carecoord.model.__all__, public
-        assert public in carecoord.__all__, public
-        assert getattr(carecoord, public) is getattr(module, public), public
+        assert getattr(carecoord.model, public) is getattr(module, public), public
 
 
 def test_model_package_all_is_reexported() -> None:
     model_names = carecoord.model.__all__
     assert len(model_names) == len(set(model_names))
-    for public in model_names:
-        assert getattr(carecoord, public) is getattr(carecoord.model, public)
     reexported = {n for m in MODEL_MODULES for n in _module(m).__all__}
     assert set(model_names) == reexported
+
+
+CURATED = {
+    # the service
+    *("CareCoordinator", "Context", "Operation", "operation", "RetryPolicy"),
+    # the serialization edge
+    *("SCHEMA_VERSION", "dumps", "from_payload", "loads", "make_converter", "to_payload"),
+    # worklists and metrics
+    *("Worklist", "WorklistCategory", "WorklistItem", "WorklistScope", "WorkItem"),
+    *("Metric", "MetricKind", "MetricReport"),
+    # identifiers
+    *("EntityId", "PatientId", "StaffId", "CareTeamId", "AssessmentId", "FindingId", "NeedId"),
+    *("CarePlanId", "GoalId", "InterventionId", "ReferralId", "AppointmentId", "BarrierId"),
+    *("ReviewId", "NoteId", "DecisionId", "ConsentId", "ContactId", "HealthConcernId"),
+    # people and teams
+    *("Patient", "HumanName", "Identifier", "ContactPoint", "Contact", "ContactPreferences"),
+    *("ContactChannel", "ContactRelationship", "QuietHours", "Address", "AdministrativeGender"),
+    *("StaffMember", "CareTeam", "CareTeamRole", "CareTeamStatus", "Membership", "Period"),
+    # assessment and plan
+    *("Assessment", "AssessmentDomain", "Finding", "Need", "NeedPriority", "NeedStatus"),
+    *("CarePlan", "CarePlanStatus", "CarePlanIntent", "Goal", "GoalLifecycleStatus"),
+    *("GoalAchievementStatus", "GoalPriority", "Target", "Quantity", "Range", "Comparator"),
+    *("ProgressReading", "Intervention", "InterventionKind", "TaskStatus", "TaskPriority"),
+    *("Cadence", "CadenceUnit"),
+    # coordination records
+    *("Referral", "ReferralStatus", "ReferralTargetKind", "Appointment", "AppointmentStatus"),
+    *("Barrier", "BarrierKind", "BarrierResolution", "Review", "ReviewDecision", "GoalOutcome"),
+    *("Note", "PatientDecision", "DecisionOutcome", "Consent", "ConsentStatus", "ConsentScope"),
+    *("HealthConcern", "PatientGoal", "Transition"),
+    # audit and access
+    *("AuditEntry", "AuditAction", "PurposeOfUse"),
+    # the error tree
+    *ERROR_NAMES,
+    "__version__",
+}
+"""The curated top level (issue 17): a change to it is a change of the public API."""
+
+
+def test_the_top_level_is_the_curated_list() -> None:
+    assert set(carecoord.__all__) == CURATED
+    for name in CURATED - {"__version__"}:
+        value = getattr(carecoord, name)
+        home = importlib.import_module(value.__module__) if hasattr(value, "__module__") else None
+        assert home is None or getattr(home, name, value) is value, name
+    for name in CURATED & set(carecoord.model.__all__):
+        assert getattr(carecoord, name) is getattr(carecoord.model, name), name
+
+
+def test_storage_internals_left_the_top_level() -> None:
+    internals = {"AUDIT_HEAD_ID", "AuditHead", "TimedEventMarker", "stable_id", "chain_hash"}
+    internals |= {"GENESIS_HASH", "new_audit_entry_id", "TASK_MACHINE", "REFERRAL_MACHINE"}
+    assert not internals & set(carecoord.__all__)
+    assert not internals & set(dir(carecoord))
+
+
+@pytest.mark.parametrize("name", sorted(FORMER_NAMES))
+def test_a_former_top_level_name_still_works_and_warns(name: str) -> None:
+    home = "carecoord.worklist" if name == "interventions_due" else "carecoord.model"
+    with pytest.warns(DeprecationWarning, match=f"carecoord.{name} is deprecated.*{home}"):
+        value = getattr(carecoord, name)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)
+        assert value is getattr(importlib.import_module(home), name)
+    assert name not in carecoord.__all__ and name not in vars(carecoord)  # warns every time
+
+
+def test_former_names_are_the_0_1_model_names_only() -> None:
+    model_names = set(carecoord.model.__all__) | {"interventions_due"}
+    assert model_names >= FORMER_NAMES
+    assert not FORMER_NAMES & CURATED
+    # a model name added after 0.1 was never top-level: no deprecation path for it
+    with pytest.raises(AttributeError, match="no attribute 'CareProgram'"):
+        carecoord.CareProgram  # noqa: B018
+
+
+def test_importing_the_curated_names_does_not_warn() -> None:
+    code = "import warnings; warnings.simplefilter('error'); from carecoord import *"
+    subprocess.run([sys.executable, "-c", code], check=True)
 
 
 def test_serialization_edge_is_exported() -> None:

@@ -16,7 +16,6 @@ import pytest
 
 from carecoord import (
     AuditEntry,
-    AuditOutcome,
     CareCoordinator,
     CarePlan,
     ConflictError,
@@ -30,6 +29,7 @@ from carecoord import (
     ValidationError,
 )
 from carecoord import events as ev
+from carecoord.model import AuditOutcome
 from carecoord.storage import (
     MemoryStore,
     RecordWrite,

@@ -25,7 +25,6 @@ from carecoord import (
     AssessmentId,
     AuditAction,
     AuditEntry,
-    AuditOutcome,
     Barrier,
     BarrierId,
     BarrierKind,
@@ -39,16 +38,11 @@ from carecoord import (
     ContactChannel,
     DecisionId,
     DecisionOutcome,
-    Direction,
-    Encounter,
-    EncounterClass,
-    EncounterId,
     Goal,
     GoalAchievementStatus,
     GoalId,
     GoalOutcome,
     HumanName,
-    InteractionParty,
     Intervention,
     InterventionId,
     InterventionKind,
@@ -69,9 +63,17 @@ from carecoord import (
     ReviewDecision,
     ReviewId,
     StaffId,
+    Target,
+)
+from carecoord.model import (
+    AuditOutcome,
+    Direction,
+    Encounter,
+    EncounterClass,
+    EncounterId,
+    InteractionParty,
     SurveyResponse,
     SurveyResponseId,
-    Target,
 )
 from carecoord.model.access import EmergencyAccess
 from carecoord.model.codes import Comparator

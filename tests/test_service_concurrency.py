@@ -38,7 +38,6 @@ import pytest
 from _pg import ThrowawayStore, postgres_dsn
 from carecoord import (
     AuditEntry,
-    AuditOutcome,
     CareCoordError,
     CareCoordinator,
     CarePlan,
@@ -48,10 +47,8 @@ from carecoord import (
     CareTeamRole,
     ConflictError,
     ContactChannel,
-    Direction,
     HumanName,
     Identifier,
-    InteractionParty,
     Intervention,
     InterventionId,
     InterventionKind,
@@ -65,6 +62,7 @@ from carecoord import (
     StaffMember,
     TaskStatus,
 )
+from carecoord.model import AuditOutcome, Direction, InteractionParty
 from carecoord.storage import (
     IndexHit,
     MemoryStore,

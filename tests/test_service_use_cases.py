@@ -28,7 +28,6 @@ from carecoord import (
     AssessmentDomain,
     AssessmentId,
     AuditEntry,
-    AuditOutcome,
     Barrier,
     BarrierId,
     BarrierKind,
@@ -49,7 +48,6 @@ from carecoord import (
     ContactId,
     DecisionId,
     DecisionOutcome,
-    Direction,
     Finding,
     FindingId,
     Goal,
@@ -58,7 +56,6 @@ from carecoord import (
     GoalLifecycleStatus,
     GoalOutcome,
     HumanName,
-    InteractionParty,
     Intervention,
     InterventionId,
     InterventionKind,
@@ -90,6 +87,7 @@ from carecoord import (
     ValidationError,
 )
 from carecoord import events as ev
+from carecoord.model import AuditOutcome, Direction, InteractionParty
 from carecoord.service import CareCoordinator, SystemClock
 from carecoord.storage import (
     RECORD_TYPES,

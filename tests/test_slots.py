@@ -16,7 +16,6 @@ from carecoord import (
     Appointment,
     AppointmentId,
     AppointmentStatus,
-    AuditOutcome,
     Cadence,
     CareCoordinator,
     ConflictError,
@@ -24,6 +23,7 @@ from carecoord import (
     ValidationError,
 )
 from carecoord.errors import SlotTakenError
+from carecoord.model import AuditOutcome
 from carecoord.model.scheduling import (
     Schedule,
     ScheduleId,

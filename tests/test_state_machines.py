@@ -17,13 +17,6 @@ import attrs
 import pytest
 
 from carecoord import (
-    APPOINTMENT_MACHINE,
-    CARE_PLAN_MACHINE,
-    CARE_TEAM_MACHINE,
-    CONSENT_MACHINE,
-    GOAL_MACHINE,
-    REFERRAL_MACHINE,
-    TASK_MACHINE,
     Appointment,
     AppointmentId,
     AppointmentStatus,
@@ -56,12 +49,21 @@ from carecoord import (
     ReferralStatus,
     ReferralTargetKind,
     StaffId,
-    StateMachine,
     TaskStatus,
     Transition,
     ValidationError,
 )
 from carecoord.errors import CareCoordError
+from carecoord.model import (
+    APPOINTMENT_MACHINE,
+    CARE_PLAN_MACHINE,
+    CARE_TEAM_MACHINE,
+    CONSENT_MACHINE,
+    GOAL_MACHINE,
+    REFERRAL_MACHINE,
+    TASK_MACHINE,
+    StateMachine,
+)
 
 NY = ZoneInfo("America/New_York")
 CREATED = datetime(2026, 1, 5, 9, 0, tzinfo=NY)

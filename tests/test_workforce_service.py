@@ -23,12 +23,12 @@ from carecoord import (
     Intervention,
     InterventionId,
     InterventionKind,
-    Notification,
     StaffId,
     TaskStatus,
 )
 from carecoord.errors import CompetencyMissingError, OffDutyError
 from carecoord.events import AssignedOffDuty, TimeOffRecorded
+from carecoord.model import Notification
 from carecoord.model.training import (
     Competency,
     CompetencyId,

@@ -27,11 +27,9 @@ from carecoord import (
     CareTeamRole,
     Comparator,
     ContactChannel,
-    Direction,
     Goal,
     GoalId,
     GoalPriority,
-    InteractionParty,
     Intervention,
     InterventionId,
     InterventionKind,
@@ -61,6 +59,7 @@ from carecoord.caseload import (
     referral_category,
     work_item,
 )
+from carecoord.model import Direction, InteractionParty
 from carecoord.service import CareCoordinator
 from carecoord.storage import IndexHit, MemoryStore, Store, WorkQuery
 from carecoord.testing import FixedClock

@@ -3,7 +3,7 @@
 A referral is a ``ServiceRequest`` optionally tracked by a ``Task`` whose
 ``focus`` is the request; without carecoord's own ``businessStatus`` (a foreign
 Bundle) its state is the closest one to the Task's or the request's status.
-What refers outside the input is kept as :class:`~carecoord.ExternalRef`: the
+What refers outside the input is kept as :class:`~carecoord.model.ExternalRef`: the
 target (``performer``, and the Task's ``owner`` naming the same), the
 conditions it addresses (``reasonReference``; a Condition in the input is a
 health concern), the records it resulted in (``Task.output.valueReference``).

@@ -82,7 +82,7 @@ class ExternalReference:
     logical reference's identifier (the value may be PHI, such as a medical
     record number: it is never shown in ``repr`` or :meth:`ImportReport.lines`).
     ``kept`` says whether the imported record holds the reference (as a
-    carecoord id, or as the :class:`~carecoord.ExternalRef` it came as) or
+    carecoord id, or as the :class:`~carecoord.model.ExternalRef` it came as) or
     only this report does.
     """
 

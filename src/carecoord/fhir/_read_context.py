@@ -11,7 +11,7 @@
 * :meth:`_Ctx.ref` gives the carecoord id a Reference points at, and
   :meth:`_Ctx.opt_ref` the same or ``None`` for a reference carecoord cannot
   hold (reported, never silently dropped); ``_read_external`` keeps a
-  Reference to something outside the input as an :class:`~carecoord.ExternalRef`;
+  Reference to something outside the input as an :class:`~carecoord.model.ExternalRef`;
 * :func:`own_id` / :func:`carecoord_id` read a resource's own carecoord id;
   :func:`ext_ref` / :func:`ext_refs` read References held in extensions;
 * the converters' base class, :class:`~._read_reader._Reader`, is in

@@ -2,7 +2,7 @@
 
 :func:`outside_of` tells (looking only) whether a Reference names something
 the input does not hold; :func:`external` keeps such a Reference as an
-:class:`~carecoord.ExternalRef` (reported as external and kept), so that the
+:class:`~carecoord.model.ExternalRef` (reported as external and kept), so that the
 export writes it back as it came. :func:`identifiers` reads a resource's
 identifiers from its source system (those besides carecoord's own).
 """

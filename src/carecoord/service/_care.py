@@ -151,7 +151,7 @@ class CareRecordMethods(ConcernMethods):
     ) -> CarePlan:
         """Revise a goal's description and/or targets; the earlier ones stay in its history.
 
-        ``reason`` is a :class:`~carecoord.GoalRevisionReason` code, ``reason_text``
+        ``reason`` is a :class:`~carecoord.model.GoalRevisionReason` code, ``reason_text``
         optional free text. New targets re-derive the achievement status. A
         closed goal raises :class:`~carecoord.GoalClosedError`; with
         ``expected_version`` a plan changed since raises ConflictError. Needs

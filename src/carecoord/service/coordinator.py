@@ -226,7 +226,7 @@ class CareCoordinator(
 
         Every active member (or those of ``staff_ids``) by id, without contact
         details unless the actor may read that member in full. Feed it to
-        :func:`~carecoord.supervision_chain`: ``{m.id: m for m in members}``.
+        :func:`~carecoord.model.supervision_chain`: ``{m.id: m for m in members}``.
         """
         return self._runner.run(
             staff.staff_members, actor, staff_ids, include_inactive=include_inactive

@@ -118,7 +118,7 @@ def staff_members(
 
     Any active staff member may read it (audited as a staff-wide read, purpose
     HOPERAT): ids, names, roles, zones and reporting lines, enough for
-    :func:`~carecoord.supervision_chain`. Contact details (``telecom``,
+    :func:`~carecoord.model.supervision_chain`. Contact details (``telecom``,
     ``preferences``) are blanked unless the actor may read the member in
     full (:func:`staff_member`: oneself, one's reports, or ``manage-staff``).
     ``include_inactive`` lists those who left too; unknown ids are skipped.

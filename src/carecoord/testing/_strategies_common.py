@@ -17,7 +17,8 @@ from zoneinfo import ZoneInfo
 from hypothesis import strategies as st
 from hypothesis.strategies import SearchStrategy
 
-from carecoord import EntityId, Period, StaffId, StateMachine, Transition
+from carecoord import EntityId, Period, StaffId, Transition
+from carecoord.model import StateMachine
 
 MAX = 3
 """Upper bound for every collection, to keep examples small and tests fast."""

@@ -12,10 +12,7 @@ from datetime import time
 from hypothesis import strategies as st
 
 from carecoord import (
-    CARE_TEAM_MACHINE,
     Address,
-    AddressType,
-    AddressUse,
     AdministrativeGender,
     CareTeam,
     CareTeamId,
@@ -30,13 +27,18 @@ from carecoord import (
     HumanName,
     Identifier,
     Membership,
-    NameUse,
     Patient,
     PatientId,
     Period,
     QuietHours,
     StaffId,
     StaffMember,
+)
+from carecoord.model import (
+    CARE_TEAM_MACHINE,
+    AddressType,
+    AddressUse,
+    NameUse,
     current_name,
 )
 
@@ -144,7 +146,7 @@ def contacts(draw: st.DrawFn) -> Contact:
 def patients(draw: st.DrawFn) -> Patient:
     """A patient with contacts, preferences, quiet hours, identifiers, telecom, names, address.
 
-    The name is the current one of the names drawn (see :func:`carecoord.current_name`);
+    The name is the current one of the names drawn (see :func:`carecoord.model.current_name`);
     the others are the name history.
     """
     names = draw(st.lists(human_names(), min_size=1, max_size=MAX))

@@ -11,9 +11,6 @@ from datetime import datetime
 from hypothesis import strategies as st
 
 from carecoord import (
-    CARE_PLAN_MACHINE,
-    GOAL_MACHINE,
-    TASK_MACHINE,
     Assessment,
     AssessmentDomain,
     AssessmentId,
@@ -32,8 +29,6 @@ from carecoord import (
     GoalId,
     GoalLifecycleStatus,
     GoalPriority,
-    GoalRevision,
-    GoalRevisionReason,
     Intervention,
     InterventionId,
     InterventionKind,
@@ -50,6 +45,13 @@ from carecoord import (
     Target,
     TaskPriority,
     TaskStatus,
+)
+from carecoord.model import (
+    CARE_PLAN_MACHINE,
+    GOAL_MACHINE,
+    TASK_MACHINE,
+    GoalRevision,
+    GoalRevisionReason,
 )
 
 from ._strategies_common import (

@@ -24,15 +24,14 @@ from carecoord import (
     CarePlan,
     CareTeam,
     Consent,
-    Encounter,
     Note,
     Patient,
     PatientDecision,
     Referral,
     Review,
     StaffMember,
-    SurveyResponse,
 )
+from carecoord.model import Encounter, SurveyResponse
 
 from ._strategies_admin import ADMIN_STRATEGIES
 from ._strategies_care_programs import CARE_PROGRAM_STRATEGIES
