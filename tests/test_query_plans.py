@@ -155,6 +155,38 @@ def test_sqlite_worklist_queries_search_an_index(explain: sqlite3.Connection, na
     assert_sqlite_worklist_plan(sqlite_plan(explain, *statement), expected, banded=banded)
 
 
+@pytest.mark.parametrize("name", list(WORKLIST_QUERIES))
+def test_sqlite_lean_queries_search_the_same_index(explain: sqlite3.Connection, name: str) -> None:
+    """``query_details`` reads the same covering index ranges, unmerged: nothing sorted."""
+    query, expected = WORKLIST_QUERIES[name]
+    statement = work_statement(query, lean=True)
+    assert statement is not None
+    ranged = query.due_before is not None or query.due_from is not None
+    led = query.owner_ids or query.patient_ids or (None,)
+    streams = len(led) * (1 if query.open_only else 2)
+    banded = ranged and streams * (BANDS + 1) <= MAX_ARMS
+    details = sqlite_plan(explain, *statement)
+    assert_sqlite_worklist_plan(details, expected, banded=banded)
+    if query.limit is None:
+        assert not any("MERGE" in d for d in details), details
+
+
+@pytest.mark.parametrize("name", list(PERIOD_QUERIES))
+def test_sqlite_lean_queries_answer_as_the_reference(
+    sqlite_db: Path, every_hit: list[IndexHit], name: str
+) -> None:
+    query, _ = PERIOD_QUERIES[name]
+    store = SQLiteStore(sqlite_db)
+    try:
+        found = store.query_details(query)
+    finally:
+        store.close()
+    rows = [hit.row for hit in run_query(query, every_hit)]
+    assert rows, name
+    expected = [(r.patient_id, r.item_id, r.status, r.detail) for r in rows]
+    assert sorted(found, key=repr) == sorted(expected, key=repr)
+
+
 @pytest.fixture(scope="module")
 def every_hit() -> list[IndexHit]:
     """Every index row of the loaded data set, as hits (for the reference semantics)."""

@@ -181,12 +181,12 @@ class SurveyFact(NamedTuple):
 def _met_flips(goal: Goal) -> tuple[Instant, ...]:
     """The reading times at which "targets met" flips (not met with no reading).
 
-    "Met" is what :func:`~carecoord.derive_achievement` calls achieved or
+    "Met" is what :func:`~carecoord.model.derive_achievement` calls achieved or
     sustaining for the readings taken so far: every target's latest reading
     (its measure and unit, latest by time, the last recorded among equal
     times) meets it. Found in one pass over the readings in time order,
     equal times together (``tests/test_metric_facts.py`` checks it against
-    :func:`~carecoord.derive_achievement` on every prefix).
+    :func:`~carecoord.model.derive_achievement` on every prefix).
     """
     targets = goal.targets
     if not targets or not goal.readings:

@@ -14,7 +14,17 @@ from typing import TYPE_CHECKING, Any
 from ._query import run_query
 from .copy import CopyReport, copy_store
 from .memory import MemoryStore
-from .port import IndexHit, IndexRow, RecordWrite, Store, StoredRecord, WorkQuery
+from .port import (
+    DetailQueries,
+    DetailRow,
+    IndexHit,
+    IndexRow,
+    RecordWrite,
+    Store,
+    StoredRecord,
+    WorkQuery,
+    query_details,
+)
 from .records import RECORD_TYPES, index_rows
 from .reindex import reindex
 from .uow import UnitOfWork
@@ -26,6 +36,8 @@ if TYPE_CHECKING:
 __all__ = [
     "RECORD_TYPES",
     "CopyReport",
+    "DetailQueries",
+    "DetailRow",
     "IndexHit",
     "IndexRow",
     "MemoryStore",
@@ -38,6 +50,7 @@ __all__ = [
     "WorkQuery",
     "copy_store",
     "index_rows",
+    "query_details",
     "reindex",
     "run_query",
 ]

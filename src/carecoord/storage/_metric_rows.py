@@ -11,6 +11,7 @@ count. No row holds a name, free text or contact detail. Re-exported by
 
 from __future__ import annotations
 
+from bisect import bisect_left
 from collections.abc import Callable, Collection, Sequence
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
@@ -42,7 +43,7 @@ from ..model import (
     SurveyResponse,
 )
 from ..model._base import instant
-from .port import EPOCH, IndexHit, IndexRow, WorkQuery, from_micros, to_micros
+from .port import EPOCH, DetailRow, IndexHit, IndexRow, WorkQuery, from_micros, to_micros
 
 __all__ = ["FACTS_FORMAT", "METRIC_CATEGORIES", "collect_metric_facts", "metric_rows"]
 
@@ -106,12 +107,12 @@ def _plan_facts(plan: CarePlan) -> list[_Facts]:
     facts = plan_facts(plan)
     if facts is not None:
         # a goal matters to periods around the UTC midnight of its due date
-        moments = [
-            *((goal.due - _EPOCH_DAY) * _DAY_US for goal in facts.goals),
-            *facts.on_time,
-            *facts.late,
-            *(() if facts.review_due is None else (facts.review_due,)),
-        ]
+        goals, on_time, late, review_due = facts
+        moments = [(goal.due - _EPOCH_DAY) * _DAY_US for goal in goals]
+        moments += on_time
+        moments += late
+        if review_due is not None:
+            moments.append(review_due)
         found.append(("metric-plan", facts, min(moments), max(moments)))
     activated = activation_fact(plan)
     if activated is not None:
@@ -171,7 +172,12 @@ def metric_rows(record: Any, patient_id: str | None) -> tuple[IndexRow, ...]:
     row = builder(IndexRow)
     rows: list[IndexRow] = []
     for category, facts, first, last in found:
-        text = _plan_text(facts) if category == "metric-plan" else dumps(_plain(facts))
+        if category == "metric-plan":
+            text = _plan_text(facts)
+        elif facts.__class__ is int:  # an instant: its JSON text is its decimal form
+            text = str(facts)
+        else:
+            text = dumps(_plain(facts))
         pieces = _pieces(text)
         changed_at = EPOCH + _ONE_US * first  # from_micros, without its keyword call
         due_at = None if last is None else EPOCH + _ONE_US * last
@@ -196,19 +202,32 @@ def metric_rows(record: Any, patient_id: str | None) -> tuple[IndexRow, ...]:
 
 def _pieces(text: str) -> list[str]:
     """``text`` cut into pieces of at most :data:`_PIECE` bytes of UTF-8."""
+    length = len(text)
+    if length <= _PIECE // 4 or (length <= _PIECE and text.isascii()):
+        return [text]  # the usual facts: one piece, whatever their characters
     size = _PIECE if text.isascii() else _PIECE // 4
     return [text[i : i + size] for i in range(0, len(text), size)] or [text]
 
 
-def _whole(rows: list[IndexRow]) -> list[IndexRow]:
+Rows = list[DetailRow]
+"""Metric-fact rows as the store's lean read gives them: ``(patient_id, item_id, status,
+detail)`` (see :class:`~carecoord.storage.port.DetailQueries`)."""
+Run = Callable[[WorkQuery], Sequence[IndexHit]]
+DetailRun = Callable[[WorkQuery], Sequence[DetailRow]]
+
+
+def _whole(category: str, rows: Sequence[DetailRow]) -> Rows:
     """``rows`` with the pieces of split facts joined back into one row each."""
-    if not any("#" in row.item_id for row in rows):
-        return rows
-    whole: list[IndexRow] = []
-    parts: dict[str, dict[int, IndexRow]] = {}
+    for _, item, _, _ in rows:  # a plain loop: no generator to resume per row
+        if "#" in item:
+            break
+    else:
+        return rows if isinstance(rows, list) else list(rows)
+    whole: Rows = []
+    parts: dict[str, dict[int, DetailRow]] = {}
     counts: dict[str, int] = {}
     for row in rows:
-        base, mark, place = row.item_id.partition("#")
+        base, mark, place = row[1].partition("#")
         if not mark:
             whole.append(row)
             continue
@@ -217,30 +236,24 @@ def _whole(rows: list[IndexRow]) -> list[IndexRow]:
             parts.setdefault(base, {})[int(number)] = row
             counts[base] = int(total)
         except ValueError:
-            raise StorageError(f"stored {row.category} facts cannot be read") from None
+            raise StorageError(f"stored {category} facts cannot be read") from None
     for base, found in parts.items():
         if sorted(found) != list(range(counts[base])):
-            raise StorageError(f"stored {found[min(found)].category} facts are incomplete")
-        first = found[0]
-        text = "".join(found[k].detail or "" for k in range(counts[base]))
-        whole.append(
-            IndexRow(
-                category=first.category,
-                item_id=base,
-                patient_id=first.patient_id,
-                owner_id=None,
-                status=first.status,
-                is_open=False,
-                changed_at=first.changed_at,
-                due_at=first.due_at,
-                detail=text,
-            )
-        )
+            raise StorageError(f"stored {category} facts are incomplete")
+        patient, _, status, _ = found[0]
+        text = "".join(found[k][3] or "" for k in range(counts[base]))
+        whole.append((patient, base, status, text))
     return whole
 
 
-Rows = list[IndexRow]
-Run = Callable[[WorkQuery], Sequence[IndexHit]]
+def _projected(run: Run) -> DetailRun:
+    """A lean read made of an ordinary one: each hit's ``(patient_id, item_id, status, detail)``."""
+
+    def details(query: WorkQuery) -> list[DetailRow]:
+        rows = [hit.row for hit in run(query)]
+        return [(row.patient_id, row.item_id, row.status, row.detail) for row in rows]
+
+    return details
 
 
 def _shifted(moment: datetime, by: timedelta) -> datetime | None:
@@ -252,42 +265,53 @@ def _shifted(moment: datetime, by: timedelta) -> datetime | None:
 
 
 class _Reader:
-    """Runs the fact queries of one scope (all patients, or some) and decodes their rows."""
+    """Runs the fact queries of one scope (all patients, or some) and decodes their rows.
+
+    Made from an ordinary query function (``UnitOfWork.query``), or with
+    :meth:`of_details` from a lean one (``UnitOfWork.query_details``).
+    """
 
     def __init__(self, run: Run, scope: tuple[str, ...] | None) -> None:
-        self._run = run
+        self._run = _projected(run)
         self._scope = scope
+
+    @classmethod
+    def of_details(cls, run: DetailRun, scope: tuple[str, ...] | None) -> _Reader:
+        """A reader of ``scope`` whose queries go to the lean read ``run``."""
+        reader = cls.__new__(cls)
+        reader._run, reader._scope = run, scope
+        return reader
 
     def rows(self, category: str, **bounds: Any) -> Rows:
         """Rows of ``category`` in the scope within ``bounds`` (``WorkQuery`` filters)."""
         query = WorkQuery(category=category, patient_ids=self._scope, open_only=False, **bounds)
-        return _whole([hit.row for hit in self._run(query)])
+        return _whole(category, self._run(query))
 
     def rows_of(self, category: str, patients: Collection[str], **bounds: Any) -> Rows:
         """Like :meth:`rows`, for ``patients`` (of the scope) only."""
         if not patients:
             return []
         if self._scope is None and len(patients) > _WIDE:
-            return [r for r in self.rows(category, **bounds) if r.patient_id in patients]
+            return [r for r in self.rows(category, **bounds) if r[0] in patients]
         ordered = sorted(patients)
         found: Rows = []
         for i in range(0, len(ordered), _CHUNK):
             chunk = tuple(ordered[i : i + _CHUNK])
             query = WorkQuery(category=category, patient_ids=chunk, open_only=False, **bounds)
-            found += _whole([hit.row for hit in self._run(query)])
+            found += _whole(category, self._run(query))
         return found
 
 
 def _values(category: str, rows: Rows) -> list[Any]:
     """The facts of ``rows``, read as one JSON text (one parse, not one per row)."""
-    for row in rows:
-        if row.status != FACTS_FORMAT:
+    for _, _, status, _ in rows:
+        if status != FACTS_FORMAT:
             raise StorageError(
                 f"stored {category} facts are not in the layout this version reads: "
                 "derive the index rows again (carecoord.storage.reindex)"
             )
     try:
-        values = loads("[" + ",".join(row.detail or "" for row in rows) + "]")
+        values = loads("[" + ",".join([row[3] or "" for row in rows]) + "]")
     except ValueError:  # a damaged row: say which kind of facts, never quote them
         raise StorageError(f"stored {category} facts cannot be read") from None
     if not isinstance(values, list) or len(values) != len(rows):
@@ -296,12 +320,17 @@ def _values(category: str, rows: Rows) -> list[Any]:
 
 
 def _patients(rows: Rows) -> list[str]:
-    return [row.patient_id or "" for row in rows]
+    return [row[0] or "" for row in rows]
+
+
+def _pairs(category: str, rows: Rows) -> list[tuple[str, Any]]:
+    """``(patient, facts)`` of each row."""
+    return list(zip(_patients(rows), _values(category, rows), strict=True))
 
 
 def collect_metric_facts(
     facts: MetricFacts,
-    run: Run,
+    run: DetailRun,
     start: datetime,
     end: datetime,
     as_of: datetime,
@@ -311,7 +340,7 @@ def collect_metric_facts(
 ) -> None:
     """Add to ``facts`` every fact the metrics of ``[start, end)`` count, read with ``run``.
 
-    ``run`` answers index queries (``UnitOfWork.query``); ``as_of`` is the
+    ``run`` answers index queries with lean rows (``UnitOfWork.query_details``); ``as_of`` is the
     cutoff of work not yet due, ``window`` the readmission look-ahead,
     ``patient_ids`` (when given) the patients to count. Each query may return
     rows that do not count (the rules decide exactly), never miss one that does.
@@ -319,28 +348,34 @@ def collect_metric_facts(
     begins, ends = instant(start), instant(end)
     cutoff = min(ends, instant(as_of))
     day = timedelta(days=1)
-    read = _Reader(run, None if patient_ids is None else tuple(patient_ids))
+    read = _Reader.of_details(run, None if patient_ids is None else tuple(patient_ids))
 
+    # Each category's rows are dropped once read (only their facts are kept): a
+    # period of a large store reads a few hundred thousand of them.
     # Any zone's midnight lies within a day of the UTC one, where a plan row puts a goal.
-    plans = read.rows(
-        "metric-plan", changed_before=_shifted(ends, day), due_from=_shifted(begins, -day)
-    )
-    for plan in _values("metric-plan", plans):
+    for plan in _values(
+        "metric-plan",
+        read.rows(
+            "metric-plan", changed_before=_shifted(ends, day), due_from=_shifted(begins, -day)
+        ),
+    ):
         facts.add_plan(plan)
     facts.reviews += _values(
         "metric-review", read.rows("metric-review", due_from=begins, due_before=ends)
     )
     # sent or closed in the period
-    referrals = read.rows("metric-referral", changed_before=ends, due_from=begins)
-    facts.referrals += _values("metric-referral", referrals)
+    facts.referrals += _values(
+        "metric-referral", read.rows("metric-referral", changed_before=ends, due_from=begins)
+    )
     # a membership covering the last instant before the cutoff
-    teams = read.rows("metric-team", changed_before=cutoff, due_from=cutoff)
-    facts.teams += zip(_patients(teams), _values("metric-team", teams), strict=True)
+    facts.teams += _pairs(
+        "metric-team", read.rows("metric-team", changed_before=cutoff, due_from=cutoff)
+    )
     # discharged in the period, or admitted within the window after such a discharge
     stays = read.rows("metric-encounter", changed_before=_shifted(ends, window), due_from=begins)
     facts.encounters += zip(
         _patients(stays),
-        [r.item_id for r in stays],
+        [r[1] for r in stays],
         _values("metric-encounter", stays),
         strict=True,
     )
@@ -376,8 +411,13 @@ def _add_firsts(facts: MetricFacts, read: _Reader, begins: datetime, ends: datet
     found = _values("metric-contact", contacts)
     facts.contacts += zip(_patients(contacts), found, strict=True)
     high, span = start_us, _FIRST_LOOK_BACK // timedelta(microseconds=1)
+    order = sorted(pending, key=pending.__getitem__)  # earliest enrolled first
+    enrolled_at = [pending[p] for p in order]
+    first = 0  # order[first:] holds every pending patient
     while pending:
-        low = max(high - span, min(pending.values()))
+        while order[first] not in pending:
+            first += 1
+        low = max(high - span, enrolled_at[first])
         earlier = read.rows_of(
             "metric-contact",
             pending.keys(),
@@ -388,5 +428,8 @@ def _add_firsts(facts: MetricFacts, read: _Reader, begins: datetime, ends: datet
             facts.contacts.append((patient, at))
             if at >= pending.get(patient, at + 1):
                 del pending[patient]  # contacted before the period: not first in it
-        pending = {p: e for p, e in pending.items() if e < low}  # else searched back to enrolment
+        cut = bisect_left(enrolled_at, low)  # enrolled since low: searched back to enrolment
+        for patient in order[cut:]:
+            pending.pop(patient, None)
+        del order[cut:], enrolled_at[cut:]
         high, span = low, span * 2

@@ -42,9 +42,9 @@ from typing import Any, LiteralString, NamedTuple
 from psycopg import sql
 
 from ._rows import to_utc, trusted_hits
-from .port import IndexHit, WorkQuery
+from .port import DetailRow, IndexHit, WorkQuery
 
-__all__ = ["HIT_COLUMNS", "QueryStatements", "hits_from_rows"]
+__all__ = ["HIT_COLUMNS", "QueryStatements", "details_from_rows", "hits_from_rows"]
 
 HIT_COLUMNS: tuple[LiteralString, ...] = (
     "kind",
@@ -244,3 +244,8 @@ def hits_from_rows(category: str, rows: Iterable[tuple[Any, ...]]) -> list[Index
     returned in UTC like every store's (:func:`~carecoord.storage._rows.trusted_hits`).
     """
     return trusted_hits(category, rows, moment=to_utc)
+
+
+def details_from_rows(rows: Iterable[tuple[Any, ...]]) -> list[DetailRow]:
+    """``(patient_id, item_id, status, detail)`` of each result row (:data:`HIT_COLUMNS`)."""
+    return [(row[4], row[3], row[6], row[11]) for row in rows]

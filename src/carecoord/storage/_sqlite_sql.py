@@ -35,6 +35,11 @@ its index (``INDEXED BY``), so no plan depends on statistics.
   (UNION ALL)``, and ``LIMIT`` stops the merge). One stream is one ``SELECT``.
 * More than :data:`MAX_ARMS` streams (a large caseload): one ``IN`` search of
   the same index, its matches sorted.
+
+A details query (:meth:`SQLiteStore.query_details`, the lean read of the metric
+facts) is the same statement over :data:`DETAIL_COLUMNS`; without a ``limit``
+its arms are not merged in order and nothing is sorted (its rows may come in
+any order), which spares the merge and the wider rows.
 """
 
 from __future__ import annotations
@@ -49,6 +54,7 @@ from .port import EPOCH, RecordWrite, WorkQuery, to_micros
 __all__ = [
     "BANDS",
     "COLUMNS",
+    "DETAIL_COLUMNS",
     "INSERT_INDEX",
     "MAX_ARMS",
     "MAX_KEY",
@@ -96,6 +102,13 @@ COLUMNS = (
 )
 """What a query returns, in :func:`carecoord.storage._rows.trusted_hits` order."""
 
+DETAIL_COLUMNS = "patient_id, item_id, status, detail"
+"""What a details query returns: a :data:`~carecoord.storage.port.DetailRow`. Without a
+``limit`` its rows come in no particular order, so the arms are not merged in order."""
+_LIMITED_DETAIL_COLUMNS = f"{DETAIL_COLUMNS}, priority, due_key"
+"""A details query with a ``limit`` keeps the query order to know its first rows (a
+compound ``ORDER BY`` names result columns: the caller drops the two last)."""
+
 ORDER = " ORDER BY priority DESC, due_key, patient_id, item_id"
 _INDEX = {"owner_id": "work_by_owner", "patient_id": "work_by_patient", None: "work_by_due"}
 
@@ -114,6 +127,8 @@ def _sql(
     changed: bool,
     rest: tuple[tuple[str, int], ...],
     limit: bool,
+    columns: str = COLUMNS,
+    ordered: bool = True,
 ) -> str:
     """The statement of one query shape; parameters in :func:`work_statement` order."""
     numbers = count(2)  # ?1 is the category
@@ -127,6 +142,7 @@ def _sql(
     if changed:
         filters.append(f"changed_at < ?{next(numbers)}")
     limit_sql = f" LIMIT ?{next(numbers)}" if limit else ""
+    order = ORDER if ordered else ""
     for column, size in rest:
         filters.append(_in(column, [f"?{next(numbers)}" for _ in range(size)]))
     refs = [f"?{next(numbers)}" for _ in range(led_count)]
@@ -140,27 +156,27 @@ def _sql(
     if len(streams) > MAX_ARMS:
         where = ["category = ?1", *([_in(led, refs)] if led else [])]
         where += ["is_open = 1"] if open_only else []
-        return f"SELECT {COLUMNS} {source}{' AND '.join(where + filters)}{ORDER}{limit_sql}"
+        return f"SELECT {columns} {source}{' AND '.join(where + filters)}{order}{limit_sql}"
     ranged = before or since
     if ranged and len(streams) == 1:
         # One stream with a due range: its bands follow each other in query
         # order, so the arms are read one after the other (each in the order of
         # the index it names) and LIMIT stops the reading: no merge, no sort.
-        return " UNION ALL ".join(_band_arms(source, streams[0], filters)) + limit_sql
+        return " UNION ALL ".join(_band_arms(source, streams[0], filters, columns)) + limit_sql
     if ranged and len(streams) * (BANDS + 1) <= MAX_ARMS:
         # A few streams with a due range (open and closed rows, a few owners):
         # every band of every stream is one index range in query order, merged
         # as they stream (MERGE (UNION ALL)); no stream's rows outside the range
         # are visited.
-        arms = [arm for prefix in streams for arm in _band_arms(source, prefix, filters)]
+        arms = [arm for prefix in streams for arm in _band_arms(source, prefix, filters, columns)]
     else:
         # Each stream in index order; several are merged by SQLite as they stream
         # (MERGE (UNION ALL)), so LIMIT stops the merge early.
-        arms = [f"SELECT {COLUMNS} {source}{' AND '.join([p, *filters])}" for p in streams]
-    return " UNION ALL ".join(arms) + ORDER + limit_sql
+        arms = [f"SELECT {columns} {source}{' AND '.join([p, *filters])}" for p in streams]
+    return " UNION ALL ".join(arms) + order + limit_sql
 
 
-def _band_arms(source: str, prefix: str, filters: list[str]) -> list[str]:
+def _band_arms(source: str, prefix: str, filters: list[str], columns: str) -> list[str]:
     """One stream's rows in a due range: one arm per priority band, each one index range.
 
     The first :data:`BANDS` bands are found by scalar subqueries (``MAX(priority)``
@@ -170,11 +186,11 @@ def _band_arms(source: str, prefix: str, filters: list[str]) -> list[str]:
     while len(bands) < BANDS:
         bands.append(f"(SELECT MAX(priority) {source}{prefix} AND priority < {bands[-1]})")
     arms = [
-        f"SELECT {COLUMNS} {source}{' AND '.join([prefix, f'priority = {band}', *filters])}"
+        f"SELECT {columns} {source}{' AND '.join([prefix, f'priority = {band}', *filters])}"
         for band in bands
     ]
     lowest = " AND ".join([prefix, f"priority < {bands[-1]}", *filters])
-    arms.append(f"SELECT {COLUMNS} {source}{lowest}")
+    arms.append(f"SELECT {columns} {source}{lowest}")
     return arms
 
 
@@ -209,8 +225,10 @@ def index_params(batch: Sequence[RecordWrite]) -> list[tuple[object, ...]]:
     return params
 
 
-def work_statement(query: WorkQuery) -> tuple[str, list[object]] | None:
-    """The statement and parameters :meth:`SQLiteStore.query` runs (None: no row can match)."""
+def work_statement(query: WorkQuery, *, lean: bool = False) -> tuple[str, list[object]] | None:
+    """The statement and parameters :meth:`SQLiteStore.query` runs (None: no row can match);
+    with ``lean``, the one :meth:`SQLiteStore.query_details` runs (:data:`DETAIL_COLUMNS`,
+    unordered without a ``limit``; with one, two more columns follow)."""
     owners, patients, statuses = query.owner_ids, query.patient_ids, query.statuses
     if query.limit == 0 or owners == () or patients == () or statuses == ():
         return None
@@ -232,6 +250,9 @@ def work_statement(query: WorkQuery) -> tuple[str, list[object]] | None:
             rest.append((column, len(given)))
             params.extend(given)
     params.extend(values)
+    columns = COLUMNS
+    if lean:
+        columns = DETAIL_COLUMNS if query.limit is None else _LIMITED_DETAIL_COLUMNS
     sql = _sql(
         led,
         len(values),
@@ -241,5 +262,7 @@ def work_statement(query: WorkQuery) -> tuple[str, list[object]] | None:
         query.changed_before is not None,
         tuple(rest),
         query.limit is not None,
+        columns,
+        not lean or query.limit is not None,
     )
     return sql, params

@@ -8,7 +8,7 @@ from collections.abc import Sequence
 
 from ..model import ConflictError, StorageError
 from ._query import run_query
-from .port import IndexHit, IndexRow, RecordWrite, StoredRecord, WorkQuery
+from .port import DetailRow, IndexHit, IndexRow, RecordWrite, StoredRecord, WorkQuery
 
 __all__ = ["MemoryStore"]
 
@@ -109,6 +109,12 @@ class MemoryStore:
                 if row.category == query.category
             ]
         return run_query(query, hits)
+
+    def query_details(self, query: WorkQuery) -> Sequence[DetailRow]:
+        """:meth:`query` as ``(patient_id, item_id, status, detail)`` tuples (the
+        :class:`~carecoord.storage.port.DetailQueries` capability)."""
+        rows = [hit.row for hit in self.query(query)]
+        return [(row.patient_id, row.item_id, row.status, row.detail) for row in rows]
 
     def _forget(self, kind: str, record_id: str) -> None:
         """Drop a record and its index rows behind the port's back (tampering tests only)."""

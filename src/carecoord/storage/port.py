@@ -16,6 +16,12 @@ The contract (checked by :class:`carecoord.testing.store.StoreContract`):
 * Backend failures raise :class:`~carecoord.StorageError`, never the driver's
   own exceptions.
 * Datetimes in index rows and queries are aware; stores may keep them as UTC.
+
+One optional capability, :class:`DetailQueries`: a store may also answer a
+query with plain tuples (:data:`DetailRow`) instead of :class:`IndexHit` s, for
+readers that go through many rows and need only a few of their columns (the
+metric facts). :func:`query_details` uses it when the store has it and projects
+:meth:`Store.query` otherwise, so a store without it stays a complete store.
 """
 
 from __future__ import annotations
@@ -30,6 +36,8 @@ from ..model._base import aware, non_negative_int, optional
 
 __all__ = [
     "EPOCH",
+    "DetailQueries",
+    "DetailRow",
     "IndexHit",
     "IndexRow",
     "RecordWrite",
@@ -37,6 +45,7 @@ __all__ = [
     "StoredRecord",
     "WorkQuery",
     "from_micros",
+    "query_details",
     "to_micros",
 ]
 
@@ -169,3 +178,40 @@ class Store(Protocol):
     def close(self) -> None:
         """Release resources. Using a closed store raises StorageError."""
         ...
+
+
+DetailRow = tuple[str | None, str, str, str | None]
+"""``(patient_id, item_id, status, detail)`` of one index row, as
+:meth:`DetailQueries.query_details` returns it."""
+
+
+@runtime_checkable
+class DetailQueries(Protocol):
+    """An optional store capability: query results as plain tuples, for bulk readers.
+
+    A store implementing it answers :meth:`query_details` with exactly the rows
+    :meth:`Store.query` returns for the same query (with a ``limit``, its first
+    ``limit`` rows), each as a :data:`DetailRow`, in any order (so a store need
+    not merge or sort them), without building an :class:`IndexHit` per row.
+    Call it through :func:`query_details`, which falls back to :meth:`Store.query`.
+    """
+
+    def query_details(self, query: WorkQuery) -> Sequence[DetailRow]:
+        """``(patient_id, item_id, status, detail)`` of each row :meth:`Store.query`
+        returns for ``query``, in any order."""
+        ...
+
+
+def query_details(store: Store, query: WorkQuery) -> Sequence[DetailRow]:
+    """The rows :meth:`Store.query` returns for ``query`` as :data:`DetailRow` s, in any order.
+
+    Uses the store's :meth:`DetailQueries.query_details` when it has one, else
+    projects the :class:`IndexHit` s of :meth:`Store.query`.
+    """
+    lean = getattr(store, "query_details", None)
+    if lean is not None:
+        return lean(query)  # type: ignore[no-any-return]
+    return [
+        (row.patient_id, row.item_id, row.status, row.detail)
+        for row in [hit.row for hit in store.query(query)]
+    ]

@@ -50,7 +50,7 @@ from typing import Any, LiteralString
 
 from ..model import ConflictError, MissingExtraError, StorageError, ValidationError
 from ..retry import RetryPolicy
-from .port import IndexHit, RecordWrite, StoredRecord, WorkQuery
+from .port import DetailRow, IndexHit, RecordWrite, StoredRecord, WorkQuery
 
 try:
     import psycopg
@@ -58,7 +58,7 @@ try:
     from psycopg import sql
     from psycopg_pool import ConnectionPool, PoolTimeout
 
-    from ._pg_query import QueryStatements, hits_from_rows
+    from ._pg_query import QueryStatements, details_from_rows, hits_from_rows
     from ._pg_sql import Statements
     from ._pg_write import write_batch
 except ImportError as exc:  # pragma: no cover - the extra is installed in the test env
@@ -370,6 +370,14 @@ class PostgresStore:
 
     def query(self, query: WorkQuery) -> Sequence[IndexHit]:
         """Index rows matching ``query``, in order, read from the worklist indexes alone."""
+        return hits_from_rows(query.category, self._query_rows(query))
+
+    def query_details(self, query: WorkQuery) -> Sequence[DetailRow]:
+        """:meth:`query` as ``(patient_id, item_id, status, detail)`` tuples (the
+        :class:`~carecoord.storage.port.DetailQueries` capability)."""
+        return details_from_rows(self._query_rows(query))
+
+    def _query_rows(self, query: WorkQuery) -> list[tuple[Any, ...]]:
         statement = self._queries.statement(query)
         if statement is None:
             if self._closed:
@@ -377,8 +385,7 @@ class PostgresStore:
             return []
         text, params = statement
         with self._guard("run a worklist query") as conn:
-            rows = conn.cursor(binary=True).execute(text, params).fetchall()
-        return hits_from_rows(query.category, rows)
+            return conn.cursor(binary=True).execute(text, params).fetchall()
 
     # ----------------------------------------------------------------- writes
     def write(self, batch: Sequence[RecordWrite]) -> None:

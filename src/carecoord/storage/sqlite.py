@@ -33,7 +33,7 @@ from ..model import ConflictError, StorageError, ValidationError
 from ._rows import trusted_hits
 from ._sqlite_pool import ConnectionPool
 from ._sqlite_sql import INSERT_INDEX, MAX_KEY, MIGRATION_3, index_params, work_statement
-from .port import IndexHit, RecordWrite, StoredRecord, WorkQuery
+from .port import DetailRow, IndexHit, RecordWrite, StoredRecord, WorkQuery
 
 __all__ = ["MIGRATIONS", "SQLiteStore"]
 
@@ -274,6 +274,17 @@ class SQLiteStore:
         with self._guard("run a worklist query") as conn:
             rows = conn.execute(*statement).fetchall()
         return trusted_hits(query.category, rows, MAX_KEY)
+
+    def query_details(self, query: WorkQuery) -> Sequence[DetailRow]:
+        """The rows of :meth:`query` as ``(patient_id, item_id, status, detail)`` tuples,
+        in no particular order (the :class:`~carecoord.storage.port.DetailQueries`
+        capability): the same index ranges over fewer columns, not merged in order."""
+        statement = work_statement(query, lean=True)
+        if statement is None:
+            return []
+        with self._guard("run a worklist query") as conn:
+            rows: list[DetailRow] = conn.execute(*statement).fetchall()
+        return rows if query.limit is None else [row[:4] for row in rows]
 
     # ----------------------------------------------------------------- writes
     def write(self, batch: Sequence[RecordWrite]) -> None:

@@ -10,7 +10,7 @@ import cattrs
 
 from ..model import NotFoundError, ValidationError
 from ._codec import PartReader, RecordPart, decode_record, encode_record, guard_port, part_of
-from .port import IndexHit, Store, StoredRecord, WorkQuery
+from .port import DetailRow, IndexHit, Store, StoredRecord, WorkQuery, query_details
 from .records import RECORD_TYPES, kind_of, patient_id_of
 
 __all__ = ["RecordPart", "UnitOfWork"]
@@ -174,6 +174,12 @@ class UnitOfWork:
         """Run a worklist query on committed data (pending writes are not indexed yet)."""
         self._check_open()
         return self._port("query", lambda: self._store.query(query))
+
+    def query_details(self, query: WorkQuery) -> Sequence[DetailRow]:
+        """The rows of :meth:`query` as ``(patient_id, item_id, status, detail)`` tuples, in
+        any order, for bulk readers (see :func:`~carecoord.storage.port.query_details`)."""
+        self._check_open()
+        return self._port("query", lambda: query_details(self._store, query))
 
     # ----------------------------------------------------------------- writes
     def add(self, record: object) -> None:

@@ -3,7 +3,10 @@
 Part of :class:`carecoord.testing.store.StoreContract` (subclass that): index
 rows replaced by each write, every :class:`~carecoord.storage.port.WorkQuery`
 filter, ordering (by instant, across zones and daylight-saving folds), limits,
-and every row field kept.
+every row field kept, and the lean read
+(:func:`~carecoord.storage.port.query_details`: the store's own
+:class:`~carecoord.storage.port.DetailQueries` when it has one) giving the rows
+of :meth:`~carecoord.storage.port.Store.query`.
 """
 
 from __future__ import annotations
@@ -12,7 +15,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from ..storage.port import IndexHit, IndexRow, Store, WorkQuery
+from ..storage.port import DetailRow, IndexHit, IndexRow, Store, WorkQuery, query_details
 from ._store_data import ContractHarness, _row, _write
 
 
@@ -135,3 +138,56 @@ class IndexContract(ContractHarness):
         store.write([_write("Notification", "n-1", 0, index=(row,))])
         (hit,) = store.query(WorkQuery(category="outbox"))
         assert hit == IndexHit(kind="Notification", record_id="n-1", version=1, row=row)
+
+    def test_query_details_are_the_rows_of_query(self, store: Store) -> None:
+        t = datetime(2026, 11, 23, 12, tzinfo=UTC)
+        rows = tuple(
+            IndexRow(
+                category="metric-plan" if n % 5 else "metric-team",
+                item_id=f"i-{n:02d}",
+                patient_id=None if n % 11 == 0 else f"p-{n % 7}",
+                owner_id=None if n % 3 == 0 else f"ma-{n % 4}",
+                status="facts-1" if n % 6 else "other",
+                is_open=n % 4 == 0,
+                priority=n % 6,
+                due_at=None if n % 9 == 0 else t + timedelta(hours=5 * n - 60),
+                changed_at=None if n % 8 == 0 else t - timedelta(hours=3 * n - 36),
+                detail=None if n % 10 == 0 else f'[{n},"é{"x" * n}"]',
+            )
+            for n in range(60)
+        )
+        store.write([_write("CarePlan", "plan", 0, index=rows)])
+        many = tuple(f"p-{n}" for n in range(40))  # more streams than one statement merges
+        queries = [
+            WorkQuery(category="metric-plan", open_only=False),
+            WorkQuery(category="metric-plan"),
+            WorkQuery(category="metric-team", open_only=False),
+            WorkQuery(category="metric-plan", open_only=False, due_from=t, due_before=t + _DAY),
+            WorkQuery(category="metric-plan", open_only=False, changed_before=t, due_from=t),
+            WorkQuery(category="metric-plan", open_only=False, due_before=t),
+            WorkQuery(category="metric-plan", open_only=False, patient_ids=("p-1", "p-3")),
+            WorkQuery(category="metric-plan", open_only=False, patient_ids=many, due_from=t),
+            WorkQuery(category="metric-plan", owner_ids=("ma-1", "ma-2"), open_only=False),
+            WorkQuery(category="metric-plan", statuses=("other",), open_only=False),
+            WorkQuery(category="metric-plan", open_only=False, limit=7),
+            WorkQuery(category="metric-plan", open_only=False, due_from=t, limit=3),
+            WorkQuery(category="metric-plan", patient_ids=many, open_only=False, limit=5),
+            WorkQuery(category="metric-plan", open_only=False, limit=0),
+            WorkQuery(category="metric-plan", patient_ids=(), open_only=False),
+            WorkQuery(category="metric-none", open_only=False),
+        ]
+        matched = 0
+        for query in queries:
+            expected = [_detail(hit.row) for hit in store.query(query)]
+            got = query_details(store, query)
+            assert all(type(row) is tuple and len(row) == 4 for row in got), query
+            assert sorted(got, key=repr) == sorted(expected, key=repr), query
+            matched += len(expected)
+        assert matched > 100  # the queries found rows to compare
+
+
+_DAY = timedelta(days=1)
+
+
+def _detail(row: IndexRow) -> DetailRow:
+    return (row.patient_id, row.item_id, row.status, row.detail)
