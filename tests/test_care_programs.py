@@ -410,10 +410,10 @@ def test_eligible_not_enrolled_matches_a_brute_force(each_store: Store) -> None:
     )
     current = service.care_program(DM, actor=COORD)
     service.save_care_program(attrs.evolve(current, eligibility=any_of), actor=COORD)
-    got = [
+    found = [
         r.patient_id for r in service.eligible_not_enrolled(DM, actor=COORD, at=later, limit=None)
     ]
-    assert got == brute_force(each_store, service, any_of, later)
+    assert found == brute_force(each_store, service, any_of, later)
 
 
 def test_enrol_and_disenrol_with_consent_events_and_reenrolment(any_store: Store) -> None:

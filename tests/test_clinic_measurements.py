@@ -117,8 +117,8 @@ def test_a_measurement_becomes_a_reading_of_the_goal_it_measures(any_store: Stor
     clock.advance(timedelta(days=30))
     service.record_measurement(measured("m-2", A1C, 6.8, "%", taken_at=clock.now()), actor=NURSE)
     assert goal(service, "g-a1c").achievement_status is GoalAchievementStatus.ACHIEVED
-    assert [e.goal_id for e in sink.of_type(GoalAchieved)] == ["g-a1c"]  # type: ignore[attr-defined]
-    assert [e.readings for e in sink.of_type(MeasurementRecorded)] == [1, 1]  # type: ignore[attr-defined]
+    assert [e.goal_id for e in sink.of_type(GoalAchieved)] == ["g-a1c"]
+    assert [e.readings for e in sink.of_type(MeasurementRecorded)] == [1, 1]
     # Units convert where the catalogue has a linear factor: pounds to kilograms, mg/dL of
     # glucose to mmol/L.
     service.record_measurement(

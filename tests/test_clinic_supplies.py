@@ -198,7 +198,7 @@ def test_orders_receive_in_part_and_post_to_the_ledger(any_store: Store) -> None
     assert service.supply_item(GLOVES, actor=MA).lot(L1) == Lot(L1, 16, date(2027, 6, 30))
     assert service.supply_orders(CLINIC, actor=MA) == []
     assert [o.id for o in service.supply_orders(CLINIC, open_only=False, actor=MA)] == ["po-1"]
-    changes = [e.to_status for e in sink.of_type(SupplyOrderStatusChanged)]  # type: ignore[attr-defined]
+    changes = [e.to_status for e in sink.of_type(SupplyOrderStatusChanged)]
     assert changes == ["ordered", "partly-received", "received"]
     # a second order, cancelled after part of it came: what came stays
     service.create_supply_order(
@@ -232,7 +232,7 @@ def test_low_stock_notifies_the_inventory_owner(any_store: Store) -> None:
     service.use_supply(GLOVES, 2, actor=MA)  # 4 left: crossed
     service.use_supply(GLOVES, 1, actor=MA)  # 3 left: already low, not announced again
     (low,) = sink.of_type(StockLow)
-    assert (low.item_id, low.usable, low.reorder_point, low.owner_id) == (  # type: ignore[attr-defined]
+    assert (low.item_id, low.usable, low.reorder_point, low.owner_id) == (
         GLOVES,
         4,
         5,

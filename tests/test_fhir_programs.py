@@ -77,7 +77,7 @@ def _valid(resource: dict[str, Any]) -> None:
     from fhir.resources.R4B.episodeofcare import EpisodeOfCare
     from fhir.resources.R4B.plandefinition import PlanDefinition
 
-    model = {"EpisodeOfCare": EpisodeOfCare, "PlanDefinition": PlanDefinition}
+    model: dict[str, Any] = {"EpisodeOfCare": EpisodeOfCare, "PlanDefinition": PlanDefinition}
     text = json.loads(json.dumps(resource))
     model[resource["resourceType"]].model_validate(copy.deepcopy(text))
     if resource["resourceType"] == "EpisodeOfCare":

@@ -5,7 +5,7 @@ from __future__ import annotations
 import attrs
 import pytest
 
-from carecoord import ValidationError
+from carecoord import PatientId, ValidationError
 from carecoord.demo import COORDINATOR, build_demo_data, load_demo
 from carecoord.fhir import PatientRecord, export_bundle
 from carecoord.model.directory import DirectoryServiceId
@@ -15,15 +15,15 @@ from carecoord.testing import FixedClock
 
 
 @pytest.fixture(scope="module")
-def demo() -> tuple[CareCoordinator, list[str]]:
+def demo() -> tuple[CareCoordinator, list[PatientId]]:
     data = build_demo_data()
     service = CareCoordinator(store=MemoryStore(), clock=FixedClock(data.now))
     load_demo(service, data)
-    return service, [str(p.id) for p in data.patients]
+    return service, [p.id for p in data.patients]
 
 
 def test_the_service_read_gives_the_same_record_as_the_store(
-    demo: tuple[CareCoordinator, list[str]],
+    demo: tuple[CareCoordinator, list[PatientId]],
 ) -> None:
     service, patients = demo
     for patient_id in patients:
@@ -43,7 +43,7 @@ def attrs_evolve_staff(record: PatientRecord) -> PatientRecord:
 
 
 def test_the_patient_among_the_entities_is_skipped_and_staff_kept(
-    demo: tuple[CareCoordinator, list[str]],
+    demo: tuple[CareCoordinator, list[PatientId]],
 ) -> None:
     service, patients = demo
     read = service.patient_record(patients[0], actor=COORDINATOR)
@@ -55,7 +55,7 @@ def test_the_patient_among_the_entities_is_skipped_and_staff_kept(
 
 
 def test_an_entity_of_another_kind_or_patient_is_refused(
-    demo: tuple[CareCoordinator, list[str]],
+    demo: tuple[CareCoordinator, list[PatientId]],
 ) -> None:
     service, patients = demo
     first = service.patient_record(patients[0], actor=COORDINATOR)

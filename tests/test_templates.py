@@ -21,6 +21,7 @@ from carecoord import (
     CareTeamRole,
     ConflictError,
     GoalLifecycleStatus,
+    InterventionId,
     InterventionKind,
     Membership,
     NotFoundError,
@@ -207,10 +208,14 @@ def test_instantiation_on_dst_days_keeps_local_times() -> None:
         now=anchor,
         team=TEAM_WITHOUT_SOCIAL_WORKER,
     )
-    housing = made.plan.intervention(made.instance.intervention_id("housing"))  # type: ignore[arg-type]
+    housing_id = made.instance.intervention_id("housing")
+    assert housing_id is not None
+    housing = made.plan.intervention(housing_id)
     assert housing.due == datetime(2025, 3, 23, 9, tzinfo=NY)
-    assert housing.due.utcoffset() == timedelta(hours=-4)  # type: ignore[union-attr]
-    call = made.plan.intervention(made.instance.intervention_id("call"))  # type: ignore[arg-type]
+    assert housing.due.utcoffset() == timedelta(hours=-4)
+    call_id = made.instance.intervention_id("call")
+    assert call_id is not None
+    call = made.plan.intervention(call_id)
     assert call.due == datetime(2025, 4, 9, 12, tzinfo=NY)
 
 
@@ -401,10 +406,10 @@ def test_migration_preview_and_apply(
     service, clock, _ = setup
     service.save_template(diabetes(), actor=COORD)
     made = service.instantiate_template(PATIENT, DIABETES, plan_id=CarePlanId("dm"), actor=COORD)
-    ids = {link.key: link.item_id for link in made.instance.interventions}
+    ids = {link.key: InterventionId(link.item_id) for link in made.instance.interventions}
     clock.advance(timedelta(days=3))
     _complete(service, CarePlanId("dm"), ids[KEY("call")])
-    done_call = service.care_plan(CarePlanId("dm"), actor=COORD).intervention(ids[KEY("call")])  # type: ignore[arg-type]
+    done_call = service.care_plan(CarePlanId("dm"), actor=COORD).intervention(ids[KEY("call")])
     service.save_template(_version_2(), actor=COORD)
 
     report = service.preview_template_migration(DIABETES, actor=COORD)
@@ -412,27 +417,27 @@ def test_migration_preview_and_apply(
     (preview,) = report.previews
     assert (preview.patient_id, preview.from_version, preview.to_version) == (PATIENT, 1, 2)
     changes = {(c.part, c.key): c for c in preview.changes}
-    assert changes["intervention", "call"].change is ChangeKind.KEPT
-    assert changes["intervention", "call"].reason == "completed"
-    check = changes["intervention", "check"]
+    assert changes["intervention", KEY("call")].change is ChangeKind.KEPT
+    assert changes["intervention", KEY("call")].reason == "completed"
+    check = changes["intervention", KEY("check")]
     assert (check.change, check.fields) == (ChangeKind.CHANGED, ("recurrence",))
     anchor = made.instance.anchor
     assert check.due_before == datetime(2026, 12, 23, 12, tzinfo=anchor.tzinfo)
     assert check.due_after == datetime(2026, 12, 7, 12, tzinfo=anchor.tzinfo)
-    assert changes["intervention", "housing"].change is ChangeKind.REMOVED
-    foot = changes["intervention", "foot"]
+    assert changes["intervention", KEY("housing")].change is ChangeKind.REMOVED
+    foot = changes["intervention", KEY("foot")]
     assert foot.change is ChangeKind.ADDED and foot.due_after == datetime(
         2027, 1, 23, 12, tzinfo=anchor.tzinfo
     )
-    assert ("goal", "hba1c") not in changes  # the goal did not change
+    assert ("goal", KEY("hba1c")) not in changes  # the goal did not change
 
     applied = service.apply_template_migration(
         CarePlanId("dm"), 2, expected_version=preview.plan_version, actor=COORD
     )
     assert applied.preview.changes == preview.changes  # the apply does what the preview said
     plan = service.care_plan(CarePlanId("dm"), actor=COORD)
-    assert plan.intervention(ids[KEY("call")]) == done_call  # completed work untouched  # type: ignore[arg-type]
-    housing = plan.intervention(ids[KEY("housing")])  # type: ignore[arg-type]
+    assert plan.intervention(ids[KEY("call")]) == done_call  # completed work untouched
+    housing = plan.intervention(ids[KEY("housing")])
     assert housing.status is TaskStatus.CANCELLED and housing.history[-1].by == COORD
     assert plan.intervention(foot.item_id).assignee_id == NURSE  # type: ignore[arg-type]
     assert (

@@ -161,7 +161,7 @@ def test_month_periods_reject_bad_input() -> None:
     with pytest.raises(ValidationError):
         month_periods(date(2025, 3, 1), date(2025, 3, 1), "Mars/Olympus")
     with pytest.raises(ValidationError):
-        month_periods(datetime(2025, 3, 1), date(2025, 3, 1), "UTC")  # type: ignore[arg-type]
+        month_periods(datetime(2025, 3, 1), date(2025, 3, 1), "UTC")
     with pytest.raises(ValidationError):
         month_periods(date(1900, 1, 1), date(2100, 12, 1), "UTC")  # too long
 

@@ -30,6 +30,8 @@ import attrs
 from ._base import (
     CarePlanId,
     EntityId,
+    GoalId,
+    InterventionId,
     PatientId,
     StaffId,
     a_time,
@@ -368,10 +370,12 @@ class TemplateInstance:
         """The record id: the plan's."""
         return self.plan_id
 
-    def goal_id(self, key: TemplateKey | str) -> str | None:
+    def goal_id(self, key: TemplateKey | str) -> GoalId | None:
         """The goal template ``key`` became, if any."""
-        return next((link.item_id for link in self.goals if link.key == key), None)
+        found = next((link.item_id for link in self.goals if link.key == key), None)
+        return None if found is None else GoalId(found)
 
-    def intervention_id(self, key: TemplateKey | str) -> str | None:
+    def intervention_id(self, key: TemplateKey | str) -> InterventionId | None:
         """The intervention template ``key`` became, if any."""
-        return next((link.item_id for link in self.interventions if link.key == key), None)
+        found = next((link.item_id for link in self.interventions if link.key == key), None)
+        return None if found is None else InterventionId(found)

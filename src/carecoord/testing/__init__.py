@@ -18,6 +18,7 @@ import random
 import threading
 from collections.abc import Sequence
 from datetime import datetime, timedelta
+from typing import TypeVar
 
 from ..access import AccessDecision, AccessRequest
 from ..model import ValidationError
@@ -63,6 +64,9 @@ class FixedClock:
         return f"FixedClock({self._now.isoformat()})"
 
 
+_E = TypeVar("_E")
+
+
 class RecordingEventSink:
     """An event handler that records every event it receives, in order."""
 
@@ -74,8 +78,8 @@ class RecordingEventSink:
         with self._lock:
             self.events.append(event)
 
-    def of_type(self, cls: type[object]) -> list[object]:
-        """The recorded events that are instances of ``cls``."""
+    def of_type(self, cls: type[_E]) -> list[_E]:
+        """The recorded events that are instances of ``cls`` (typed as ``cls``)."""
         return [e for e in self.events if isinstance(e, cls)]
 
     def clear(self) -> None:
