@@ -8,13 +8,13 @@ from datetime import UTC, datetime
 from typing import Any
 
 from carecoord import CareTeamRole, ConsentId, PatientId, StaffId
+from carecoord.model.eligibility import EligibilityFact
 from carecoord.model.programs import (
     CareProgram,
     CareProgramId,
     Criterion,
     CriterionKind,
     Eligibility,
-    EligibilityFact,
     PatientFact,
     ProgramEnrolment,
 )

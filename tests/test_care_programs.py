@@ -49,6 +49,7 @@ from carecoord import (
 )
 from carecoord.events import DisenrolledFromProgram, EnrolledInProgram
 from carecoord.model import Coding, ConditionClinicalStatus
+from carecoord.model.eligibility import EligibilityFact
 from carecoord.model.programs import (
     CareProgram,
     CareProgramId,
@@ -56,7 +57,6 @@ from carecoord.model.programs import (
     Criterion,
     CriterionKind,
     Eligibility,
-    EligibilityFact,
     EnrolmentStatus,
     PatientFact,
     ProgramEnrolment,

@@ -165,6 +165,7 @@ if _TYPE_CHECKING:
         MaterialId,
         TeachBackResult,
     )
+    from .eligibility import EligibilityFact
     from .encounters import (
         Encounter,
         EncounterClass,
@@ -255,7 +256,6 @@ if _TYPE_CHECKING:
         Criterion,
         CriterionKind,
         Eligibility,
-        EligibilityFact,
         EnrolmentStatus,
         PatientFact,
         PatientFactId,
@@ -831,6 +831,7 @@ _EXPORTS = {
         "Intervention",
         "Need",
     ),
+    "eligibility": ("EligibilityFact",),
     "programs": (
         "CareProgram",
         "CareProgramId",
@@ -838,7 +839,6 @@ _EXPORTS = {
         "Criterion",
         "CriterionKind",
         "Eligibility",
-        "EligibilityFact",
         "EnrolmentStatus",
         "PatientFact",
         "PatientFactId",

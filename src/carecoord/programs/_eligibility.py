@@ -1,7 +1,7 @@
 """Eligibility of one patient for a care program, from plain facts, with the reasons.
 
 Pure: imports only the model. :class:`PatientFacts` is what eligibility looks at for
-one patient (built from :class:`~carecoord.model.programs.EligibilityFact` values, which
+one patient (built from :class:`~carecoord.model.eligibility.EligibilityFact` values, which
 come from the patient's records or from the ``eligibility`` index rows);
 :func:`evaluate` applies an :class:`~carecoord.model.programs.Eligibility` at a moment
 and says which criteria matched and which failed (criterion descriptions only: codes
@@ -19,7 +19,8 @@ import attrs
 
 from ..model import PatientId, ValidationError
 from ..model._base import ensure_aware
-from ..model.programs import Criterion, CriterionKind, Eligibility, EligibilityFact
+from ..model.eligibility import EligibilityFact
+from ..model.programs import Criterion, CriterionKind, Eligibility
 
 __all__ = ["EligibilityResult", "Evaluator", "PatientFacts", "age_on", "evaluate", "matches"]
 

@@ -48,13 +48,13 @@ from ..model import (
 )
 from ..model._base import ensure_aware
 from ..model.audit import AuditAction, PurposeOfUse
+from ..model.eligibility import EligibilityFact
 from ..model.programs import (
     CareProgram,
     CareProgramId,
     Criterion,
     CriterionKind,
     Eligibility,
-    EligibilityFact,
     PatientFact,
     ProgramEnrolment,
     ProgramEnrolmentId,

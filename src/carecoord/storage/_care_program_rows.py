@@ -10,7 +10,7 @@ candidate.
 category                ``owner_id``          row
 ======================  ====================  =============================================
 ``eligibility``         an                    one per token of each
-                        :class:`EligibilityF  :class:`~carecoord.model.programs.EligibilityFact`
+                        :class:`EligibilityF  :class:`~carecoord.model.eligibility.EligibilityFact`
                         act` token            of a Patient (``age:birth``: ``due_at`` the
                         (``condition:E11``,   birth date at UTC midnight, ``detail`` the
                         ``need:food``, ...)   zone), an active HealthConcern, an
@@ -31,7 +31,8 @@ from __future__ import annotations
 from datetime import UTC, datetime, time
 from typing import Any
 
-from ..model.programs import CareProgram, EligibilityFact, PatientFact, ProgramEnrolment
+from ..model.eligibility import EligibilityFact
+from ..model.programs import CareProgram, PatientFact, ProgramEnrolment
 from .port import IndexRow
 
 __all__ = [
