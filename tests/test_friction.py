@@ -33,7 +33,7 @@ from carecoord import (
     Period,
     StaffId,
 )
-from carecoord.caseload import WorkItem, work_item
+from carecoord.caseload import DueIntervention, work_item
 from carecoord.display import lateness_text
 from carecoord.model import Notification, RecipientKind, supervision_chain
 from carecoord.model.audit import AuditEntry
@@ -240,14 +240,20 @@ def test_an_item_22_hours_late_is_late_by_22_hours() -> None:
 def test_the_old_worklist_module_warns_and_still_works() -> None:
     import carecoord.worklist as old
 
-    with pytest.warns(DeprecationWarning, match=r"carecoord\.caseload\.WorkItem"):
-        assert old.WorkItem is WorkItem
+    with pytest.warns(DeprecationWarning, match=r"carecoord\.caseload\.DueIntervention"):
+        assert old.WorkItem is DueIntervention
+    import carecoord.caseload
+
+    with pytest.warns(DeprecationWarning, match=r"WorkItem is deprecated.*DueIntervention"):
+        assert carecoord.caseload.WorkItem is DueIntervention
+    with pytest.warns(DeprecationWarning, match=r"carecoord\.WorkItem is deprecated"):
+        assert carecoord.WorkItem is DueIntervention
     with pytest.warns(DeprecationWarning, match="interventions_due"):
         due = old.interventions_due
     with pytest.warns(DeprecationWarning, match=r"import it from carecoord\.worklist"):
         assert carecoord.interventions_due is due  # the top-level name warns too
     assert "interventions_due" not in carecoord.__all__
-    assert carecoord.WorkItem is WorkItem
+    assert carecoord.DueIntervention is DueIntervention
     with pytest.raises(AttributeError):
         old.no_such_name  # noqa: B018
     service, store, _ = _service()

@@ -81,7 +81,7 @@ RULES: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
             "carecoord.programs",
             "carecoord.templates",
             "carecoord.display",
-            "carecoord.caseload",  # the deprecated carecoord.worklist re-exports its WorkItem
+            "carecoord.caseload",  # the deprecated carecoord.worklist re-exports DueIntervention
             "carecoord.metrics",
             "carecoord._metric_rules",
             "carecoord._metric_counting",

@@ -34,7 +34,7 @@ from carecoord import (
     _json,
     make_converter,
 )
-from carecoord.caseload import WorkItem
+from carecoord.caseload import DueIntervention
 from carecoord.service import CareCoordinator
 from carecoord.storage import MemoryStore, Store, StoredRecord, UnitOfWork, WorkQuery
 from carecoord.storage._codec import PartReader, encode_record
@@ -152,7 +152,7 @@ def service(any_store: Store) -> CareCoordinator:
     return made
 
 
-def _as_before(store: Store, staff: str, until: Any) -> list[WorkItem]:
+def _as_before(store: Store, staff: str, until: Any) -> list[DueIntervention]:
     """``interventions_due`` as it was computed before part reads: whole plans decoded."""
     query = WorkQuery(category="intervention", owner_ids=(staff,), due_before=until)
     with UnitOfWork(store) as uow:
@@ -160,7 +160,7 @@ def _as_before(store: Store, staff: str, until: Any) -> list[WorkItem]:
         for hit in uow.query(query):
             plan = uow.get(CarePlan, hit.record_id)
             item = plan.intervention(InterventionId(hit.row.item_id))
-            items.append(WorkItem(plan.patient_id, plan.id, item, item.is_overdue(T0)))
+            items.append(DueIntervention(plan.patient_id, plan.id, item, item.is_overdue(T0)))
     return items
 
 

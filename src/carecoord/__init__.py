@@ -27,7 +27,7 @@ import typing as _typing
 
 if _typing.TYPE_CHECKING:
     from .caseload import (
-        WorkItem,
+        DueIntervention,
         Worklist,
         WorklistCategory,
         WorklistItem,
@@ -195,6 +195,7 @@ __all__ = [
     "Context",
     "DecisionId",
     "DecisionOutcome",
+    "DueIntervention",
     "EntityId",
     "FhirImportError",
     "Finding",
@@ -260,7 +261,6 @@ __all__ = [
     "TaskStatus",
     "Transition",
     "ValidationError",
-    "WorkItem",
     "Worklist",
     "WorklistCategory",
     "WorklistItem",
@@ -383,7 +383,7 @@ _LAZY = {
     ),
     **dict.fromkeys(
         (
-            "WorkItem",
+            "DueIntervention",
             "Worklist",
             "WorklistCategory",
             "WorklistItem",

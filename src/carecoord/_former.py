@@ -174,6 +174,7 @@ FORMER_NAMES: frozenset[str] = frozenset(
         "VisitId",
         "VisitState",
         "WaitLimit",
+        "WorkItem",
         "chain_hash",
         "checkpoint_signature",
         "convert",
@@ -195,8 +196,11 @@ FORMER_NAMES: frozenset[str] = frozenset(
 )
 """Every name the 0.1 top level exported that the curated top level left."""
 
-_HOMES = {"interventions_due": "carecoord.worklist"}
+_HOMES = {"interventions_due": "carecoord.worklist", "WorkItem": "carecoord.caseload"}
 """Names whose home is not :mod:`carecoord.model`."""
+
+_RENAMED = {"WorkItem": "it is carecoord.DueIntervention"}
+"""Names that changed, with what to use instead."""
 
 
 def former_name(name: str) -> Any:
@@ -205,9 +209,10 @@ def former_name(name: str) -> Any:
     if name not in FORMER_NAMES:
         raise AttributeError(f"module 'carecoord' has no attribute {name!r}")
     home = _HOMES.get(name, "carecoord.model")
+    advice = _RENAMED.get(name, f"import it from {home}")
     warnings.warn(
         f"carecoord.{name} is deprecated since 0.2 and leaves the top level in {REMOVED_IN}: "
-        f"import it from {home}",
+        f"{advice}",
         DeprecationWarning,
         stacklevel=3,
     )

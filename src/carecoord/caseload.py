@@ -52,7 +52,7 @@ from .model._base import aware, ensure_aware, instant, of_type, optional
 
 __all__ = [
     "RISKY_ACHIEVEMENT",
-    "WorkItem",
+    "DueIntervention",
     "Worklist",
     "WorklistCategory",
     "WorklistItem",
@@ -190,12 +190,15 @@ def _whole_days(lateness: timedelta | None) -> int | None:
 
 
 @attrs.frozen
-class WorkItem:
-    """One open intervention of a plan, as :meth:`CareCoordinator.interventions_due
-    <carecoord.CareCoordinator.interventions_due>` returns it (ids and the intervention).
+class DueIntervention:
+    """One open intervention of a plan with the intervention itself, as
+    :meth:`CareCoordinator.interventions_due
+    <carecoord.CareCoordinator.interventions_due>` returns it: the work a staff member
+    opens and does, where a :class:`WorklistItem` is a PHI-free line of a worklist.
 
-    Formerly ``carecoord.worklist.WorkItem``. The intervention's description is
-    free text: ``repr`` shows the intervention's own (PHI-free) repr.
+    Formerly ``WorkItem`` (still importable from here and from the top level, with a
+    ``DeprecationWarning``, until 0.3). The intervention's description is free text:
+    ``repr`` shows the intervention's own (PHI-free) repr.
     """
 
     patient_id: PatientId
@@ -425,3 +428,17 @@ def contact_due(
     """
     baseline = last_contact if last_contact is not None else enrolled_at
     return None if baseline is None else baseline + after
+
+
+def __getattr__(name: str) -> Any:
+    """``WorkItem``, the former name of :class:`DueIntervention` (deprecated, 0.3 removes it)."""
+    if name != "WorkItem":
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    import warnings
+
+    warnings.warn(
+        "carecoord.caseload.WorkItem is deprecated: it is carecoord.caseload.DueIntervention",
+        DeprecationWarning,
+        stacklevel=2,
+    )
+    return DueIntervention

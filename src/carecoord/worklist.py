@@ -1,6 +1,6 @@
 """Deprecated: use :mod:`carecoord.caseload` (the one worklist API).
 
-``WorkItem`` now lives in :mod:`carecoord.caseload`; the pure
+``WorkItem`` is now :class:`carecoord.caseload.DueIntervention`; the pure
 ``interventions_due(plans, ...)``, which decodes whole plans, is replaced by
 :meth:`CareCoordinator.interventions_due <carecoord.CareCoordinator.interventions_due>`
 and :meth:`CareCoordinator.worklist <carecoord.CareCoordinator.worklist>`, which
@@ -15,14 +15,14 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
-from .caseload import WorkItem as _WorkItem
+from .caseload import DueIntervention as _WorkItem
 from .model import CarePlan, StaffId
 from .model._base import ensure_aware
 
 __all__: list[str] = []
 
 _MOVED = {
-    "WorkItem": "carecoord.caseload.WorkItem",
+    "WorkItem": "carecoord.caseload.DueIntervention",
     "interventions_due": "CareCoordinator.interventions_due or CareCoordinator.worklist",
 }
 

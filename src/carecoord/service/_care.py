@@ -13,7 +13,7 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from ..caseload import WorkItem, Worklist, WorklistScope
+from ..caseload import DueIntervention, Worklist, WorklistScope
 from ..metrics import MetricReport
 from ..model import (
     Appointment,
@@ -347,7 +347,7 @@ class CareRecordMethods(ConcernMethods):
     # ------------------------------------------------------------ worklists
     def interventions_due(
         self, staff_id: StaffId, *, actor: StaffId, until: datetime | None = None
-    ) -> list[WorkItem]:
+    ) -> list[DueIntervention]:
         """Open interventions of ``staff_id`` due by ``until`` (default now), most urgent first.
 
         Served by the store's index: only the plans that hold due items are read.

@@ -13,7 +13,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from ..caseload import (
-    WorkItem,
+    DueIntervention,
     Worklist,
     WorklistCategory,
     WorklistItem,
@@ -42,7 +42,7 @@ _CONTACT_PARTIES = {"patient", "family"}
 @operation(AuditAction.READ)
 def interventions_due(
     ctx: Context, staff_id: StaffId, until: datetime | None = None
-) -> list[WorkItem]:
+) -> list[DueIntervention]:
     """Open interventions of ``staff_id`` due by ``until`` (default now), most urgent first."""
     _access.caseload_access(ctx, staff_id)
     horizon = ensure_aware(until, "until") if until is not None else ctx.now
@@ -64,7 +64,9 @@ def interventions_due(
             item = plan.intervention(InterventionId(hit.row.item_id))
             part = RecordPart(plan.id, plan.patient_id, item)
         item = part.item
-        items.append(WorkItem(part.patient_id, part.record_id, item, item.is_overdue(ctx.now)))
+        items.append(
+            DueIntervention(part.patient_id, part.record_id, item, item.is_overdue(ctx.now))
+        )
     return items
 
 
