@@ -18,6 +18,7 @@ __all__ = [
     "alternating_medians",
     "log",
     "machine",
+    "median_ms",
     "per_call_medians",
     "table",
 ]
@@ -55,6 +56,17 @@ def alternating_medians(
             call()
             times.append(time.perf_counter() - t0)
     return [statistics.median(times) for times in spent]
+
+
+def median_ms(work: Callable[[], Any], repeat: int) -> tuple[float, Any]:
+    """Median milliseconds of ``repeat`` runs of ``work`` (rounded to a microsecond), and
+    what the last run returned."""
+    times, result = [], None
+    for _ in range(repeat):
+        t0 = time.perf_counter()
+        result = work()
+        times.append((time.perf_counter() - t0) * 1000)
+    return round(statistics.median(times), 3), result
 
 
 def per_call_medians(

@@ -39,11 +39,10 @@ import platform
 import random
 import shutil
 import sqlite3
-import statistics
 import sys
 import tempfile
 import time as clock
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
@@ -73,6 +72,7 @@ if str(HERE) not in sys.path:  # the shared helpers sit next to this script
     sys.path.insert(0, str(HERE))
 
 from _floors_common import log as _log  # noqa: E402
+from _floors_common import median_ms as _median_ms  # noqa: E402
 from _floors_common import positive as _positive  # noqa: E402
 
 ZONE = ZoneInfo("America/Chicago")
@@ -196,7 +196,7 @@ def load(store: SQLiteStore, args: argparse.Namespace) -> dict[str, Any]:
             locations=(ClinicLocation(SITE, inventory_owner_id=LEAD),),
         ),
     ]
-    counts = {"staff_and_clinic": _write(store, staff, args.batch_size)}
+    counts: dict[str, float] = {"staff_and_clinic": _write(store, staff, args.batch_size)}
     first = DAY - timedelta(days=args.days // 2)
     days = [first + timedelta(days=n) for n in range(args.days)]
     counts["visits"] = _write(
@@ -212,15 +212,6 @@ def load(store: SQLiteStore, args: argparse.Namespace) -> dict[str, Any]:
 
 
 # -------------------------------------------------------------- the questions
-
-
-def _median_ms(work: Callable[[], Any], repeat: int) -> tuple[float, Any]:
-    times, result = [], None
-    for _ in range(repeat):
-        t0 = clock.perf_counter()
-        result = work()
-        times.append((clock.perf_counter() - t0) * 1000)
-    return round(statistics.median(times), 3), result
 
 
 def board_figures(store: SQLiteStore, db: Path, args: argparse.Namespace) -> dict[str, Any]:

@@ -40,11 +40,10 @@ import platform
 import random
 import shutil
 import sqlite3
-import statistics
 import sys
 import tempfile
 import time as clock
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -79,6 +78,14 @@ from carecoord.storage._codec import encode_record
 from carecoord.storage.port import to_micros
 from carecoord.testing import FixedClock
 
+HERE = Path(__file__).resolve().parent
+if str(HERE) not in sys.path:  # the shared helpers sit next to this script
+    sys.path.insert(0, str(HERE))
+
+from _floors_common import alternating_medians  # noqa: E402
+from _floors_common import log as _log  # noqa: E402
+from _floors_common import positive as _positive  # noqa: E402
+
 NOW = datetime(2026, 11, 23, 15, tzinfo=UTC)
 COORD = StaffId("coord")
 PROGRAM = CareProgramId("diabetes")
@@ -105,14 +112,7 @@ GROUP BY c.patient_id ORDER BY c.patient_id
 
 def log(message: str) -> None:
     """Progress on stderr."""
-    print(message, file=sys.stderr, flush=True)
-
-
-def _positive(text: str) -> int:
-    value = int(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError("must be at least 1")
-    return value
+    _log(message, tag="programs")
 
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
@@ -193,15 +193,6 @@ def load(store: SQLiteStore, args: argparse.Namespace) -> dict[str, Any]:
     return {"patients": args.patients, "records": records, "seconds_to_load": seconds}
 
 
-def _median_ms(work: Callable[[], Any], repeat: int) -> tuple[float, Any]:
-    times, result = [], None
-    for _ in range(repeat):
-        t0 = clock.perf_counter()
-        result = work()
-        times.append((clock.perf_counter() - t0) * 1000)
-    return round(statistics.median(times), 3), result
-
-
 def figures(store: SQLiteStore, db: Path, args: argparse.Namespace) -> dict[str, Any]:
     """Time carecoord's service call and the raw statement; compare their answers."""
     service = CareCoordinator(store=store, clock=FixedClock(NOW))
@@ -216,8 +207,9 @@ def figures(store: SQLiteStore, db: Path, args: argparse.Namespace) -> dict[str,
         def raw() -> list[str]:
             return [row[0] for row in conn.execute(RAW, (cutoff, str(PROGRAM)))]
 
-        service_ms, ours = _median_ms(through_service, args.repeat)
-        raw_ms, theirs = _median_ms(raw, args.repeat)
+        ours, theirs = through_service(), raw()
+        service_s, raw_s = alternating_medians([through_service, raw], args.repeat, warm=1)
+        service_ms, raw_ms = round(service_s * 1000, 3), round(raw_s * 1000, 3)
         plan = [row[3] for row in conn.execute("EXPLAIN QUERY PLAN " + RAW, (cutoff, "x"))]
     return {
         "eligible_not_enrolled": len(ours),
