@@ -127,3 +127,22 @@ def test_the_service_page_lists_every_constructor_parameter() -> None:
     for name in inspect.signature(CareCoordinator.__init__).parameters:
         if name != "self":
             assert f"`{name}`" in page, name
+
+
+def test_sphinx_roles_become_code_spans_in_the_reference() -> None:
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location(
+        "sphinx_roles", ROOT / "docs" / "_griffe" / "sphinx_roles.py"
+    )
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    text = (
+        "See :class:`~carecoord.model.people.Patient`, :func:`carecoord.caseload.work_item`"
+        " and :meth:`CareCoordinator.worklist <carecoord.CareCoordinator.worklist>`."
+    )
+    assert module.plain(text) == (
+        "See `Patient`, `carecoord.caseload.work_item` and `CareCoordinator.worklist`."
+    )
+    assert module.plain("no roles here") == "no roles here"
