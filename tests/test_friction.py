@@ -93,6 +93,8 @@ def test_enrolment_with_a_given_team_and_its_refusals() -> None:
     )
     with pytest.raises(carecoord.ValidationError):  # a team of another patient
         service.enrol_patient(patient, actor=OUTSIDER, team=attrs.evolve(team, patient_id=PATIENT))
+    with pytest.raises(carecoord.ValidationError, match="team must be"):  # not a team at all
+        service.enrol_patient(patient, actor=OUTSIDER, team="team-new-3")  # type: ignore[arg-type]
     with pytest.raises(AccessDeniedError):  # a nurse may enrol but not form a team
         service.enrol_patient(patient, actor=NURSE, team=True)
     with pytest.raises(carecoord.NotFoundError):  # nothing was enrolled by the refusals

@@ -87,8 +87,8 @@ def _first_team(
             id=CareTeamId.new(), patient_id=patient.id, lead_id=ctx.actor_id, members=(me,)
         )
         return formed, CareTeamStatus.ACTIVE
-    check(team, CareTeam)
-    assert isinstance(team, CareTeam)
+    if not isinstance(team, CareTeam):
+        raise ValidationError("team must be True, False or a CareTeam", field="team")
     if team.patient_id != patient.id:
         raise ValidationError("the team is of another patient", field="team")
     return team, None
