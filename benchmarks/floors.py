@@ -7,12 +7,13 @@ Run from the repository root, with the project's virtual environment::
     .venv/bin/python benchmarks/floors.py --only codec        # one figure
     .venv/bin/python benchmarks/floors.py --db-dir /tmp/floors  # keep the data set, reuse it
 
-Figures: the overdue worklist (SQLite and PostgreSQL), the stored-text round trip of a
-full care plan (orjson and stdlib backends), the month's metrics through the service,
-a monthly cadence, the bulk load through the unit of work, ``interventions_due``, and
-the import time. See ``benchmarks/README.md`` for each floor and target. It prints a
-table and writes the figures, floors, ratios, targets, the sizes and the machine to
-``--out`` (default ``benchmarks/floors-results.json``).
+Figures: the overdue worklist (SQLite and PostgreSQL), the round trip of a full care
+plan (orjson and stdlib backends; the store's path with its index rows, and the stored
+text alone), the month's metrics through the service, a monthly cadence, the bulk load
+through the unit of work, ``interventions_due``, and the import time. See
+``benchmarks/README.md`` for each floor and target. It prints a table and writes the
+figures, floors, ratios, targets, the sizes and the machine to ``--out`` (default
+``benchmarks/floors-results.json``).
 """
 
 from __future__ import annotations

@@ -126,6 +126,8 @@ def test_every_figure_has_its_floor_ratio_and_verdict(
     expected = {
         "codec_orjson",
         "codec_stdlib",
+        "codec_text_orjson",
+        "codec_text_stdlib",
         "cadence",
         "import",
         "bulk_load",
@@ -146,6 +148,10 @@ def test_every_figure_has_its_floor_ratio_and_verdict(
             assert results["targets_met"][key] == fig["met"]
     assert {k for k, f in figures.items() if f["met"] is not None} == set(results["targets_met"])
     assert [figures[k]["target_ratio"] for k in ("codec_orjson", "codec_stdlib")] == [3.0, 6.0]
+    codec_text = ("codec_text_orjson", "codec_text_stdlib")
+    assert [figures[k]["target_ratio"] for k in codec_text] == [3.0, 6.0]
+    for key in ("orjson", "stdlib"):  # the same floor, measured in the same rounds
+        assert figures[f"codec_text_{key}"]["floor_s"] == figures[f"codec_{key}"]["floor_s"]
     assert figures["worklist_sqlite"]["target_value"] == 0.001
     assert (figures["cadence"]["target_ratio"], figures["bulk_load"]["target_ratio"]) == (2, 2)
     assert figures["import"]["target_ratio"] == 1.3
@@ -268,6 +274,7 @@ def test_codec_figures_run_on_the_backend_they_name(
     assert figures["codec_orjson"]["details"]["payload_bytes"] > 5000
     stdlib = figures["codec_stdlib"]["details"]["backend"]
     assert stdlib.startswith("stdlib")
+    assert figures["codec_text_stdlib"]["details"]["backend"] == stdlib
     json_module = sys.modules.get("carecoord._json")
     if json_module is not None and hasattr(json_module, "backend"):
         assert figures["codec_orjson"]["details"]["backend"] == "orjson"

@@ -40,6 +40,7 @@ __all__ = [
     "backend",
     "dumps",
     "dumps_prepared",
+    "escape_surrogates",
     "loads",
     "prepare_float",
     "stdlib_dumps",
@@ -111,11 +112,17 @@ def _escape_surrogate(match: re.Match[str]) -> str:
 
 def stdlib_dumps(obj: Any, *, _encode: Callable[[Any], str] = _stdlib_encoder) -> str:
     """:func:`dumps` with the standard library only (the reference text)."""
-    text = _encode(obj)
+    return escape_surrogates(_encode(obj))
+
+
+def escape_surrogates(text: str) -> str:
+    """JSON ``text`` written with ``ensure_ascii=False``, its lone surrogates escaped.
+
+    A lone surrogate has no UTF-8 form; ``ensure_ascii=True`` escapes it like
+    this, so the text stays storable and reads back the same.
+    """
     if not text.isascii() and _SURROGATE.search(text):
-        # A lone surrogate has no UTF-8 form; ``ensure_ascii=True`` escapes it
-        # like this, so the text stays storable and reads back the same.
-        text = _SURROGATE.sub(_escape_surrogate, text)
+        return _SURROGATE.sub(_escape_surrogate, text)
     return text
 
 

@@ -39,6 +39,7 @@ from cattrs.errors import ForbiddenExtraKeysError
 from cattrs.gen import make_dict_structure_fn, make_dict_unstructure_fn, override
 
 from . import _fastcodec, _json
+from ._fastcodec._text import encode_text
 from .model import CareCoordError, EntityId, NaiveDatetimeError, StructureError, ValidationError
 from .model._base import TRANSIENT
 
@@ -59,6 +60,8 @@ T = TypeVar("T")
 
 SCHEMA_VERSION = 1
 """Version of the payload layout written by :func:`to_payload`."""
+
+_quote: Callable[[str], str] = json.encoder.encode_basestring
 
 _BRACKET = re.compile(r"^(?P<iso>[^\[\]]+)\[(?P<zone>[A-Za-z0-9_+\-/]+)\]$")
 
@@ -366,9 +369,21 @@ def _payload_text(obj: Any, *, converter: cattrs.Converter | None = None) -> str
     """``to_payload(obj)`` as compact, key-sorted JSON text (what stores keep).
 
     With the default converter, the record's precompiled encoder writes it
-    (the same text, faster); with a host converter, its ``unstructure`` does.
+    (the same text, faster): with the standard-library backend straight to
+    text (:mod:`carecoord._fastcodec._text`), with orjson as data for orjson.
+    With a host converter, its ``unstructure`` does.
     """
     if converter is None:
+        if _json.backend() == "stdlib":  # its encoder is slow: the text from the fields
+            try:
+                data_text = encode_text(obj)
+            except Exception:  # not covered, or an unexpected value: as below
+                pass
+            else:
+                kind = _quote(type(obj).__name__)
+                return _json.escape_surrogates(
+                    f'{{"data":{data_text},"schema_version":{SCHEMA_VERSION},"type":{kind}}}'
+                )
         try:
             data = _fastcodec.encode(obj)
         except Exception:  # a class the fast codec does not cover; a naive datetime

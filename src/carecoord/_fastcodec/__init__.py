@@ -28,6 +28,10 @@ datetimes with an offset inside years 2-9998. Anything else raises
 path, which gives the object or the path-named
 :class:`~carecoord.StructureError` it always gave.
 
+:mod:`carecoord._fastcodec._text` writes the JSON text of what :func:`encode`
+gives straight from the objects, for the standard-library backend (whose
+JSON encoder is the slow part of writing a record without orjson).
+
 :func:`field_decoder` reads one field (or one element of a tuple field) of a
 payload on its own, for :class:`~carecoord.storage._codec.PartReader`;
 :func:`builder` makes objects of any attrs class from values already known to
@@ -38,18 +42,17 @@ from __future__ import annotations
 
 import operator
 import threading
-import types
-import typing
 from collections.abc import Callable
 from datetime import date, datetime, time
 from enum import Enum
-from typing import Any, TypeVar, get_args, get_origin
+from typing import Any, TypeVar
 
 import attrs
 
 from ..model._base import TRANSIENT, EntityId
 from ._build import Namespace, Unsupported, assembly, builder
 from ._rules import extra_checks
+from ._types import is_class, is_record, optional_arg, record_fields, tuple_arg
 from ._values import (
     DECODED_DATETIMES,
     WRITTEN_DATETIMES,
@@ -82,69 +85,6 @@ Decoder = Callable[[Any], Any]
 Encoder = Callable[[Any], Any]
 
 
-# ------------------------------------------------------------ type analysis
-
-
-def _optional_arg(t: Any) -> Any | None:
-    """``X`` for ``X | None`` (``Optional[X]``), else ``None``."""
-    if get_origin(t) in (types.UnionType, typing.Union):
-        args = get_args(t)
-        rest = [a for a in args if a is not type(None)]
-        if len(rest) == 1 and len(args) == 2:
-            return rest[0]
-        raise Unsupported(t)
-    return None
-
-
-def _tuple_arg(t: Any) -> Any | None:
-    """``X`` for ``tuple[X, ...]``, else ``None``."""
-    args = get_args(t)
-    if get_origin(t) is tuple and len(args) == 2 and args[1] is Ellipsis:
-        return args[0]
-    return None
-
-
-def _substitute(t: Any, mapping: dict[Any, Any]) -> Any:
-    if isinstance(t, TypeVar):
-        if t not in mapping:
-            raise Unsupported(t)
-        return mapping[t]
-    args = get_args(t)
-    if not mapping or not args:
-        return t
-    new = tuple(a if a is Ellipsis else _substitute(a, mapping) for a in args)
-    origin = get_origin(t)
-    if origin in (types.UnionType, typing.Union):
-        return typing.Union[new]  # noqa: UP007 - built from a tuple
-    if origin is None:
-        raise Unsupported(t)
-    return origin[new]
-
-
-def _is_class(t: Any, base: type) -> bool:
-    return isinstance(t, type) and issubclass(t, base)
-
-
-def _is_record(t: Any) -> bool:
-    return attrs.has(get_origin(t) or t)
-
-
-def record_fields(t: Any) -> tuple[type, list[tuple[attrs.Attribute[Any], Any]]]:
-    """The attrs class of ``t`` and its fields with their types (type variables resolved)."""
-    cls = get_origin(t) or t
-    if not attrs.has(cls) or cls.__new__ is not object.__new__:
-        raise Unsupported(t)
-    if hasattr(cls, "__attrs_pre_init__"):
-        raise Unsupported(t)
-    try:
-        hints = typing.get_type_hints(cls)
-        parameters = getattr(cls, "__parameters__", ()) if cls is not t else ()
-        mapping = dict(zip(parameters, get_args(t), strict=True))
-    except Exception as exc:  # an unresolvable annotation; a malformed alias
-        raise Unsupported(t) from exc
-    return cls, [(f, _substitute(hints.get(f.name, f.type), mapping)) for f in attrs.fields(cls)]
-
-
 # ---------------------------------------------------------------- codegen
 
 
@@ -164,7 +104,7 @@ def _enum_table(cls: type[Enum]) -> dict[str, Enum]:
 
 def _decode_lines(t: Any, ns: Namespace, indent: str, v: str = "v") -> list[str]:
     """Lines that turn the stored value in variable ``v`` into the model value of type ``t``."""
-    inner = _optional_arg(t)
+    inner = optional_arg(t)
     if inner is not None:
         return [f"{indent}if {v} is not None:", *_decode_lines(inner, ns, indent + "    ", v)]
     if t is str:
@@ -178,21 +118,21 @@ def _decode_lines(t: Any, ns: Namespace, indent: str, v: str = "v") -> list[str]
             f"{indent}if {v}.__class__ is not float: {v} = {ns.add(int_to_float)}({v})",
             f"{indent}elif {v} - {v} != 0.0: raise _D",  # inf or nan (the stdlib reads them)
         ]
-    if _is_class(t, Enum):
+    if is_class(t, Enum):
         return [f"{indent}{v} = {ns.add(_enum_table(t))}[{v}]"]  # KeyError, TypeError: declined
-    if _is_class(t, EntityId):
+    if is_class(t, EntityId):
         table, make = id_maker(t)
         return [f"{indent}{v} = {ns.add(table)}.get({v}) or {ns.add(make)}({v})"]
     if t is datetime:
         table_name = ns.add(DECODED_DATETIMES)
         return [f"{indent}{v} = {table_name}.get({v}) or {ns.add(decode_datetime)}({v})"]
-    element = _tuple_arg(t)
+    element = tuple_arg(t)
     if element is not None:
         checks: list[str] = []
         if element is str:
             checks.append(f"{indent}    if not {ns.add(all_str)}({v}): raise _D")
             items = f"tuple({v})"
-        elif _is_class(element, Enum):
+        elif is_class(element, Enum):
             items = f"tuple(map({ns.add(_enum_table(element))}.__getitem__, {v}))"
         else:
             items = f"tuple(map({ns.add(decoder(element))}, {v}))"
@@ -204,7 +144,7 @@ def _decode_lines(t: Any, ns: Namespace, indent: str, v: str = "v") -> list[str]
             f"{indent}else:",
             f"{indent}    {v} = ()",
         ]
-    if t in _SCALAR_DECODERS or _is_record(t):
+    if t in _SCALAR_DECODERS or is_record(t):
         return [f"{indent}{v} = {ns.add(decoder(t))}({v})"]
     raise Unsupported(t)
 
@@ -227,7 +167,7 @@ def _compile_decoder(t: Any) -> Decoder:
         raise Unsupported(t)
     _building.add(key)
     try:
-        if _is_record(t):
+        if is_record(t):
             made = _record_decoder(t)
         else:
             ns = Namespace()
@@ -324,12 +264,12 @@ def _value_decoder(t: Any) -> Decoder:
 
 def _plain_value(t: Any) -> bool:
     """Values that cattrs writes as they are (typed ids too: they stay ``str``)."""
-    return t in (str, int, bool) or _is_class(t, EntityId)
+    return t in (str, int, bool) or is_class(t, EntityId)
 
 
 def _encode_expr(t: Any, value: str, ns: Namespace) -> str:
     """An expression giving what cattrs' ``unstructure`` gives for ``value`` of type ``t``."""
-    inner = _optional_arg(t)
+    inner = optional_arg(t)
     if inner is not None:
         if _plain_value(inner):
             return value  # None or the value: written as it is either way
@@ -339,7 +279,7 @@ def _encode_expr(t: Any, value: str, ns: Namespace) -> str:
     if t is float:  # encode_float(value), its common case without the call
         v = ns.local()
         return f"({v} if 1e-4 <= abs({v} := {value}) < 1e16 else {ns.add(encode_float)}({v}))"
-    if _is_class(t, Enum):
+    if is_class(t, Enum):
         return f"{value}._value_"
     if t is datetime:  # encode_datetime(value), its table lookup without the call
         w = ns.local()
@@ -349,12 +289,12 @@ def _encode_expr(t: Any, value: str, ns: Namespace) -> str:
         )
     if t is date or t is time:
         return f"{value}.isoformat()"
-    element = _tuple_arg(t)
+    element = tuple_arg(t)
     if element is not None:
         if _plain_value(element):
             return f"list({value})"
         return f"(list(map({ns.add(encoder(element))}, {value})) if {value} else [])"
-    if _is_record(t):
+    if is_record(t):
         return f"{ns.add(encoder(t))}({value})"
     raise Unsupported(t)
 
@@ -375,7 +315,7 @@ def _compile_encoder(t: Any) -> Encoder:
     _building.add(key)
     ns = Namespace()
     try:
-        if _is_record(t):
+        if is_record(t):
             _, fields = record_fields(t)
             items = [  # in key order: sorting the keys for the text is then cheap
                 f"        {f.name!r}: {_encode_expr(ft, f'o.{f.name}', ns)},"
@@ -438,7 +378,7 @@ def field_decoder(cls: type, name: str, *, element: bool = False) -> Decoder:
                 break
             if not element:
                 found = _value_decoder(ft)
-            elif (inner := _tuple_arg(ft)) is not None:
+            elif (inner := tuple_arg(ft)) is not None:
                 found = decoder(inner)
             break
         if found is None:
