@@ -41,7 +41,6 @@ be valid (the index rows of :mod:`carecoord.storage.records`).
 from __future__ import annotations
 
 import operator
-import threading
 from collections.abc import Callable
 from datetime import date, datetime, time
 from enum import Enum
@@ -50,7 +49,7 @@ from typing import Any, TypeVar
 import attrs
 
 from ..model._base import TRANSIENT, EntityId
-from ._build import Namespace, Unsupported, assembly, builder
+from ._build import Compiled, Namespace, Unsupported, assembly, builder
 from ._rules import extra_checks
 from ._types import is_class, is_record, optional_arg, record_fields, tuple_arg
 from ._values import (
@@ -88,12 +87,10 @@ Encoder = Callable[[Any], Any]
 # ---------------------------------------------------------------- codegen
 
 
-_DECODERS: dict[Any, Decoder] = {}
-_ENCODERS: dict[Any, Encoder] = {}
-_UNSUPPORTED: set[Any] = set()
-_building: set[Any] = set()
-_LOCK = threading.RLock()
-"""Held while compiling (the tables are read without it)."""
+_DECODER_FUNCTIONS: Compiled[Decoder] = Compiled()
+_ENCODER_FUNCTIONS: Compiled[Encoder] = Compiled()
+_DECODERS = _DECODER_FUNCTIONS.table
+_ENCODERS = _ENCODER_FUNCTIONS.table
 
 
 def _enum_table(cls: type[Enum]) -> dict[str, Enum]:
@@ -157,29 +154,15 @@ def decoder(t: Any) -> Decoder:
     found = _DECODERS.get(t) or _SCALAR_DECODERS.get(t)
     if found is not None:
         return found
-    with _LOCK:
-        return _DECODERS.get(t) or _compile_decoder(t)
+    return _DECODER_FUNCTIONS.build(t, lambda: _compile_decoder(t))
 
 
 def _compile_decoder(t: Any) -> Decoder:
-    key = ("decode", t)
-    if key in _UNSUPPORTED or key in _building:  # a recursive type is not supported
-        raise Unsupported(t)
-    _building.add(key)
-    try:
-        if is_record(t):
-            made = _record_decoder(t)
-        else:
-            ns = Namespace()
-            lines = ["def decode(v):", *_decode_lines(t, ns, "    "), "    return v"]
-            made = ns.compile(lines, "decode", t)
-    except Unsupported:
-        _UNSUPPORTED.add(key)
-        raise
-    finally:
-        _building.discard(key)
-    _DECODERS[t] = made
-    return made
+    if is_record(t):
+        return _record_decoder(t)
+    ns = Namespace()
+    lines = ["def decode(v):", *_decode_lines(t, ns, "    "), "    return v"]
+    return ns.compile(lines, "decode", t)
 
 
 def _record_decoder(t: Any) -> Decoder:
@@ -252,11 +235,16 @@ def _partial_decoder(
 
 def _value_decoder(t: Any) -> Decoder:
     found = _DECODERS.get(("value", t))
-    if found is None:
+    if found is not None:
+        return found
+
+    def make() -> Decoder:
         ns = Namespace()
         lines = ["def decode(v):", *_decode_lines(t, ns, "    "), "    return v"]
-        found = _DECODERS[("value", t)] = ns.compile(lines, "decode", t)
-    return found
+        made: Decoder = ns.compile(lines, "decode", t)
+        return made
+
+    return _DECODER_FUNCTIONS.build(("value", t), make)
 
 
 # ------------------------------------------------------------------ encoders
@@ -304,34 +292,22 @@ def encoder(t: Any) -> Encoder:
     found = _ENCODERS.get(t)
     if found is not None:
         return found
-    with _LOCK:
-        return _ENCODERS.get(t) or _compile_encoder(t)
+    return _ENCODER_FUNCTIONS.build(t, lambda: _compile_encoder(t))
 
 
 def _compile_encoder(t: Any) -> Encoder:
-    key = ("encode", t)
-    if key in _UNSUPPORTED or key in _building:
-        raise Unsupported(t)
-    _building.add(key)
     ns = Namespace()
-    try:
-        if is_record(t):
-            _, fields = record_fields(t)
-            items = [  # in key order: sorting the keys for the text is then cheap
-                f"        {f.name!r}: {_encode_expr(ft, f'o.{f.name}', ns)},"
-                for f, ft in sorted(fields, key=lambda field: field[0].name)
-                if not f.metadata.get(TRANSIENT)
-            ]
-            lines = ["def encode(o):", "    return {", *items, "    }"]
-        else:
-            lines = ["def encode(v):", f"    return {_encode_expr(t, 'v', ns)}"]
-        made = ns.compile(lines, "encode", t)
-    except Unsupported:
-        _UNSUPPORTED.add(key)
-        raise
-    finally:
-        _building.discard(key)
-    _ENCODERS[t] = made
+    if is_record(t):
+        _, fields = record_fields(t)
+        items = [  # in key order: sorting the keys for the text is then cheap
+            f"        {f.name!r}: {_encode_expr(ft, f'o.{f.name}', ns)},"
+            for f, ft in sorted(fields, key=lambda field: field[0].name)
+            if not f.metadata.get(TRANSIENT)
+        ]
+        lines = ["def encode(o):", "    return {", *items, "    }"]
+    else:
+        lines = ["def encode(v):", f"    return {_encode_expr(t, 'v', ns)}"]
+    made: Encoder = ns.compile(lines, "encode", t)
     return made
 
 
@@ -370,21 +346,21 @@ def field_decoder(cls: type, name: str, *, element: bool = False) -> Decoder:
     found = _DECODERS.get(key)
     if found is not None:
         return found
-    with _LOCK:
-        for f, ft in record_fields(cls)[1]:
-            if f.name != name or f.metadata.get(TRANSIENT):
-                continue
-            if f.converter is not None or extra_checks(f, ft):
-                break
-            if not element:
-                found = _value_decoder(ft)
-            elif (inner := tuple_arg(ft)) is not None:
-                found = decoder(inner)
+    return _DECODER_FUNCTIONS.build(key, lambda: _compile_field_decoder(cls, name, element))
+
+
+def _compile_field_decoder(cls: type, name: str, element: bool) -> Decoder:
+    for f, ft in record_fields(cls)[1]:
+        if f.name != name or f.metadata.get(TRANSIENT):
+            continue
+        if f.converter is not None or extra_checks(f, ft):
             break
-        if found is None:
-            raise Unsupported(cls, name)
-        _DECODERS[key] = found
-        return found
+        if not element:
+            return _value_decoder(ft)
+        if (inner := tuple_arg(ft)) is not None:
+            return decoder(inner)
+        break
+    raise Unsupported(cls, name)
 
 
 def decode_trusted(data: Any, cls: type[T]) -> T:

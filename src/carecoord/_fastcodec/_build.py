@@ -17,15 +17,16 @@ from __future__ import annotations
 
 import itertools
 import keyword
+import threading
 import types
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 import attrs
 
 from ._values import Declined
 
-__all__ = ["Namespace", "Unsupported", "assembly", "builder"]
+__all__ = ["LOCK", "Compiled", "Namespace", "Unsupported", "assembly", "builder"]
 
 
 class Unsupported(Exception):
@@ -33,6 +34,45 @@ class Unsupported(Exception):
 
 
 _names = itertools.count()
+
+
+LOCK = threading.RLock()
+"""Held while any codec function is compiled (the tables are read without it); one lock
+for every table, since compiling one function may compile others."""
+
+F = TypeVar("F")
+
+
+class Compiled(Generic[F]):
+    """Functions compiled once per key (a type, or a type and a field): the table of
+    those compiled, the keys that cannot be, and a guard against a recursive type."""
+
+    def __init__(self) -> None:
+        self.table: dict[Any, F] = {}
+        """Read without the lock: a key appears only once its function is complete."""
+        self._failed: set[Any] = set()
+        self._building: set[Any] = set()
+
+    def build(self, key: Any, make: Callable[[], F]) -> F:
+        """The function of ``key``, compiled by ``make`` the first time (under
+        :data:`LOCK`); :class:`Unsupported` again for a key that could not be compiled
+        and for one being compiled (a recursive type)."""
+        with LOCK:
+            found = self.table.get(key)
+            if found is not None:
+                return found
+            if key in self._failed or key in self._building:
+                raise Unsupported(key)
+            self._building.add(key)
+            try:
+                made = make()
+            except Unsupported:
+                self._failed.add(key)
+                raise
+            finally:
+                self._building.discard(key)
+            self.table[key] = made
+            return made
 
 
 class Namespace:

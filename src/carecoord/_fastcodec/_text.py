@@ -19,14 +19,13 @@ faster than building the text in Python).
 from __future__ import annotations
 
 import json
-import threading
 from collections.abc import Callable
 from datetime import date, datetime, time
 from enum import Enum
 from typing import Any
 
 from ..model._base import TRANSIENT, EntityId
-from ._build import Namespace, Unsupported
+from ._build import Compiled, Namespace, Unsupported
 from ._types import is_class, is_record, optional_arg, record_fields, tuple_arg
 from ._values import _TABLE_SIZE, encode_datetime
 
@@ -38,10 +37,8 @@ _quote: Callable[[str], str] = json.encoder.encode_basestring
 _other = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), check_circular=False).encode
 """The standard library's text for any other value (``TypeError`` for what it cannot write)."""
 
-_ENCODERS: dict[Any, TextEncoder] = {}
-_UNSUPPORTED: set[Any] = set()
-_building: set[Any] = set()
-_LOCK = threading.RLock()
+_FUNCTIONS: Compiled[TextEncoder] = Compiled()
+_ENCODERS = _FUNCTIONS.table
 
 
 def _constants(ns: Namespace) -> None:
@@ -149,36 +146,25 @@ def text_encoder(t: Any) -> TextEncoder:
     found = _ENCODERS.get(t)
     if found is not None:
         return found
-    with _LOCK:
-        return _ENCODERS.get(t) or _compile(t)
+    return _FUNCTIONS.build(t, lambda: _compile(t))
 
 
 def _compile(t: Any) -> TextEncoder:
-    if t in _UNSUPPORTED or t in _building:  # a recursive type is not supported
-        raise Unsupported(t)
-    _building.add(t)
     ns = Namespace()
     _constants(ns)
-    try:
-        if is_record(t):
-            _, fields = record_fields(t)
-            parts: list[str] = []
-            for f, ft in sorted(fields, key=lambda field: field[0].name):
-                if not f.metadata.get(TRANSIENT):
-                    key = json.dumps(f.name, ensure_ascii=False)
-                    parts.append(("," if parts else "{{") + _literal(key) + ":")
-                    parts.append(f"{{{_expr(ft, f'o.{f.name}', ns)}}}")
-            body = "f'" + "".join(parts) + ("}}'" if parts else "{{}}'")
-            lines = ["def encode_text(o):", f"    return {body}"]
-        else:
-            lines = ["def encode_text(v):", f"    return {_expr(t, 'v', ns)}"]
-        made: TextEncoder = ns.compile(lines, "encode_text", t)
-    except Unsupported:
-        _UNSUPPORTED.add(t)
-        raise
-    finally:
-        _building.discard(t)
-    _ENCODERS[t] = made
+    if is_record(t):
+        _, fields = record_fields(t)
+        parts: list[str] = []
+        for f, ft in sorted(fields, key=lambda field: field[0].name):
+            if not f.metadata.get(TRANSIENT):
+                key = json.dumps(f.name, ensure_ascii=False)
+                parts.append(("," if parts else "{{") + _literal(key) + ":")
+                parts.append(f"{{{_expr(ft, f'o.{f.name}', ns)}}}")
+        body = "f'" + "".join(parts) + ("}}'" if parts else "{{}}'")
+        lines = ["def encode_text(o):", f"    return {body}"]
+    else:
+        lines = ["def encode_text(v):", f"    return {_expr(t, 'v', ns)}"]
+    made: TextEncoder = ns.compile(lines, "encode_text", t)
     return made
 
 
