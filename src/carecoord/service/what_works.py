@@ -69,7 +69,7 @@ def resource_metrics(
     ctx.allow_staff(Permission.VIEW_METRICS, entity="HealthcareService")
     chosen = _services(services)
     period = _period(start, end)
-    facts = collect_what_works_facts(ctx.uow.query, period.start, end)
+    facts = collect_what_works_facts(ctx.uow.query_details, period.start, end)
     metrics = resource_metrics_from_facts(facts, period, services=chosen)
     return MetricReport(period=period, metrics=metrics)
 
@@ -84,7 +84,7 @@ def program_metrics(
     ctx.allow_staff(Permission.VIEW_METRICS, entity=f"CareProgram/{program}")
     _known(ctx.uow, program)
     period = _period(start, end)
-    facts = collect_what_works_facts(ctx.uow.query, period.start, end)
+    facts = collect_what_works_facts(ctx.uow.query_details, period.start, end)
     enrolled = _enrolments(ctx.uow, program, facts, period.start, end)
     metrics = program_metrics_from_facts(str(program), enrolled, facts, period)
     return MetricReport(period=period, metrics=metrics)
@@ -111,7 +111,7 @@ def metric_series(
     months = month_periods(first, last, zone)
     end = months[-1].end
     assert end is not None  # every month has an end
-    facts = collect_what_works_facts(ctx.uow.query, months[0].start, end)
+    facts = collect_what_works_facts(ctx.uow.query_details, months[0].start, end)
     if chosen is None:  # every service referred to in the span, in every month
         chosen = tuple(sorted({f[2] for _, f in facts.referrals if f[2] is not None}))
     enrolled = (

@@ -19,7 +19,7 @@ from datetime import datetime, timedelta
 from .._metric_facts import REFERRAL_FACT_SIZE, WhatWorksFacts
 from ..model import StorageError
 from ..model._base import instant
-from ._metric_rows import Run, _patients, _Reader, _shifted, _values
+from ._metric_rows import DetailRun, _patients, _Reader, _shifted, _values
 
 __all__ = ["collect_what_works_facts"]
 
@@ -27,17 +27,18 @@ _DAY = timedelta(days=1)
 
 
 def collect_what_works_facts(
-    run: Run, start: datetime, end: datetime, *, patient_ids: Sequence[str] | None = None
+    run: DetailRun, start: datetime, end: datetime, *, patient_ids: Sequence[str] | None = None
 ) -> WhatWorksFacts:
     """The referral and goal facts, with their patients, that can count in ``[start, end)``.
 
-    ``run`` answers index queries (``UnitOfWork.query``); ``patient_ids`` (when
+    ``run`` answers index queries with lean rows (``UnitOfWork.query_details``, as
+    for the quality metrics); ``patient_ids`` (when
     given) the patients to count. Two queries: the referrals sent or closed in the
     period, and the plans with a goal due around it. Rows that do not count may
     come back (the rules decide exactly); none that does is missed.
     """
     begins, ends = instant(start), instant(end)
-    read = _Reader(run, None if patient_ids is None else tuple(patient_ids))
+    read = _Reader.of_details(run, None if patient_ids is None else tuple(patient_ids))
     facts = WhatWorksFacts()
     referrals = read.rows("metric-referral", changed_before=ends, due_from=begins)
     values = _values("metric-referral", referrals)
