@@ -10,247 +10,38 @@ from __future__ import annotations
 
 from typing import Final
 
-import attrs
-
-from ._common import cs, ext_url
+from ._common import cs
+from ._conformance_specs import (
+    AUDIT,
+    HISTORY_PARTS,
+    OFFSET_DEFINITION,
+    OUTCOME_PARTS,
+    PEOPLE,
+    PREFERENCE_PARTS,
+    PRIMITIVE_DATETIMES,
+    READING_PARTS,
+    RESOLUTION_PARTS,
+    REVIEW,
+    REVISION_PARTS,
+    STAFF,
+    ZONE_DEFINITION,
+    ExtensionSpec,
+    cadence_spec,
+    ext_spec,
+    links_spec,
+    ref_spec,
+    zoned_spec,
+)
 
 __all__ = ["EXTENSIONS", "ExtensionSpec"]
 
-
-@attrs.frozen
-class ExtensionSpec:
-    """A carecoord extension, or one part (sub-extension) of a complex extension.
-
-    ``types`` are the FHIR type codes ``value[x]`` may take; ``parts`` the
-    sub-extensions (relative urls). With both, the extension holds either a
-    value or its parts (a zoned datetime: ``valueDateTime``, or ``dateTime`` +
-    ``zone`` / ``utc-offset``). ``min`` / ``max`` count a part in its
-    extension, or an extension on one element. ``contexts`` (extensions only)
-    are the FHIR elements or data types it is used on; ``targets`` the resource
-    types a Reference value points at; ``system`` the code system of a Coding
-    value. A ``retired`` extension is no longer written but still read.
-    """
-
-    name: str
-    short: str
-    definition: str
-    types: tuple[str, ...] = ()
-    parts: tuple[ExtensionSpec, ...] = ()
-    min: int = 0
-    max: str = "1"
-    contexts: tuple[str, ...] = ()
-    targets: tuple[str, ...] = ()
-    system: str | None = None
-    retired: bool = False
-
-    @property
-    def url(self) -> str:
-        """The canonical URL of the extension (not meaningful for a part)."""
-        return ext_url(self.name)
-
-
-def _ext(
-    name: str,
-    short: str,
-    definition: str,
-    *types: str,
-    contexts: tuple[str, ...],
-    many: bool = False,
-    targets: tuple[str, ...] = (),
-    system: str | None = None,
-    parts: tuple[ExtensionSpec, ...] = (),
-    retired: bool = False,
-) -> ExtensionSpec:
-    return ExtensionSpec(
-        name,
-        short,
-        definition,
-        types,
-        parts,
-        max="*" if many else "1",
-        contexts=contexts,
-        targets=targets,
-        system=system,
-        retired=retired,
-    )
-
-
-def _part(
-    name: str,
-    short: str,
-    definition: str,
-    *types: str,
-    min: int = 1,
-    max: str = "1",
-    targets: tuple[str, ...] = (),
-    system: str | None = None,
-    parts: tuple[ExtensionSpec, ...] = (),
-) -> ExtensionSpec:
-    return ExtensionSpec(name, short, definition, types, parts, min, max, (), targets, system)
-
-
-_ZONE = "The IANA time zone of the datetime (``America/Chicago``)."
-_OFFSET = (
-    "The fixed UTC offset of the datetime (``+15:00``, ``+05:30:15``) when it has no IANA "
-    "zone and FHIR cannot write its offset (not whole minutes, or beyond 14 hours)."
-)
-_ZONED_PARTS = (
-    _part(
-        "dateTime",
-        "The dateTime",
-        "The datetime with its UTC offset; written as its UTC instant when FHIR cannot "
-        "write the offset.",
-        "dateTime",
-        min=0,
-    ),
-    _part("zone", "IANA time zone", _ZONE, "string", min=0),
-    _part("utc-offset", "Fixed UTC offset", _OFFSET, "string", min=0),
-)
-_ZONED = (
-    " A datetime on an IANA zone, or with an offset FHIR cannot write, is a complex "
-    "extension: ``dateTime`` plus ``zone`` or ``utc-offset``; any other is a valueDateTime."
-)
-_STAFF = ("Practitioner",)
-
-
-def _zoned(name: str, short: str, definition: str, contexts: tuple[str, ...]) -> ExtensionSpec:
-    return _ext(name, short, definition + _ZONED, "dateTime", contexts=contexts, parts=_ZONED_PARTS)
-
-
-def _zoned_part(name: str, short: str, definition: str) -> ExtensionSpec:
-    return _part(name, short, definition + _ZONED, "dateTime", parts=_ZONED_PARTS)
-
-
-def _links(name: str, short: str, definition: str, contexts: tuple[str, ...]) -> ExtensionSpec:
-    parts = (
-        _part(
-            "kind", "Kind of record", "What the link points at.", "Coding", system=cs("ref-kind")
-        ),
-        _part("id", "carecoord id", "The carecoord id of the record linked to.", "string"),
-    )
-    return _ext(name, short, definition, contexts=contexts, many=True, parts=parts)
-
-
-def _cadence(name: str, short: str, definition: str, contexts: tuple[str, ...]) -> ExtensionSpec:
-    parts = (
-        _part("every", "Every n units", "How many units between two occurrences.", "positiveInt"),
-        _part("unit", "Unit", "The unit of the cadence.", "Coding", system=cs("cadence-unit")),
-        _zoned_part("anchor", "Anchor", "The first occurrence; later ones count from it."),
-    )
-    return _ext(name, short, definition, contexts=contexts, parts=parts)
-
-
-def _ref(
-    name: str,
-    short: str,
-    definition: str,
-    targets: tuple[str, ...],
-    *contexts: str,
-    many: bool = False,
-) -> ExtensionSpec:
-    return _ext(name, short, definition, "Reference", contexts=contexts, many=many, targets=targets)
-
-
-_HISTORY_PARTS = (
-    _part("from", "From status", "The status before the change.", "Coding"),
-    _part("to", "To status", "The status after the change.", "Coding"),
-    _zoned_part("at", "When", "When the status changed."),
-    _part("by", "By", "The staff member who changed it.", "Reference", targets=_STAFF),
-    _part("reason", "Reason", "Why (required for cancel, fail, reject).", "string", min=0),
-)
-_PREFERENCE_PARTS = (
-    _part(
-        "channel",
-        "Preferred channel",
-        "A channel the person may be reached on, most preferred first.",
-        "Coding",
-        min=0,
-        max="*",
-        system=cs("contact-channel"),
-    ),
-    _part(
-        "quiet-hours",
-        "Quiet hours",
-        "Local times (in the person's time-zone) between which no one should call.",
-        min=0,
-        parts=(
-            _part("start", "Start", "Start of the quiet hours (local time).", "time"),
-            _part("end", "End", "End of the quiet hours (local time); before start wraps.", "time"),
-        ),
-    ),
-)
-_READING_PARTS = (
-    _part("measure", "Measure", "What was measured (the goal target's measure).", "string"),
-    _part("value", "Value", "The value read.", "decimal"),
-    _part("unit", "Unit", "The unit of the value.", "string"),
-    _zoned_part("at", "When", "When the reading was taken."),
-    _part("recorded-by", "Recorded by", "The staff member.", "Reference", targets=_STAFF),
-)
-_PREVIOUS_TARGET_PARTS = (
-    _part("measure", "Measure", "What the target measured.", "string"),
-    _part("quantity", "Quantity", "The amount to reach (with a comparator).", "Quantity", min=0),
-    _part("range", "Range", "The range to reach (bounds in one unit).", "Range", min=0),
-    _part("due", "Due", "When the target was due.", "date", min=0),
-)
-_REVISION_PARTS = (
-    _zoned_part("at", "When", "When the goal was revised."),
-    _part("by", "By", "The staff member who revised it.", "Reference", targets=_STAFF),
-    _part(
-        "reason",
-        "Reason",
-        "Why the goal was revised.",
-        "Coding",
-        system=cs("goal-revision-reason"),
-    ),
-    _part("reason-text", "Reason text", "The reason in words.", "string", min=0),
-    _part(
-        "previous-description",
-        "Previous description",
-        "The goal's description before the revision.",
-        "string",
-    ),
-    _part(
-        "previous-target",
-        "Previous target",
-        "One of the goal's targets before the revision: a quantity or a range, in order.",
-        min=0,
-        max="*",
-        parts=_PREVIOUS_TARGET_PARTS,
-    ),
-)
-_RESOLUTION_PARTS = (
-    _zoned_part("at", "When", "When the barrier was resolved."),
-    _part("by", "By", "The staff member who resolved it.", "Reference", targets=_STAFF),
-    _part("summary", "Summary", "How it was resolved.", "string"),
-)
-_OUTCOME_PARTS = (
-    _part("goal", "Goal", "The goal reviewed.", "Reference", targets=("Goal",)),
-    _part(
-        "achievement",
-        "Achievement",
-        "The goal's achievement status at the review.",
-        "Coding",
-        system="http://terminology.hl7.org/CodeSystem/goal-achievement",
-    ),
-    _part(
-        "decision",
-        "Decision",
-        "What the review decided for the goal.",
-        "Coding",
-        system=cs("review-decision"),
-    ),
-    _part("comment", "Comment", "The reviewer's comment.", "string", min=0),
-)
-_PRIMITIVE_DATETIMES = ("dateTime", "instant")
-_PEOPLE = ("Patient", "RelatedPerson", "Practitioner")
-_AUDIT = ("AuditEvent",)
-_REVIEW = ("Basic",)
-
 EXTENSIONS: Final[tuple[ExtensionSpec, ...]] = (
     # -- datetimes and codes on FHIR elements
-    _ext("zone", "IANA time zone", _ZONE, "string", contexts=_PRIMITIVE_DATETIMES),
-    _ext("utc-offset", "Fixed UTC offset", _OFFSET, "string", contexts=_PRIMITIVE_DATETIMES),
-    _ext(
+    ext_spec("zone", "IANA time zone", ZONE_DEFINITION, "string", contexts=PRIMITIVE_DATETIMES),
+    ext_spec(
+        "utc-offset", "Fixed UTC offset", OFFSET_DEFINITION, "string", contexts=PRIMITIVE_DATETIMES
+    ),
+    ext_spec(
         "code-text",
         "Code as written",
         "A code given as text that is not ``system|code`` with an absolute URI system, "
@@ -258,7 +49,7 @@ EXTENSIONS: Final[tuple[ExtensionSpec, ...]] = (
         "string",
         contexts=("ClinicalImpression.finding", "Condition"),
     ),
-    _ext(
+    ext_spec(
         "contact-channel",
         "Contact channel",
         "The carecoord channel of a contact point FHIR has no system for (``other``).",
@@ -266,16 +57,16 @@ EXTENSIONS: Final[tuple[ExtensionSpec, ...]] = (
         contexts=("ContactPoint",),
         system=cs("contact-channel"),
     ),
-    _ext(
+    ext_spec(
         "status-history",
         "Status change",
         "One recorded status change, in order: from, to, when, by whom and why.",
         contexts=("CarePlan", "Goal", "Task", "CareTeam", "Appointment", "Consent"),
         many=True,
-        parts=_HISTORY_PARTS,
+        parts=HISTORY_PARTS,
     ),
     # -- people
-    _ext(
+    ext_spec(
         "time-zone",
         "Time zone",
         "The IANA time zone the person lives or works in (or a location is in); due times, "
@@ -283,32 +74,32 @@ EXTENSIONS: Final[tuple[ExtensionSpec, ...]] = (
         "string",
         contexts=("Patient", "Practitioner", "Location"),
     ),
-    _ext(
+    ext_spec(
         "contact-preferences",
         "Contact preferences",
         "How the person likes to be reached: channels in order of preference, quiet hours.",
-        contexts=_PEOPLE,
-        parts=_PREFERENCE_PARTS,
+        contexts=PEOPLE,
+        parts=PREFERENCE_PARTS,
     ),
-    _zoned("enrolled-at", "Enrolled at", "When the patient was enrolled.", ("Patient",)),
-    _ext(
+    zoned_spec("enrolled-at", "Enrolled at", "When the patient was enrolled.", ("Patient",)),
+    ext_spec(
         "may-receive-information",
         "May receive information",
         "Whether the care team may share information with this contact at all.",
         "boolean",
         contexts=("RelatedPerson",),
     ),
-    _ext(
+    ext_spec(
         "is-caregiver",
         "Is caregiver",
         "Whether the contact is a caregiver of the patient.",
         "boolean",
         contexts=("RelatedPerson",),
     ),
-    _ref("supervisor", "Supervisor", "The staff member's supervisor.", _STAFF, "Practitioner"),
-    _ref("care-team-lead", "Care team lead", "The lead of the care team.", _STAFF, "CareTeam"),
+    ref_spec("supervisor", "Supervisor", "The staff member's supervisor.", STAFF, "Practitioner"),
+    ref_spec("care-team-lead", "Care team lead", "The lead of the care team.", STAFF, "CareTeam"),
     # -- assessments, needs, plans, goals, tasks
-    _ext(
+    ext_spec(
         "finding-id",
         "Finding id",
         "The carecoord id of an assessment finding: the finding's own, or one the need comes from.",
@@ -316,7 +107,7 @@ EXTENSIONS: Final[tuple[ExtensionSpec, ...]] = (
         contexts=("ClinicalImpression.finding", "Condition"),
         many=True,
     ),
-    _ext(
+    ext_spec(
         "assessment-domain",
         "Assessment domain",
         "The domain an assessment finding belongs to.",
@@ -324,7 +115,7 @@ EXTENSIONS: Final[tuple[ExtensionSpec, ...]] = (
         contexts=("ClinicalImpression.finding",),
         system=cs("assessment-domain"),
     ),
-    _ext(
+    ext_spec(
         "need-priority",
         "Need priority",
         "The priority of a need.",
@@ -332,35 +123,35 @@ EXTENSIONS: Final[tuple[ExtensionSpec, ...]] = (
         contexts=("Condition",),
         system=cs("need-priority"),
     ),
-    _cadence(
+    cadence_spec(
         "review-cadence", "Review cadence", "How often the care plan is reviewed.", ("CarePlan",)
     ),
-    _zoned(
+    zoned_spec(
         "next-review-at",
         "Next review at",
         "When the next review of the care plan is due.",
         ("CarePlan", "Basic"),
     ),
-    _ext(
+    ext_spec(
         "goal-revision",
         "Goal revision",
         "One revision of the goal, oldest first: when, by whom, why, and the description "
         "and targets it had before (the Goal itself holds the current ones).",
         contexts=("Goal",),
         many=True,
-        parts=_REVISION_PARTS,
+        parts=REVISION_PARTS,
     ),
-    _ext(
+    ext_spec(
         "progress-reading",
         "Progress reading",
         "One reading of a goal's measure, in order. Written by carecoord before goal "
         "readings were Observations (Goal.outcomeReference); still read by the import.",
         contexts=("Goal",),
         many=True,
-        parts=_READING_PARTS,
+        parts=READING_PARTS,
         retired=True,
     ),
-    _ref(
+    ref_spec(
         "goal",
         "Goal",
         "A goal the task or referral works toward.",
@@ -369,7 +160,7 @@ EXTENSIONS: Final[tuple[ExtensionSpec, ...]] = (
         "ServiceRequest",
         many=True,
     ),
-    _ref(
+    ref_spec(
         "barrier",
         "Barrier",
         "A barrier the task addresses, or the health concern relates to.",
@@ -378,7 +169,7 @@ EXTENSIONS: Final[tuple[ExtensionSpec, ...]] = (
         "Condition",
         many=True,
     ),
-    _ref(
+    ref_spec(
         "need",
         "Need",
         "A need of an assessment the health concern relates to.",
@@ -386,9 +177,9 @@ EXTENSIONS: Final[tuple[ExtensionSpec, ...]] = (
         "Condition",
         many=True,
     ),
-    _cadence("cadence", "Cadence", "How often a recurring task recurs.", ("Task",)),
+    cadence_spec("cadence", "Cadence", "How often a recurring task recurs.", ("Task",)),
     # -- referrals, appointments, barriers, reviews
-    _ref(
+    ref_spec(
         "intervention",
         "Intervention",
         "The care-plan task the referral or appointment carries out.",
@@ -396,71 +187,71 @@ EXTENSIONS: Final[tuple[ExtensionSpec, ...]] = (
         "ServiceRequest",
         "Appointment",
     ),
-    _ext(
+    ext_spec(
         "transport-needed",
         "Transport needed",
         "Whether the patient needs transport to the appointment.",
         "boolean",
         contexts=("Appointment",),
     ),
-    _ref(
+    ref_spec(
         "booked-by",
         "Booked by",
         "The staff member who booked the appointment.",
-        _STAFF,
+        STAFF,
         "Appointment",
     ),
-    _links(
+    links_spec(
         "blocks",
         "Blocks",
         "A record the barrier blocks (a goal, task, referral, ...).",
         ("Condition",),
     ),
-    _ext(
+    ext_spec(
         "barrier-resolution",
         "Barrier resolution",
         "How and when the barrier was resolved.",
         contexts=("Condition",),
-        parts=_RESOLUTION_PARTS,
+        parts=RESOLUTION_PARTS,
     ),
-    _ref("care-plan", "Care plan", "The care plan reviewed.", ("CarePlan",), *_REVIEW),
-    _zoned("reviewed-at", "Reviewed at", "When the review took place.", _REVIEW),
-    _ext(
+    ref_spec("care-plan", "Care plan", "The care plan reviewed.", ("CarePlan",), *REVIEW),
+    zoned_spec("reviewed-at", "Reviewed at", "When the review took place.", REVIEW),
+    ext_spec(
         "patient-participated",
         "Patient participated",
         "Whether the patient took part in the review.",
         "boolean",
-        contexts=_REVIEW,
+        contexts=REVIEW,
     ),
-    _ref(
+    ref_spec(
         "participant",
         "Participant",
         "A staff member who took part in the review.",
-        _STAFF,
-        *_REVIEW,
+        STAFF,
+        *REVIEW,
         many=True,
     ),
-    _ref(
+    ref_spec(
         "contact-participant",
         "Contact participant",
         "A contact of the patient who took part in the review.",
         ("RelatedPerson",),
-        *_REVIEW,
+        *REVIEW,
         many=True,
     ),
-    _ext(
+    ext_spec(
         "goal-outcome",
         "Goal outcome",
         "The review's outcome for one goal of the plan.",
-        contexts=_REVIEW,
+        contexts=REVIEW,
         many=True,
-        parts=_OUTCOME_PARTS,
+        parts=OUTCOME_PARTS,
     ),
-    _ext("summary", "Summary", "The review's summary.", "string", contexts=_REVIEW),
-    _zoned("due-at", "Due at", "When the review was due.", _REVIEW),
+    ext_spec("summary", "Summary", "The review's summary.", "string", contexts=REVIEW),
+    zoned_spec("due-at", "Due at", "When the review was due.", REVIEW),
     # -- notes, decisions, consents
-    _ref("author", "Author", "The staff member who wrote the note.", _STAFF, "Communication"),
-    _ext(
+    ref_spec("author", "Author", "The staff member who wrote the note.", STAFF, "Communication"),
+    ext_spec(
         "direction",
         "Direction",
         "The direction of the interaction, seen from the care team.",
@@ -468,24 +259,24 @@ EXTENSIONS: Final[tuple[ExtensionSpec, ...]] = (
         contexts=("Communication",),
         system=cs("direction"),
     ),
-    _links("link", "Link", "A record the note is about.", ("Communication",)),
-    _ext(
+    links_spec("link", "Link", "A record the note is about.", ("Communication",)),
+    ext_spec(
         "recommendation",
         "Recommendation",
         "What the care team recommended to the patient.",
         "string",
         contexts=("Consent",),
     ),
-    _ref(
+    ref_spec(
         "recorded-by",
         "Recorded by",
         "The staff member who recorded the decision, consent or coverage.",
-        _STAFF,
+        STAFF,
         "Consent",
         "Coverage",
     ),
-    _zoned("recorded-at", "Recorded at", "When the coverage was recorded.", ("Coverage",)),
-    _ext(
+    zoned_spec("recorded-at", "Recorded at", "When the coverage was recorded.", ("Coverage",)),
+    ext_spec(
         "taught-to",
         "Taught to",
         "The patient's contact who was taught.",
@@ -493,29 +284,29 @@ EXTENSIONS: Final[tuple[ExtensionSpec, ...]] = (
         contexts=("Procedure",),
         targets=("RelatedPerson",),
     ),
-    _ext(
+    ext_spec(
         "education-material",
         "Education material",
         "The education material used, by its carecoord identifier.",
         "Identifier",
         contexts=("Procedure",),
     ),
-    _ext(
+    ext_spec(
         "interpreter-used",
         "Interpreter used",
         "An interpreter took part.",
         "boolean",
         contexts=("Procedure",),
     ),
-    _ext(
+    ext_spec(
         "patient-words",
         "Patient's words",
         "The patient's answer in their own words.",
         "string",
         contexts=("Consent",),
     ),
-    _links("about", "About", "A record the decision is about.", ("Consent",)),
-    _ext(
+    links_spec("about", "About", "A record the decision is about.", ("Consent",)),
+    ext_spec(
         "decision-outcome",
         "Decision outcome",
         "The patient's answer to a recommendation. Written by carecoord before decisions "
@@ -526,7 +317,7 @@ EXTENSIONS: Final[tuple[ExtensionSpec, ...]] = (
         retired=True,
     ),
     # -- care programs
-    _ref(
+    ref_spec(
         "enrolment-consent",
         "Enrolment consent",
         "The patient's consent the program enrolment relies on.",
@@ -534,50 +325,50 @@ EXTENSIONS: Final[tuple[ExtensionSpec, ...]] = (
         "EpisodeOfCare",
     ),
     # -- audit entries
-    _ext(
+    ext_spec(
         "audit-id",
         "Audit entry id",
         "The carecoord id of the audit entry (AuditEvent has no identifier element).",
         "Identifier",
-        contexts=_AUDIT,
+        contexts=AUDIT,
     ),
-    _ext(
+    ext_spec(
         "audit-operation",
         "Operation",
         "The carecoord operation audited (``get_patient``, ...).",
         "string",
-        contexts=_AUDIT,
+        contexts=AUDIT,
     ),
-    _ext(
+    ext_spec(
         "audit-sequence",
         "Sequence",
         "The sealed entry's place in the audit chain: a positiveInt, or its decimal text "
         "beyond 2147483647 (the largest positiveInt; earlier exports always wrote the text).",
         "positiveInt",
         "string",
-        contexts=_AUDIT,
+        contexts=AUDIT,
     ),
-    _ext(
+    ext_spec(
         "audit-previous-hash",
         "Previous hash",
         "The hash of the entry before this one in the audit chain (sealed entries).",
         "string",
-        contexts=_AUDIT,
+        contexts=AUDIT,
     ),
-    _ext(
+    ext_spec(
         "audit-hash",
         "Hash",
         "The hash of this sealed entry in the audit chain.",
         "string",
-        contexts=_AUDIT,
+        contexts=AUDIT,
     ),
-    _zoned("audit-sealed-at", "Sealed at", "When the entry was sealed into the chain.", _AUDIT),
-    _ext(
+    zoned_spec("audit-sealed-at", "Sealed at", "When the entry was sealed into the chain.", AUDIT),
+    ext_spec(
         "audit-entity",
         "Entity",
         "The record the audited operation touched (``CarePlan/plan-1``).",
         "string",
-        contexts=_AUDIT,
+        contexts=AUDIT,
     ),
 )
 """Every carecoord extension: one StructureDefinition each under :data:`EXTENSION_BASE`."""
