@@ -23,6 +23,7 @@ if _TYPE_CHECKING:  # type checkers see every submodule's __all__ re-exported fr
     from .clinic import *  # noqa: F403
     from .codes import *  # noqa: F403
     from .concerns import *  # noqa: F403
+    from .consents import *  # noqa: F403
     from .directory import *  # noqa: F403
     from .education import *  # noqa: F403
     from .eligibility import *  # noqa: F403
@@ -143,6 +144,7 @@ _EXPORTS = {
         "HealthConcernId",
         "PatientGoal",
     ),
+    "consents": ("Consent", "ConsentPolicyRule", "ConsentScope"),
     "encounters": (
         "Encounter",
         "EncounterClass",
@@ -225,9 +227,6 @@ _EXPORTS = {
         "Appointment",
         "Barrier",
         "BarrierResolution",
-        "Consent",
-        "ConsentPolicyRule",
-        "ConsentScope",
         "GoalOutcome",
         "Note",
         "PatientDecision",

@@ -19,7 +19,7 @@ from ``enrolled_at`` until it is disenrolled (``disenrolled_at``, who, and a rea
 code). Re-enrolling after a disenrolment creates a **new record** (``sequence`` + 1),
 so every record is one closed or open period and a patient has at most one open
 enrolment per program. Enrolment may rely on a
-:class:`~carecoord.model.records.Consent` (``consent_id``).
+:class:`~carecoord.model.consents.Consent` (``consent_id``).
 
 Names and descriptions of programs are not PHI but are free text: kept out of
 ``repr``. A fact's ``value`` and every enrolment are PHI (they say something about a
