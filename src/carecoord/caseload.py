@@ -74,6 +74,8 @@ class WorklistCategory(StrEnum):
     REVIEW = "review"
     REFERRAL_STALLED = "referral-stalled"
     REFERRAL_NO_OUTCOME = "referral-no-outcome"
+    REFERRAL = "referral"
+    """An open referral, shown as it is (a care program's worklist)."""
     GOAL_AT_RISK = "goal-at-risk"
     NO_CONTACT = "no-contact"
     BARRIER = "barrier"

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from ..caseload import WorklistItem
 from ..model import ConsentId, PatientId, StaffId
 from ..model.programs import (
     CareProgram,
@@ -16,7 +17,6 @@ from ..model.programs import (
 )
 from ..programs import EligibilityResult
 from . import care_programs
-from .care_programs import ProgramWorkItem
 from .runner import OperationRunner
 
 __all__ = ["CareProgramMethods"]
@@ -111,6 +111,6 @@ class CareProgramMethods:
 
     def program_worklist(
         self, program_id: CareProgramId, *, actor: StaffId, limit: int | None = None
-    ) -> list[ProgramWorkItem]:
+    ) -> list[WorklistItem]:
         """The open work of the program's enrolled patients, earliest due first."""
         return self._runner.run(care_programs.program_worklist, actor, program_id, limit=limit)

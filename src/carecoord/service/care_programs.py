@@ -36,6 +36,7 @@ import attrs
 
 from .. import events as ev
 from ..access import Permission
+from ..caseload import WorklistItem, work_item
 from ..model import (
     ConflictError,
     Consent,
@@ -69,7 +70,6 @@ from .runner import Context, operation
 __all__ = [
     "ELIGIBILITY",
     "ENROLMENT",
-    "ProgramWorkItem",
     "care_program",
     "disenrol",
     "eligible_not_enrolled",
@@ -92,20 +92,6 @@ _CHUNK = 500
 """Patients per patient-led index query (bounded ``IN`` lists)."""
 _FIRST_LIMIT = 256
 """The first row budget when comparing how selective a program's criteria are."""
-
-
-@attrs.frozen
-class ProgramWorkItem:
-    """One open piece of work of an enrolled patient: an index row's facts, no PHI."""
-
-    patient_id: PatientId
-    category: str
-    item_id: str
-    record_id: str
-    status: str
-    priority: int
-    due_at: datetime | None
-    owner_id: str | None
 
 
 # ------------------------------------------------------------------ definitions
@@ -467,30 +453,32 @@ def program_enrolments(
 @operation(AuditAction.READ)
 def program_worklist(
     ctx: Context, program_id: CareProgramId, *, limit: int | None = None
-) -> list[ProgramWorkItem]:
+) -> list[WorklistItem]:
     """The open interventions, due reviews and open referrals of the program's enrolled
-    patients, earliest due first (undated last), then highest priority, patient, item;
-    at most ``limit``. For the owner and team; index rows only."""
+    patients as worklist lines (:class:`~carecoord.caseload.WorklistItem`, with their
+    lateness at the operation's time), earliest due first (undated last), then highest
+    priority, patient, item; at most ``limit``. For the owner and team; index rows only."""
     program = _program(ctx.uow, program_id)
     _program_staff_access(ctx, program)
     patients = sorted({hit.row.patient_id or "" for hit in _enrolled(ctx, program, True)})
-    items: list[ProgramWorkItem] = []
+    items: list[WorklistItem] = []
     for category in WORK_CATEGORIES:
         for chunk in _chunks(patients):
             for hit in ctx.uow.query(WorkQuery(category=category, patient_ids=chunk)):
                 row = hit.row
                 items.append(
-                    ProgramWorkItem(
-                        patient_id=PatientId(row.patient_id or ""),
-                        category=category,
+                    work_item(
+                        category,
+                        patient_id=row.patient_id or "",
                         item_id=row.item_id,
                         record_id=hit.record_id,
                         status=row.status,
+                        now=ctx.now,
+                        due=row.due_at,
                         priority=row.priority,
-                        due_at=row.due_at,
                         owner_id=row.owner_id,
                     )
                 )
     last = datetime.max.replace(tzinfo=UTC)
-    items.sort(key=lambda i: (i.due_at or last, -i.priority, i.patient_id, i.item_id))
+    items.sort(key=lambda i: (i.due or last, -i.priority, i.patient_id, i.item_id))
     return items if limit is None else items[:limit]
