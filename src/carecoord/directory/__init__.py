@@ -222,10 +222,11 @@ def search_details(
     :class:`DirectoryFacts`: the same matches, without parsing rows that cannot match.
     """
     wanted = None if query.language is None else query.language.split("-")[0].lower()
+    split = ((category, detail.split("|")) for category, detail in rows)
     facts = (
-        (category, DirectoryFacts.from_detail(detail))
-        for category, detail in rows
-        if DirectoryFacts.screen(detail, wanted, query.include_full)
+        (category, DirectoryFacts.from_parts(parts))
+        for category, parts in split
+        if DirectoryFacts.screen(parts, wanted, query.include_full)
     )
     return search_facts(facts, query)
 

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import functools
 import re
+from collections.abc import Sequence
 from datetime import datetime, time
 from enum import StrEnum
 from itertools import pairwise
@@ -399,15 +400,15 @@ class DirectoryFacts:
         )
 
     @staticmethod
-    def screen(detail: str, primary_language: str | None, include_full: bool) -> bool:
-        """Whether :meth:`to_detail`'s text may pass a search, read without parsing it all.
+    def screen(parts: Sequence[str], primary_language: str | None, include_full: bool) -> bool:
+        """Whether :meth:`to_detail`'s text, split at ``|``, may pass a search, read without
+        parsing it all.
 
         False when the service speaks no tag of ``primary_language`` (a lower-case
         primary subtag such as ``"es"``, or ``None`` for any) or is full and full
         services are not wanted; true otherwise (also for text that is not facts, which
-        :meth:`from_detail` then refuses). A search parses only the rows that pass.
+        :meth:`from_parts` then refuses). A search parses only the rows that pass.
         """
-        parts = detail.split("|")
         if len(parts) != 8:
             return True
         if not include_full and parts[6] == CapacityStatus.FULL.value:
@@ -417,8 +418,13 @@ class DirectoryFacts:
     @classmethod
     def from_detail(cls, detail: str) -> DirectoryFacts:
         """Read :meth:`to_detail`'s text back; ValidationError when it is not that."""
+        return cls.from_parts(detail.split("|"))
+
+    @classmethod
+    def from_parts(cls, parts: Sequence[str]) -> DirectoryFacts:
+        """:meth:`from_detail` of text already split at ``|``."""
         try:
-            service, location, place, zone, hours, langs, capacity, radius = detail.split("|")
+            service, location, place, zone, hours, langs, capacity, radius = parts
             lat, _, lon = place.partition(",")
             return cls(
                 service_id=_ids(DirectoryServiceId, service),
