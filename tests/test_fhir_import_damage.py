@@ -16,6 +16,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from _budget import examples
 from _fhir_checks import bundle_problems
 from carecoord import DecisionOutcome, FhirImportError
 from carecoord.fhir import (
@@ -217,7 +218,7 @@ def _at(root: Any, path: tuple[Any, ...]) -> Any:
 _DATETIME_TEXT = re.compile(r"\d{4}-\d\d-\d\dT")
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=examples(30), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(patient_records(), st.data())
 def test_a_damaged_export_raises_only_fhir_import_errors(
     record: PatientRecord, data: st.DataObject
@@ -273,7 +274,7 @@ _REAL_WORLD: tuple[Any, ...] = (
 """Gravity as a transaction, a standalone US Core Patient, Synthea, a list of resources."""
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=examples(30), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.sampled_from(range(len(_REAL_WORLD))), st.booleans(), st.data())
 def test_damaged_real_world_inputs_raise_only_fhir_import_errors(
     which: int, strict: bool, data: st.DataObject

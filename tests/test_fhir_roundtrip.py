@@ -19,6 +19,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from hypothesis.strategies import SearchStrategy
 
+from _budget import examples
 from _fhir_checks import bundle_problems, external_references
 from carecoord import (
     AuditAction,
@@ -180,7 +181,9 @@ def utc_later(value: datetime, hours: int) -> datetime:
 
 # ----------------------------------------------------------------------- tests
 
-SETTINGS = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+SETTINGS = settings(
+    max_examples=examples(25), deadline=None, suppress_health_check=[HealthCheck.too_slow]
+)
 
 
 @SETTINGS
@@ -210,7 +213,7 @@ def test_every_exported_bundle_is_valid_r4_with_valid_codes(record: PatientRecor
     assert external_references(bundle) == kept_references(record)
 
 
-@settings(max_examples=30, deadline=None)
+@settings(max_examples=examples(20), deadline=None)
 @given(patient_records())
 def test_export_is_deterministic_and_exports_again_identically(record: PatientRecord) -> None:
     first = export_bundle(record, include_audit=True)
@@ -218,7 +221,7 @@ def test_export_is_deterministic_and_exports_again_identically(record: PatientRe
     assert json.dumps(first, sort_keys=True) == json.dumps(again, sort_keys=True)
 
 
-@settings(max_examples=30, deadline=None)
+@settings(max_examples=examples(20), deadline=None)
 @given(patient_records())
 def test_audit_is_exported_only_when_asked(record: PatientRecord) -> None:
     without = export_bundle(record)

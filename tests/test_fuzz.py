@@ -33,6 +33,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from hypothesis.strategies import SearchStrategy
 
+from _budget import examples
 from carecoord import (
     CareCoordError,
     FhirImportError,
@@ -70,14 +71,9 @@ JsonPath = tuple[str | int, ...]
 # ------------------------------------------------------------------- budget
 
 
-def _examples(base: int) -> int:
-    """``base`` examples under the default/ci profile (100 examples), scaled with the profile."""
-    return max(1, base * settings().max_examples // 100)
-
-
 def _fuzz(base: int) -> settings:
     return settings(
-        max_examples=_examples(base),
+        max_examples=examples(base),
         deadline=None,
         suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
     )
@@ -433,7 +429,7 @@ def test_damaged_stored_record_is_read_or_a_storage_error(cls: type[Any]) -> Non
 # --------------------------------------------------------------------- FHIR
 
 
-@_fuzz(60)
+@_fuzz(30)
 @given(st.data())
 def test_damaged_bundle_is_imported_or_a_path_named_error(data: st.DataObject) -> None:
     bundle = json.loads(json.dumps(export_bundle(data.draw(patient_records()), include_audit=True)))
